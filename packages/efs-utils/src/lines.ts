@@ -1,0 +1,121 @@
+import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { InvalidArgumentError } from './errors.js';
+import { errorCode } from './lock/clock.js';
+import { Lease } from './lock/lease.js';
+import { withLock, type LockOptions } from './lock.js';
+import type { Lock, LockMode } from './types.js';
+import { assertOptions, assertPath, describe } from './validate.js';
+
+export interface AppendLineOptions extends Omit<LockOptions, 'mode'> {
+  /**
+   * An exclusive lock on the same path that the caller already holds (from `lock()` or
+   * `withLock()`); the line is written under it instead of a lock of its own.
+   */
+  lock?: Lock;
+  /**
+   * fsync before closing. On EFS, close already makes the data durable (close-to-open);
+   * on a local disk, set it to survive a power loss.
+   * @default false
+   */
+  fsync?: boolean;
+}
+
+export interface ReadLinesOptions extends Omit<LockOptions, 'mode'> {
+  /** A lock on the same path that the caller already holds (shared or exclusive). */
+  lock?: Lock;
+}
+
+/**
+ * Appends `line` and a newline to the file at `path` (created if missing) in a single
+ * write under an exclusive lock, so concurrent appenders on any number of hosts never
+ * tear or interleave lines. The lock is checked right before the write: a holder whose
+ * lease was taken over writes nothing and gets `LockCompromisedError`.
+ *
+ * @example
+ * await appendLine('/mnt/msg/content', 'Hello from EFS!');
+ */
+export async function appendLine(path: string, line: string, options?: AppendLineOptions): Promise<void> {
+  assertPath('path', path);
+  if (typeof line !== 'string') {
+    throw new InvalidArgumentError(`line must be a string, got ${describe(line)}.`);
+  }
+  if (line.includes('\n') || line.includes('\r')) {
+    throw new InvalidArgumentError(
+      'line must not contain "\\n" or "\\r": it would become several lines. Append each line separately or escape them.',
+    );
+  }
+  assertOptions('options', options);
+  const data = Buffer.from(`${line}\n`, 'utf8');
+  const fsync = options?.fsync === true;
+  const { lock: held, fsync: _fsync, ...lockOptions } = options ?? {};
+  if (held !== undefined) {
+    assertLockFor(held, path, ['exclusive']);
+    await writeAppend(path, data, held, fsync);
+    return;
+  }
+  await withLock(path, (acquired) => writeAppend(path, data, acquired, fsync), { ...lockOptions, mode: 'exclusive' });
+}
+
+/**
+ * Reads the file at `path` as UTF-8 lines under a shared lock (so no append is half
+ * seen). A missing file reads as `[]`. A last line without its newline can only be the
+ * remains of a writer that died mid-write; it was never acknowledged and is left out.
+ *
+ * @example
+ * const messages = await readLines('/mnt/msg/content');
+ */
+export async function readLines(path: string, options?: ReadLinesOptions): Promise<string[]> {
+  assertPath('path', path);
+  assertOptions('options', options);
+  const { lock: held, ...lockOptions } = options ?? {};
+  if (held !== undefined) {
+    assertLockFor(held, path, ['shared', 'exclusive']);
+    await assertStillHeld(held);
+    return readWholeLines(path);
+  }
+  return withLock(path, () => readWholeLines(path), { ...lockOptions, mode: 'shared' });
+}
+
+async function writeAppend(path: string, data: Buffer, held: Lock, fsync: boolean): Promise<void> {
+  const fd = openSync(path, 'a', 0o666);
+  try {
+    await assertStillHeld(held);
+    let written = 0;
+    while (written < data.length) written += writeSync(fd, data, written, data.length - written);
+    if (fsync) fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readWholeLines(path: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return [];
+    throw error;
+  }
+  const lines = text.split('\n');
+  lines.pop(); // '' after the final newline, or an unterminated fragment
+  return lines;
+}
+
+/** Our own leases are checked synchronously: no event-loop turn between check and write. */
+async function assertStillHeld(held: Lock): Promise<void> {
+  if (held instanceof Lease) held.assertHeldSync();
+  else await held.assertHeld();
+}
+
+function assertLockFor(held: Lock, path: string, modes: readonly LockMode[]): void {
+  if (typeof held !== 'object' || held === null || typeof held.assertHeld !== 'function') {
+    throw new InvalidArgumentError(`options.lock must be a Lock from lock() or withLock(), got ${describe(held)}.`);
+  }
+  if (held.path !== resolve(path)) {
+    throw new InvalidArgumentError(`options.lock protects ${held.path}, not ${resolve(path)}: lock the file you write.`);
+  }
+  if (!modes.includes(held.mode)) {
+    throw new InvalidArgumentError(`options.lock is a ${held.mode} lock; appending needs an exclusive one.`);
+  }
+}

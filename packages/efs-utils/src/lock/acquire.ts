@@ -1,0 +1,201 @@
+import { readdirSync, renameSync, rmSync, rmdirSync } from 'node:fs';
+import { InvalidArgumentError, LockTimeoutError } from '../errors.js';
+import { uniqueToken } from '../random.js';
+import type { LockMode } from '../types.js';
+import { errorCode, monotonicMs, sleep } from './clock.js';
+import { SHARED_DIR, type LockLayout } from './layout.js';
+import { Lease, removeEmptyDir } from './lease.js';
+import { Staging, StagingPool } from './staging.js';
+
+export interface AcquireRequest {
+  readonly layout: LockLayout;
+  readonly mode: LockMode;
+  readonly timeoutMs: number;
+  readonly staleMs: number;
+  readonly signal?: AbortSignal | undefined;
+  readonly onRelease: () => void;
+}
+
+const FIRST_DELAY_MS = 1;
+const MAX_DELAY_MS = 16;
+
+const exclusiveStaging = new StagingPool();
+
+/**
+ * Acquires a lease by renaming a staging directory, which already holds the lease entry,
+ * onto the lock directory. rename(2) onto a directory fails when the destination is not
+ * empty and succeeds when it is absent or empty, so exactly one contender wins, and the
+ * lock directory never exists without its owner's entry in it (no window in which a
+ * crash leaves an ownerless lock to guess about).
+ *
+ * Shared holders that find a shared lock join it by renaming their entry into its
+ * `shared/` directory, which fails with ENOENT when the lock is exclusive.
+ */
+export async function acquire(request: AcquireRequest): Promise<Lease> {
+  const { layout, mode, timeoutMs, staleMs, signal } = request;
+  let staging = takeStaging(layout, mode);
+  const deadline = monotonicMs() + timeoutMs;
+  const staleness = new StalenessTracker(staleMs);
+  const observeEveryMs = Math.min(Math.max(staleMs / 8, 5), 500);
+  let lastObservedAt = -Infinity;
+  let delayMs = FIRST_DELAY_MS;
+
+  try {
+    for (;;) {
+      const attemptStartedAt = monotonicMs();
+      const taken = tryTake(layout, staging);
+      if (taken === 'staging-gone') {
+        staging = Staging.create(layout, mode);
+        continue;
+      }
+      if (taken === 'taken') {
+        const pool = mode === 'exclusive' ? exclusiveStaging : undefined;
+        return new Lease({ layout, staging, staleMs, visibleSince: attemptStartedAt, pool, onRelease: request.onRelease });
+      }
+      const now = monotonicMs();
+      if (now - lastObservedAt >= observeEveryMs) {
+        lastObservedAt = now;
+        if (observeAndReap(layout, mode, staleness)) continue;
+      }
+      if (now >= deadline) throw new LockTimeoutError(layout.target, timeoutMs);
+      // Randomized, capped backoff: contenders spread out and none waits long for a free lock.
+      const wait = Math.min(delayMs * (0.5 + Math.random() * 0.5), deadline - now);
+      delayMs = Math.min(delayMs * 2, MAX_DELAY_MS);
+      await sleep(Math.max(wait, 0), signal);
+    }
+  } catch (error) {
+    if (mode === 'exclusive') exclusiveStaging.put(layout, staging);
+    else staging.remove();
+    throw error;
+  }
+}
+
+function takeStaging(layout: LockLayout, mode: LockMode): Staging {
+  if (mode === 'shared') return Staging.create(layout, 'shared');
+  const staging = exclusiveStaging.take(layout);
+  try {
+    staging.bump();
+    return staging;
+  } catch (error) {
+    if (errorCode(error) !== 'ENOENT') throw error;
+    return Staging.create(layout, 'exclusive'); // swept by another process while idle
+  }
+}
+
+type TakeResult = 'taken' | 'busy' | 'staging-gone';
+
+function tryTake(layout: LockLayout, staging: Staging): TakeResult {
+  try {
+    renameSync(staging.dir, layout.lockDir);
+    return 'taken';
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === 'ENOENT') return 'staging-gone';
+    if (code === 'ENOTDIR') {
+      throw new InvalidArgumentError(
+        `${layout.lockDir} exists and is not a directory, so it is not a lock made by efs-utils or proper-lockfile. ` +
+          'Remove it if no process uses it.',
+        { cause: error },
+      );
+    }
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
+  }
+  if (staging.mode === 'exclusive') return 'busy';
+  try {
+    renameSync(staging.stagedEntryPath, `${layout.sharedDir}/${staging.entryName}`);
+  } catch (error) {
+    // ENOENT: the lock is exclusive (no shared/ directory), or was just released.
+    if (errorCode(error) === 'ENOENT') return 'busy';
+    throw error;
+  }
+  rmdirSync(`${staging.dir}/${SHARED_DIR}`);
+  rmdirSync(staging.dir);
+  return 'taken';
+}
+
+/**
+ * Lists the lock directory and reaps every entry that blocks us and has kept the same name
+ * for `staleMs` on our clock. Returns true when the lock's state changed (retry at once).
+ *
+ * The listing may be stale (NFS caches directory pages); that is harmless, because reaping
+ * is a rename of the exact name we saw: a lease renewed since then has another name, so
+ * the rename fails with ENOENT and nothing is taken from a live holder. Of several waiters
+ * reaping the same entry, exactly one rename succeeds.
+ */
+function observeAndReap(layout: LockLayout, mode: LockMode, staleness: StalenessTracker): boolean {
+  let names: string[];
+  try {
+    names = readdirSync(layout.lockDir);
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return true;
+    throw error;
+  }
+  if (names.length === 0) return true;
+
+  const blocking: string[] = [];
+  for (const name of names) {
+    if (name !== SHARED_DIR) {
+      blocking.push(name);
+      continue;
+    }
+    if (mode === 'shared') continue;
+    const holders = listDir(layout.sharedDir);
+    // An empty shared/ directory has no holder (its last one died before removing it).
+    if (holders.length === 0) {
+      removeEmptyDir(layout.sharedDir);
+      return true;
+    }
+    for (const holder of holders) blocking.push(`${SHARED_DIR}/${holder}`);
+  }
+
+  let reaped = false;
+  for (const name of staleness.stale(blocking)) {
+    reaped = reap(layout, name) || reaped;
+  }
+  if (reaped && mode === 'exclusive') removeEmptyDir(layout.sharedDir);
+  return reaped;
+}
+
+function reap(layout: LockLayout, name: string): boolean {
+  const trash = layout.trashPath(uniqueToken());
+  try {
+    renameSync(`${layout.lockDir}/${name}`, trash);
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return false;
+    throw error;
+  }
+  rmSync(trash, { recursive: true, force: true });
+  return true;
+}
+
+function listDir(path: string): string[] {
+  try {
+    return readdirSync(path);
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return [];
+    throw error;
+  }
+}
+
+/** Remembers when each name was first seen; a name seen for `staleMs` is stale. */
+class StalenessTracker {
+  readonly #staleMs: number;
+  #firstSeen = new Map<string, number>();
+
+  constructor(staleMs: number) {
+    this.#staleMs = staleMs;
+  }
+
+  stale(names: readonly string[]): string[] {
+    const now = monotonicMs();
+    const next = new Map<string, number>();
+    const stale: string[] = [];
+    for (const name of names) {
+      const since = this.#firstSeen.get(name) ?? now;
+      next.set(name, since);
+      if (now - since >= this.#staleMs) stale.push(name);
+    }
+    this.#firstSeen = next;
+    return stale;
+  }
+}

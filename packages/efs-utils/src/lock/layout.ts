@@ -1,0 +1,43 @@
+import { basename, dirname, resolve } from 'node:path';
+
+/**
+ * Where the lock protocol keeps its entries for one protected path.
+ *
+ * ```
+ * <dir>/<name>.lock/                     the lock directory (proper-lockfile's name)
+ *   x.<token>.<seq>                      an exclusive lease (symlink, name renewed by rename)
+ *   shared/<token>.<seq>                 shared leases
+ * <dir>/.<name>.lock.<token>             a would-be holder's staging directory
+ * <dir>/.<name>.lock.reaped.<token>      a lease being removed after it went stale
+ * ```
+ */
+export interface LockLayout {
+  /** Absolute path of the protected file. */
+  readonly target: string;
+  readonly lockDir: string;
+  readonly sharedDir: string;
+  stagingDir(token: string): string;
+  trashPath(token: string): string;
+}
+
+export const EXCLUSIVE_PREFIX = 'x.';
+export const SHARED_DIR = 'shared';
+
+export function lockLayout(path: string): LockLayout {
+  const target = resolve(path);
+  const parent = dirname(target);
+  const name = basename(target);
+  const lockDir = `${target}.lock`;
+  return {
+    target,
+    lockDir,
+    sharedDir: `${lockDir}/${SHARED_DIR}`,
+    stagingDir: (token) => `${parent}/.${name}.lock.${token}`,
+    trashPath: (token) => `${parent}/.${name}.lock.reaped.${token}`,
+  };
+}
+
+/** `<token>.<seq>`: the name of a lease entry; renewing it renames it to the next seq. */
+export function leaseName(token: string, seq: number): string {
+  return `${token}.${seq.toString(36)}`;
+}

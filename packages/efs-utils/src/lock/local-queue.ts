@@ -1,0 +1,57 @@
+import { LockTimeoutError } from '../errors.js';
+
+interface Waiter {
+  readonly grant: () => void;
+}
+
+/**
+ * Serializes exclusive lock requests for one path inside this process, so that a process
+ * with many concurrent callers puts one contender on the file system instead of many.
+ * This is only an optimization: exclusion between processes comes from the lock directory.
+ */
+export class LocalQueue {
+  readonly #busy = new Set<string>();
+  readonly #waiters = new Map<string, Waiter[]>();
+
+  /** Resolves when the caller may contend for `key`; call the returned function when done. */
+  async enter(key: string, path: string, timeoutMs: number, signal?: AbortSignal): Promise<() => void> {
+    if (!this.#busy.has(key)) {
+      this.#busy.add(key);
+      return () => this.#leave(key);
+    }
+    await new Promise<void>((resolve, reject) => {
+      const queue = this.#waiters.get(key) ?? [];
+      this.#waiters.set(key, queue);
+      const cancel = (error: unknown): void => {
+        const index = queue.indexOf(waiter);
+        if (index >= 0) queue.splice(index, 1);
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        reject(error);
+      };
+      const onAbort = (): void => cancel(signal?.reason);
+      const timer = setTimeout(() => cancel(new LockTimeoutError(path, timeoutMs)), timeoutMs);
+      const waiter: Waiter = {
+        grant: () => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+      };
+      queue.push(waiter);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal?.aborted) onAbort();
+    });
+    return () => this.#leave(key);
+  }
+
+  #leave(key: string): void {
+    const next = this.#waiters.get(key)?.shift();
+    if (next) {
+      next.grant();
+      return;
+    }
+    this.#waiters.delete(key);
+    this.#busy.delete(key);
+  }
+}
