@@ -1,0 +1,36 @@
+// The one declaration of the ml-inference function and its access point. Infra turns it into
+// Lambda, API Gateway and EFS resources; the local runtime into routes, an execution environment
+// and ./.efs/ml. Import it as `@lambda-efs/ml-inference/function`.
+import { defineAccessPoint, defineFunction } from '@lambda-efs/function-spec';
+
+/**
+ * The models' directory on the shared file system, with the post's owner and mode.
+ * Layout: `models/<name>/releases/<version>/…`, `models/<name>/current` (switched atomically) and
+ * an optional `node_modules/` of native libraries.
+ */
+export const accessPoint = defineAccessPoint({
+  name: 'ml',
+  rootPath: '/ml',
+  owner: { uid: 1001, gid: 1001 },
+  permissions: '750',
+});
+
+/** The ml-inference function. */
+export const functionDefinition = defineFunction({
+  name: 'ml-inference',
+  description: 'Image classification with an ONNX model kept on the shared EFS file system',
+  // Next to the compiled declaration: dist/handler.js after tsc.
+  entry: new URL('./handler.js', import.meta.url),
+  // x86_64 (the default): the native onnxruntime-node and sharp binaries on EFS are installed for it.
+  architecture: 'x86_64',
+  // The post's values. Memory buys the CPU that inference needs; the timeout covers a cold start
+  // that loads the model from EFS. HTTP clients still get 503 after API Gateway's 30 s.
+  memoryMb: 3008,
+  timeoutSeconds: 300,
+  routes: ['GET /ml-inference', 'POST /ml-inference'],
+  // Read-only: models are published by a release switch, never by the function.
+  fileSystem: { accessPoint, mountPath: '/mnt/inference', readOnly: true },
+  environment: { MODEL_DIR: '/mnt/inference/models', MODEL_NAME: 'demo' },
+  // No provisioned concurrency: it bills around the clock. To keep a model loaded, set
+  // provisionedConcurrency (and reservedConcurrency at least as high).
+});

@@ -1,0 +1,50 @@
+import { fileURLToPath } from 'node:url';
+
+import { defineSystem, lambdaHandler } from '@lambda-efs/function-spec';
+import { describe, expect, it } from 'vitest';
+
+import { accessPoint, functionDefinition } from '../../src/function.js';
+
+describe('ml-inference declaration', () => {
+  it('declares the post’s access point', () => {
+    expect(accessPoint).toEqual({
+      name: 'ml',
+      rootPath: '/ml',
+      owner: { uid: 1001, gid: 1001 },
+      permissions: '750',
+      posixUser: { uid: 1001, gid: 1001 },
+    });
+  });
+
+  it('declares the function with the post’s memory and timeout and a read-only mount', () => {
+    const { entry: _entry, description: _description, ...rest } = functionDefinition;
+    expect(rest).toEqual({
+      name: 'ml-inference',
+      handlerExport: 'handler',
+      runtime: 'nodejs22.x',
+      architecture: 'x86_64',
+      memoryMb: 3008,
+      timeoutSeconds: 300,
+      routes: ['GET /ml-inference', 'POST /ml-inference'],
+      fileSystem: { accessPoint, mountPath: '/mnt/inference', readOnly: true },
+      environment: { MODEL_DIR: '/mnt/inference/models', MODEL_NAME: 'demo' },
+      reservedConcurrency: null,
+      provisionedConcurrency: null,
+    });
+  });
+
+  it('points the entry at handler.js next to the declaration module', () => {
+    expect(functionDefinition.entry).toBe(fileURLToPath(new URL('../../src/handler.js', import.meta.url)));
+    expect(lambdaHandler(functionDefinition)).toBe('handler.handler');
+  });
+
+  it('keeps the model directory under the mount path', () => {
+    expect(functionDefinition.environment['MODEL_DIR']?.startsWith(`${functionDefinition.fileSystem?.mountPath}/`)).toBe(
+      true,
+    );
+  });
+
+  it('forms a valid system on its own', () => {
+    expect(defineSystem([functionDefinition]).accessPoints).toEqual([accessPoint]);
+  });
+});
