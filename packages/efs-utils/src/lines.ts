@@ -1,11 +1,11 @@
 import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InvalidArgumentError } from './errors.js';
-import { errorCode } from './lock/clock.js';
+import { errorCode } from './fs-helpers.js';
 import { Lease } from './lock/lease.js';
 import { withLock, type LockOptions } from './lock.js';
 import type { Lock, LockMode } from './types.js';
-import { assertOptions, assertPath, describe } from './validate.js';
+import { assertOptionalLock, assertOptions, assertPath, describe } from './validate.js';
 
 export interface AppendLineOptions extends Omit<LockOptions, 'mode'> {
   /**
@@ -78,9 +78,10 @@ export async function readLines(path: string, options?: ReadLinesOptions): Promi
 }
 
 async function writeAppend(path: string, data: Buffer, held: Lock, fsync: boolean): Promise<void> {
+  await assertStillHeld(held);
+  // From here to the write there is no await: nothing can run between check and commit.
   const fd = openSync(path, 'a', 0o666);
   try {
-    await assertStillHeld(held);
     let written = 0;
     while (written < data.length) written += writeSync(fd, data, written, data.length - written);
     if (fsync) fsyncSync(fd);
@@ -109,9 +110,7 @@ async function assertStillHeld(held: Lock): Promise<void> {
 }
 
 function assertLockFor(held: Lock, path: string, modes: readonly LockMode[]): void {
-  if (typeof held !== 'object' || held === null || typeof held.assertHeld !== 'function') {
-    throw new InvalidArgumentError(`options.lock must be a Lock from lock() or withLock(), got ${describe(held)}.`);
-  }
+  assertOptionalLock('options.lock', held);
   if (held.path !== resolve(path)) {
     throw new InvalidArgumentError(`options.lock protects ${held.path}, not ${resolve(path)}: lock the file you write.`);
   }

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from './errors.js';
+import type { Lock } from './types.js';
 
 /** Throws InvalidArgumentError unless `value` is a non-empty path string without NUL bytes. */
 export function assertPath(name: string, value: unknown): asserts value is string {
@@ -38,4 +39,21 @@ export function describe(value: unknown): string {
   if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return `${typeof value} ${String(value)}`;
   return typeof value;
+}
+
+/** Throws unless `value` is undefined or a boolean. */
+export function assertOptionalBoolean(name: string, value: unknown): void {
+  if (value !== undefined && typeof value !== 'boolean') {
+    throw new InvalidArgumentError(`${name} must be true or false, got ${describe(value)}.`);
+  }
+}
+
+/** Throws unless `value` is undefined or something with an `assertHeld()` method, like a Lock. */
+export function assertOptionalLock(name: string, value: unknown): asserts value is Lock | undefined {
+  if (value === undefined) return;
+  if (typeof value !== 'object' || value === null || typeof (value as Partial<Lock>).assertHeld !== 'function') {
+    throw new InvalidArgumentError(
+      `${name} must be a Lock returned by lock() (an object with an assertHeld() method), got ${describe(value)}.`,
+    );
+  }
 }

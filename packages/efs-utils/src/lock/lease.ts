@@ -1,7 +1,8 @@
 import { renameSync, rmdirSync, unlinkSync } from 'node:fs';
 import { LockCompromisedError } from '../errors.js';
 import type { Lock, LockMode } from '../types.js';
-import { errorCode, monotonicMs } from './clock.js';
+import { errorCode } from '../fs-helpers.js';
+import { monotonicMs } from './clock.js';
 import { EXCLUSIVE_PREFIX, leaseName, type LockLayout } from './layout.js';
 import type { Staging, StagingPool } from './staging.js';
 

@@ -3,7 +3,7 @@ import { lstatSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync } fr
 import { basename, dirname } from 'node:path';
 import { uniqueToken } from '../random.js';
 import type { LockMode } from '../types.js';
-import { errorCode } from './clock.js';
+import { errorCode } from '../fs-helpers.js';
 import { EXCLUSIVE_PREFIX, SHARED_DIR, leaseName, type LockLayout } from './layout.js';
 
 /** The symlinks' target: never followed, only there to tell a person who holds the lease. */

@@ -1,0 +1,16 @@
+export { lock, withLock, DEFAULT_STALE_MS, type LockOptions } from './lock.js';
+export { appendLine, readLines, type AppendLineOptions, type ReadLinesOptions } from './lines.js';
+export { atomicWriteFile, type AtomicWriteOptions } from './atomic-write.js';
+export { atomicMove, type AtomicMoveOptions } from './atomic-move.js';
+export { switchSymlink } from './switch-symlink.js';
+export { removeTree } from './remove-tree.js';
+export type { Lock, LockMode } from './types.js';
+export {
+  EfsUtilsError,
+  InvalidArgumentError,
+  LockTimeoutError,
+  LockCompromisedError,
+  CrossDeviceError,
+  DestinationExistsError,
+  type EfsUtilsErrorCode,
+} from './errors.js';

@@ -1,0 +1,160 @@
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { overlaps, startTogether, Worker, type Interval } from '../helpers/workers.js';
+
+let dir: string;
+let file: string;
+const workers: Worker[] = [];
+
+function spawnWorker(scenario: string, options: Record<string, unknown>): Worker {
+  const worker = new Worker(scenario, options);
+  workers.push(worker);
+  return worker;
+}
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'efs-utils-lock-'));
+  file = join(dir, 'content');
+});
+
+afterEach(async () => {
+  for (const worker of workers.splice(0)) {
+    worker.kill('SIGKILL');
+    await worker.exited;
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function linesOf(path: string): string[] {
+  const text = readFileSync(path, 'utf8');
+  expect(text.endsWith('\n')).toBe(true);
+  return text.slice(0, -1).split('\n');
+}
+
+describe('appendLine across processes', () => {
+  it('stores exactly N×M intact lines, each once and in each writer’s order', async () => {
+    const processes = 6;
+    const count = 300;
+    const appenders = Array.from({ length: processes }, (_, id) =>
+      spawnWorker('append', { file, id, count, staleMs: 10_000 }),
+    );
+    await startTogether(appenders);
+    for (const appender of appenders) expect((await appender.next())['acknowledged']).toBe(count);
+
+    const lines = linesOf(file);
+    expect(lines).toHaveLength(processes * count);
+    const seen = Array.from({ length: processes }, () => [] as number[]);
+    for (const line of lines) {
+      expect(line).toMatch(/^\d+:\d+$/);
+      const [id, index] = line.split(':').map(Number) as [number, number];
+      seen[id]?.push(index);
+    }
+    for (const indexes of seen) expect(indexes).toEqual(Array.from({ length: count }, (_, i) => i));
+  });
+
+  it('leaves no lock directory and one staging directory per process behind', async () => {
+    const appenders = [0, 1].map((id) => spawnWorker('append', { file, id, count: 20, staleMs: 10_000 }));
+    await startTogether(appenders);
+    for (const appender of appenders) await appender.next();
+    const names = readdirSync(dir).sort();
+    expect(names.filter((name) => !name.startsWith('.'))).toEqual(['content']);
+    expect(names.filter((name) => name.startsWith('.content.lock.'))).toHaveLength(2);
+  });
+});
+
+describe('exclusive and shared holders', () => {
+  it('lets shared holders overlap and never lets an exclusive holder overlap anything', async () => {
+    const readers = [0, 1, 2].map((id) =>
+      spawnWorker('intervals', { file, id, mode: 'shared', rounds: 25, holdMs: 8, staleMs: 5_000 }),
+    );
+    const writers = [3, 4].map((id) =>
+      spawnWorker('intervals', { file, id, mode: 'exclusive', rounds: 25, holdMs: 2, staleMs: 5_000 }),
+    );
+    await startTogether([...readers, ...writers]);
+    const shared: Interval[][] = [];
+    const exclusive: Interval[][] = [];
+    for (const reader of readers) shared.push((await reader.next())['intervals'] as Interval[]);
+    for (const writer of writers) exclusive.push((await writer.next())['intervals'] as Interval[]);
+
+    const all = [...shared, ...exclusive];
+    for (const [index, mine] of exclusive.entries()) {
+      const others = all.filter((other) => other !== mine).flat();
+      expect(overlaps(mine, others), `exclusive holder ${index} overlapped another holder`).toBe(0);
+    }
+    let sharedOverlaps = 0;
+    for (let i = 0; i < shared.length; i++) {
+      for (let j = i + 1; j < shared.length; j++) sharedOverlaps += overlaps(shared[i] ?? [], shared[j] ?? []);
+    }
+    expect(sharedOverlaps).toBeGreaterThan(0);
+  });
+});
+
+describe('a holder that dies', () => {
+  it('is taken over after staleMs, and no acknowledged line is lost', async () => {
+    const staleMs = 400;
+    const holder = spawnWorker('hold', { file, mode: 'exclusive', staleMs });
+    await holder.ready();
+    const heldAt = (await holder.next())['at'] as number;
+    const appenders = [0, 1, 2].map((id) => spawnWorker('append', { file, id, count: 50, staleMs }));
+    await startTogether(appenders);
+    holder.kill('SIGKILL');
+    await holder.exited;
+
+    for (const appender of appenders) expect((await appender.next())['acknowledged']).toBe(50);
+    const lines = linesOf(file);
+    expect(lines).toHaveLength(150);
+    expect(new Set(lines).size).toBe(150);
+    expect(performance.timeOrigin + performance.now() - heldAt).toBeGreaterThanOrEqual(staleMs);
+  });
+
+  it('is taken over by exactly one of many waiters at a time', async () => {
+    const staleMs = 300;
+    const holder = spawnWorker('hold', { file, mode: 'exclusive', staleMs });
+    await holder.ready();
+    const heldAt = (await holder.next())['at'] as number;
+    holder.kill('SIGKILL');
+    await holder.exited;
+
+    const waiters = Array.from({ length: 8 }, () => spawnWorker('take', { file, mode: 'exclusive', staleMs, holdMs: 40 }));
+    await startTogether(waiters);
+    const intervals: Interval[] = [];
+    for (const waiter of waiters) intervals.push((await waiter.next())['interval'] as Interval);
+
+    intervals.sort((a, b) => a[0] - b[0]);
+    expect(intervals[0]?.[0]).toBeGreaterThanOrEqual(heldAt + staleMs);
+    for (let i = 1; i < intervals.length; i++) {
+      expect(intervals[i]?.[0], `waiter ${i} started before waiter ${i - 1} released`).toBeGreaterThanOrEqual(
+        intervals[i - 1]?.[1] ?? Infinity,
+      );
+    }
+  });
+});
+
+describe('a holder that stalls past its lease', () => {
+  it('learns it lost the lock and writes nothing', async () => {
+    const staleMs = 300;
+    const stalled = spawnWorker('hold', { file, mode: 'exclusive', staleMs });
+    await stalled.ready();
+    await stalled.next(); // held
+    stalled.kill('SIGSTOP');
+
+    const taker = spawnWorker('take', { file, mode: 'exclusive', staleMs, holdMs: 1_000 });
+    await startTogether([taker]);
+    await new Promise((resolve) => setTimeout(resolve, staleMs * 2));
+    stalled.kill('SIGCONT');
+    stalled.send('check');
+    const result = await stalled.next();
+    expect(result).toMatchObject({
+      type: 'checked',
+      assertHeld: 'ELOCKCOMPROMISED',
+      append: 'ELOCKCOMPROMISED',
+      atomicWrite: 'ELOCKCOMPROMISED',
+    });
+    const interval = (await taker.next())['interval'] as Interval;
+    expect(interval[1] - interval[0]).toBeGreaterThanOrEqual(1_000 - 5);
+    expect(() => readFileSync(file, 'utf8')).toThrow(/ENOENT/);
+    expect(readdirSync(dir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+  });
+});
