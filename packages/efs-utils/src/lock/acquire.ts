@@ -4,7 +4,7 @@ import { uniqueToken } from '../random.js';
 import type { LockMode } from '../types.js';
 import { errorCode } from '../fs-helpers.js';
 import { monotonicMs, sleep } from './clock.js';
-import { SHARED_DIR, type LockLayout } from './layout.js';
+import { DRAINING_DIR, SHARED_DIR, type LockLayout } from './layout.js';
 import { Lease, removeEmptyDir } from './lease.js';
 import { Staging, StagingPool } from './staging.js';
 
@@ -31,6 +31,13 @@ const exclusiveStaging = new StagingPool();
  *
  * Shared holders that find a shared lock join it by renaming their entry into its
  * `shared/` directory, which fails with ENOENT when the lock is exclusive.
+ *
+ * An exclusive contender blocked by shared holders **reserves the next turn**: it renames
+ * `shared/` to `draining/` (only one contender's rename succeeds) and puts its own entry next
+ * to it. Current holders keep their leases (they find them in `draining/`); newcomers can
+ * neither join nor take the directory; when the last holder leaves it removes `draining/`,
+ * and the reserving contender, which keeps renewing its entry meanwhile, holds the lock.
+ * Without this, overlapping readers could keep a writer out forever.
  */
 export async function acquire(request: AcquireRequest): Promise<Lease> {
   const { layout, mode, timeoutMs, staleMs, signal } = request;
@@ -40,6 +47,9 @@ export async function acquire(request: AcquireRequest): Promise<Lease> {
   const observeEveryMs = Math.min(Math.max(staleMs / 8, 5), 500);
   let lastObservedAt = -Infinity;
   let delayMs = FIRST_DELAY_MS;
+  let reserveNow = mode === 'exclusive';
+  const leaseFor = (visibleSince: number, pool: StagingPool | undefined): Lease =>
+    new Lease({ layout, staging, staleMs, visibleSince, pool, onRelease: request.onRelease });
 
   try {
     for (;;) {
@@ -49,14 +59,23 @@ export async function acquire(request: AcquireRequest): Promise<Lease> {
         staging = Staging.create(layout, mode);
         continue;
       }
-      if (taken === 'taken') {
-        const pool = mode === 'exclusive' ? exclusiveStaging : undefined;
-        return new Lease({ layout, staging, staleMs, visibleSince: attemptStartedAt, pool, onRelease: request.onRelease });
+      if (taken === 'taken') return leaseFor(attemptStartedAt, mode === 'exclusive' ? exclusiveStaging : undefined);
+      if (reserveNow) {
+        reserveNow = false;
+        const reservedAt = monotonicMs();
+        if (reserveAfterShared(layout, staging)) {
+          // Until draining/ is gone the lock directory is not ours alone: no staging reuse yet.
+          const lease = leaseFor(reservedAt, undefined);
+          await waitForDrain(layout, lease, deadline, timeoutMs, staleness, signal);
+          lease.reuseStagingOnRelease(exclusiveStaging);
+          return lease;
+        }
       }
       const now = monotonicMs();
       if (now - lastObservedAt >= observeEveryMs) {
         lastObservedAt = now;
-        if (observeAndReap(layout, mode, staleness)) continue;
+        reserveNow = mode === 'exclusive';
+        if (observeAndReap(layout, mode, staleness, undefined)) continue;
       }
       if (now >= deadline) throw new LockTimeoutError(layout.target, timeoutMs);
       // Randomized, capped backoff: contenders spread out and none waits long for a free lock.
@@ -67,6 +86,60 @@ export async function acquire(request: AcquireRequest): Promise<Lease> {
   } catch (error) {
     if (mode === 'exclusive') exclusiveStaging.put(layout, staging);
     else staging.remove();
+    throw error;
+  }
+}
+
+/**
+ * Closes a shared lock to newcomers and places our exclusive entry beside the draining
+ * holders. False when the lock is not shared (or another contender reserved it first).
+ */
+function reserveAfterShared(layout: LockLayout, staging: Staging): boolean {
+  try {
+    renameSync(layout.sharedDir, layout.drainingDir);
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === 'ENOENT' || code === 'ENOTEMPTY' || code === 'EEXIST') return false;
+    throw error;
+  }
+  renameSync(staging.stagedEntryPath, `${layout.lockDir}/${staging.entryName}`);
+  return true;
+}
+
+/** Waits, renewing the reserved lease, until the draining holders are gone. */
+async function waitForDrain(
+  layout: LockLayout,
+  lease: Lease,
+  deadline: number,
+  timeoutMs: number,
+  staleness: StalenessTracker,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  let delayMs = FIRST_DELAY_MS;
+  try {
+    for (;;) {
+      // rmdir succeeds only on an empty directory: exactly when the last holder has left.
+      if (removeEmptyDir(layout.drainingDir) || !existsAsDir(layout.drainingDir)) return;
+      lease.assertHeldSync(); // we were stalled past our own lease: someone reaped it
+      const now = monotonicMs();
+      if (now >= deadline) throw new LockTimeoutError(layout.target, timeoutMs);
+      observeAndReap(layout, 'exclusive', staleness, lease.entryName);
+      const wait = Math.min(delayMs * (0.5 + Math.random() * 0.5), deadline - now);
+      delayMs = Math.min(delayMs * 2, MAX_DELAY_MS);
+      await sleep(Math.max(wait, 0), signal);
+    }
+  } catch (error) {
+    await lease.release();
+    throw error;
+  }
+}
+
+function existsAsDir(path: string): boolean {
+  try {
+    readdirSync(path);
+    return true;
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return false;
     throw error;
   }
 }
@@ -123,7 +196,12 @@ function tryTake(layout: LockLayout, staging: Staging): TakeResult {
  * the rename fails with ENOENT and nothing is taken from a live holder. Of several waiters
  * reaping the same entry, exactly one rename succeeds.
  */
-function observeAndReap(layout: LockLayout, mode: LockMode, staleness: StalenessTracker): boolean {
+function observeAndReap(
+  layout: LockLayout,
+  mode: LockMode,
+  staleness: StalenessTracker,
+  ownEntry: string | undefined,
+): boolean {
   let names: string[];
   try {
     names = readdirSync(layout.lockDir);
@@ -135,27 +213,34 @@ function observeAndReap(layout: LockLayout, mode: LockMode, staleness: Staleness
 
   const blocking: string[] = [];
   for (const name of names) {
-    if (name !== SHARED_DIR) {
+    if (name === ownEntry) continue;
+    if (name !== SHARED_DIR && name !== DRAINING_DIR) {
       blocking.push(name);
       continue;
     }
-    if (mode === 'shared') continue;
-    const holders = listDir(layout.sharedDir);
-    // An empty shared/ directory has no holder (its last one died before removing it).
+    // Open shared leases don't block a shared contender: it joins them.
+    if (name === SHARED_DIR && mode === 'shared') continue;
+    const container = `${layout.lockDir}/${name}`;
+    const holders = listDir(container);
+    // An empty container has no holder (its last one died before removing it).
     if (holders.length === 0) {
-      removeEmptyDir(layout.sharedDir);
-      return true;
+      removeEmptyDir(container);
+      return ownEntry === undefined;
     }
-    for (const holder of holders) blocking.push(`${SHARED_DIR}/${holder}`);
+    for (const holder of holders) blocking.push(`${name}/${holder}`);
   }
 
   let reaped = false;
   for (const name of staleness.stale(blocking)) {
     reaped = reap(layout, name) || reaped;
   }
-  if (reaped && mode === 'exclusive') removeEmptyDir(layout.sharedDir);
+  if (reaped) {
+    removeEmptyDir(layout.drainingDir);
+    if (mode === 'exclusive') removeEmptyDir(layout.sharedDir);
+  }
   return reaped;
 }
+
 
 function reap(layout: LockLayout, name: string): boolean {
   const trash = layout.trashPath(uniqueToken());

@@ -36,11 +36,13 @@ export class Lease implements Lock {
   readonly mode: LockMode;
   readonly #layout: LockLayout;
   readonly #staging: Staging;
-  readonly #pool: StagingPool | undefined;
+  #pool: StagingPool | undefined;
   readonly #staleMs: number;
   readonly #onRelease: () => void;
   readonly #renewTimer: NodeJS.Timeout;
   #seq: number;
+  /** Where a shared lease lives: shared/, or draining/ once an exclusive waiter closed it. */
+  #container: string;
   #visibleSince: number;
   #state: LeaseState = 'held';
   #lostReason = '';
@@ -53,12 +55,23 @@ export class Lease implements Lock {
     this.#staging = init.staging;
     this.#pool = init.pool;
     this.#seq = init.staging.seq;
+    this.#container = init.layout.sharedDir;
     this.#staleMs = init.staleMs;
     this.#visibleSince = init.visibleSince;
     this.#onRelease = init.onRelease;
     // Renew four times per stale period: one missed renewal never costs the lease.
     this.#renewTimer = setInterval(() => this.#renew(), Math.max(1, Math.floor(this.#staleMs / 4)));
     this.#renewTimer.unref();
+  }
+
+  /** The entry's current name in the lock directory (exclusive leases). */
+  get entryName(): string {
+    return `${EXCLUSIVE_PREFIX}${leaseName(this.#staging.token, this.#seq)}`;
+  }
+
+  /** From now on, release may move the lock directory back to the staging directory. */
+  reuseStagingOnRelease(pool: StagingPool): void {
+    this.#pool = pool;
   }
 
   get held(): boolean {
@@ -107,14 +120,8 @@ export class Lease implements Lock {
         // Fall through: remove the entry by its own name, which is always safe.
       }
     }
-    try {
-      unlinkSync(this.#entryPath(this.#seq));
-    } catch (error) {
-      // ENOENT: a waiter reaped the lease; the lock directory is no longer ours to touch.
-      if (errorCode(error) === 'ENOENT') return;
-      throw error;
-    }
-    if (this.mode === 'shared' && !removeEmptyDir(this.#layout.sharedDir)) return;
+    if (!this.#onEntry((entry) => unlinkSync(entry))) return; // reaped: nothing here is ours
+    if (this.mode === 'shared' && !removeEmptyDir(this.#container)) return;
     removeEmptyDir(this.#layout.lockDir);
   }
 
@@ -130,28 +137,44 @@ export class Lease implements Lock {
   #renewEntry(): boolean {
     const startedAt = monotonicMs();
     try {
-      renameSync(this.#entryPath(this.#seq), this.#entryPath(this.#seq + 1));
+      const renamed = this.#onEntry((entry) => renameSync(entry, this.#entryPath(this.#seq + 1)));
+      if (!renamed) {
+        this.#state = 'lost';
+        clearInterval(this.#renewTimer);
+        this.#lostReason = `another process took it over after seeing it unrenewed for ${this.#staleMs} ms`;
+        return false;
+      }
       this.#seq += 1;
       this.#visibleSince = startedAt;
       return true;
     } catch (error) {
+      // EIO, ETIMEDOUT on NFS… may pass: the next tick retries, and assertHeld()
+      // refuses once the lease is too old to trust.
       this.#lostCause = error;
-      if (errorCode(error) === 'ENOENT') {
-        this.#state = 'lost';
-        clearInterval(this.#renewTimer);
-        this.#lostReason = `another process took it over after seeing it unrenewed for ${this.#staleMs} ms`;
-      }
-      // Other errors (EIO, ETIMEDOUT on NFS) may pass: the next tick retries, and
-      // assertHeld() refuses once the lease is too old to trust.
       return false;
     }
   }
 
+  /**
+   * Applies `operation` to the entry by its exact name; false when the entry is gone
+   * (reaped). A shared entry whose shared/ was closed by an exclusive waiter is found in
+   * draining/, and stays there.
+   */
+  #onEntry(operation: (entry: string) => void): boolean {
+    try {
+      operation(this.#entryPath(this.#seq));
+      return true;
+    } catch (error) {
+      if (errorCode(error) !== 'ENOENT') throw error;
+    }
+    if (this.mode === 'exclusive' || this.#container === this.#layout.drainingDir) return false;
+    this.#container = this.#layout.drainingDir;
+    return this.#onEntry(operation);
+  }
+
   #entryPath(seq: number): string {
     const name = leaseName(this.#staging.token, seq);
-    return this.mode === 'exclusive'
-      ? `${this.#layout.lockDir}/${EXCLUSIVE_PREFIX}${name}`
-      : `${this.#layout.sharedDir}/${name}`;
+    return this.mode === 'exclusive' ? `${this.#layout.lockDir}/${EXCLUSIVE_PREFIX}${name}` : `${this.#container}/${name}`;
   }
 }
 

@@ -91,6 +91,24 @@ describe('exclusive and shared holders', () => {
   });
 });
 
+describe('writers among many readers', () => {
+  it('get the lock while readers keep overlapping, instead of starving', async () => {
+    const readers = [0, 1, 2].map((id) =>
+      spawnWorker('intervals', { file, id, mode: 'shared', rounds: 80, holdMs: 25, staleMs: 5_000 }),
+    );
+    const writer = spawnWorker('take', { file, mode: 'exclusive', staleMs: 5_000, holdMs: 5, timeoutMs: 1_500 });
+    await Promise.all([...readers, writer].map((worker) => worker.ready()));
+    for (const reader of readers) reader.send('go');
+    await new Promise((resolve) => setTimeout(resolve, 300)); // readers now overlap continuously
+    writer.send('go');
+    const taken = await writer.next();
+    expect(taken['waitedMs']).toBeLessThan(1_000);
+    const shared: Interval[] = [];
+    for (const reader of readers) shared.push(...((await reader.next())['intervals'] as Interval[]));
+    expect(overlaps([taken['interval'] as Interval], shared)).toBe(0);
+  });
+});
+
 describe('a holder that dies', () => {
   it('is taken over after staleMs, and no acknowledged line is lost', async () => {
     const staleMs = 400;
