@@ -1,7 +1,8 @@
 import { LIMITS } from './constants.js';
-import { InvalidSpecError } from './errors.js';
+import type {
+  IssueList} from './internal/checks.js';
 import {
-  IssueList,
+  collectIssues,
   checkInteger,
   checkKnownKeys,
   childPath,
@@ -43,13 +44,7 @@ const PERMISSIONS = /^[0-7]{3,4}$/;
  * if (!result.ok) console.error(result.error.message);
  */
 export function validateAccessPoint(spec: unknown): ValidationResult<AccessPointDefinition> {
-  const issues = new IssueList();
-  const value = checkAccessPoint(spec, '', issues);
-  if (value === undefined || issues.length > 0) {
-    const error = new InvalidSpecError(subjectOf('Access point', spec), issues.items);
-    return { ok: false, issues: error.issues, error };
-  }
-  return { ok: true, value };
+  return collectIssues(subjectOf('Access point', spec), (issues) => checkAccessPoint(spec, '', issues));
 }
 
 /**

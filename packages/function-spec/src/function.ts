@@ -10,9 +10,10 @@ import {
   RUNTIMES,
   type RouteKey,
 } from './constants.js';
-import { InvalidSpecError } from './errors.js';
+import type {
+  IssueList} from './internal/checks.js';
 import {
-  IssueList,
+  collectIssues,
   type Aliases,
   checkInteger,
   checkKnownKeys,
@@ -96,13 +97,7 @@ const ENTRY_EXTENSION = /\.(?:js|mjs|cjs)$/;
  * if (!result.ok) for (const issue of result.issues) console.error(issue.path, issue.message);
  */
 export function validateFunction(spec: unknown): ValidationResult<FunctionDefinition> {
-  const issues = new IssueList();
-  const value = checkFunction(spec, '', issues);
-  if (value === undefined || issues.length > 0) {
-    const error = new InvalidSpecError(subjectOf('Function', spec), issues.items);
-    return { ok: false, issues: error.issues, error };
-  }
-  return { ok: true, value };
+  return collectIssues(subjectOf('Function', spec), (issues) => checkFunction(spec, '', issues));
 }
 
 /**

@@ -1,5 +1,5 @@
-import { InvalidSpecError } from './errors.js';
-import { IssueList, childPath, deepFreeze, preview } from './internal/checks.js';
+import type { IssueList} from './internal/checks.js';
+import { childPath, collectIssues, deepFreeze, preview } from './internal/checks.js';
 import { checkFunction } from './function.js';
 import { parseRouteKey, routeIdentity } from './route-key.js';
 import type {
@@ -22,14 +22,8 @@ import type {
  * for (const accessPoint of result.value.accessPoints) createDirectory(accessPoint);
  */
 export function validateSystem(functions: readonly FunctionSpec[]): ValidationResult<SystemDefinition> {
-  const issues = new IssueList();
-  const value = checkSystem(functions as unknown, issues);
   const subject = Array.isArray(functions) ? `System of ${functions.length} function(s)` : 'System';
-  if (value === undefined || issues.length > 0) {
-    const error = new InvalidSpecError(subject, issues.items);
-    return { ok: false, issues: error.issues, error };
-  }
-  return { ok: true, value };
+  return collectIssues(subject, (issues) => checkSystem(functions as unknown, issues));
 }
 
 /**

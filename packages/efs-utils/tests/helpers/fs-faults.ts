@@ -14,6 +14,7 @@
  * This module must not import node:fs/promises itself (it would get its own mock).
  */
 import { basename } from 'node:path';
+import type { Lock } from '../../src/types.js';
 
 /** One intercepted call: `op` is the function name, or `handle.<method>` for FileHandle methods. */
 export interface FsCall {
@@ -142,4 +143,18 @@ export function wrapFsPromises(real: unknown): Record<string, unknown> {
   }
   wrapped.default = { ...wrapped };
   return wrapped;
+}
+
+/** A Lock stand-in whose assertHeld() is recorded among the fs calls, so tests can check its order. */
+export function fakeLock(path: string, assertHeld: () => Promise<void> = async () => {}): Lock {
+  return {
+    path,
+    mode: 'exclusive',
+    held: true,
+    release: async () => {},
+    assertHeld: async () => {
+      fsFaults.note('lock.assertHeld');
+      await assertHeld();
+    },
+  };
 }

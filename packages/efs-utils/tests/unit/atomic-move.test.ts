@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { atomicMove } from '../../src/atomic-move.js';
 import { CrossDeviceError, DestinationExistsError, InvalidArgumentError, LockCompromisedError } from '../../src/errors.js';
-import type { Lock } from '../../src/types.js';
-import { fsError, fsFaults } from '../helpers/fs-faults.js';
+import { fsError, fsFaults, fakeLock } from '../helpers/fs-faults.js';
 
 vi.mock('node:fs/promises', async (importOriginal) => {
   const { wrapFsPromises } = await import('../helpers/fs-faults.js');
@@ -30,18 +29,6 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function fakeLock(assertHeld: () => Promise<void> = async () => {}): Lock {
-  return {
-    path: dir,
-    mode: 'exclusive',
-    held: true,
-    release: async () => {},
-    assertHeld: async () => {
-      fsFaults.note('lock.assertHeld');
-      await assertHeld();
-    },
-  };
-}
 
 /** Fails every call of `op` with `code`. */
 const failOp = (op: string, code: string): void =>
@@ -259,10 +246,10 @@ describe('atomicMove', () => {
 
   it('checks the lock just before the link or rename, and moves nothing when it was lost', async () => {
     fsFaults.record();
-    await atomicMove(srcFile, join(dir, 'b.txt'), { lock: fakeLock() });
+    await atomicMove(srcFile, join(dir, 'b.txt'), { lock: fakeLock(dir) });
     expect(fsFaults.trace).toEqual(['lstat:a.txt', 'lstat:b.txt', 'lock.assertHeld', 'link:a.txt', 'unlink:a.txt']);
 
-    const lost = fakeLock(async () => {
+    const lost = fakeLock(dir, async () => {
       throw new LockCompromisedError(dir, 'taken over');
     });
     await expect(atomicMove(srcDir, join(dir, 'moved'), { lock: lost })).rejects.toBeInstanceOf(LockCompromisedError);

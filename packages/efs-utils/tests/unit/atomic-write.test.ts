@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { atomicWriteFile } from '../../src/atomic-write.js';
 import { InvalidArgumentError, LockCompromisedError } from '../../src/errors.js';
-import type { Lock } from '../../src/types.js';
-import { fsError, fsFaults } from '../helpers/fs-faults.js';
+import { fsError, fsFaults, fakeLock } from '../helpers/fs-faults.js';
 
 vi.mock('node:fs/promises', async (importOriginal) => {
   const { wrapFsPromises } = await import('../helpers/fs-faults.js');
@@ -25,18 +24,6 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function fakeLock(assertHeld: () => Promise<void> = async () => {}): Lock {
-  return {
-    path: target,
-    mode: 'exclusive',
-    held: true,
-    release: async () => {},
-    assertHeld: async () => {
-      fsFaults.note('lock.assertHeld');
-      await assertHeld();
-    },
-  };
-}
 
 const strayFiles = (): string[] => readdirSync(dir).filter((name) => name !== 'state.json');
 
@@ -97,7 +84,7 @@ describe('atomicWriteFile', () => {
   it('fsyncs the file before the lock check, and the lock check comes just before the rename', async () => {
     writeFileSync(target, 'old');
     fsFaults.record();
-    await atomicWriteFile(target, 'new', { lock: fakeLock() });
+    await atomicWriteFile(target, 'new', { lock: fakeLock(target) });
     const trace = fsFaults.trace.map((label) => label.replace(/\.[0-9a-f]{24}\.tmp$/, '.<token>.tmp'));
     expect(trace).toEqual([
       'stat:state.json',
@@ -215,7 +202,7 @@ describe('atomicWriteFile', () => {
 
   it('never commits when the lock was lost: LockCompromisedError, old content, no temp file', async () => {
     writeFileSync(target, 'old');
-    const lock = fakeLock(async () => {
+    const lock = fakeLock(target, async () => {
       throw new LockCompromisedError(target, 'the lease expired');
     });
     await expect(atomicWriteFile(target, 'new', { lock })).rejects.toBeInstanceOf(LockCompromisedError);

@@ -1,6 +1,7 @@
 // Building blocks shared by the validators: an issue collector that formats one sentence per
 // problem, field-path helpers, value previews and unknown-key detection with suggestions.
-import type { Issue } from '../errors.js';
+import { InvalidSpecError, type Issue } from '../errors.js';
+import type { ValidationResult } from '../types.js';
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
@@ -164,4 +165,18 @@ export function subjectOf(kind: string, record: unknown): string {
   const name = isRecord(record) ? record['name'] : undefined;
   if (typeof name !== 'string' || name === '') return `${kind} (unnamed)`;
   return `${kind} ${preview(name)}`;
+}
+
+/**
+ * Runs a checker over a fresh issue list and packs the outcome: the definition, or every issue
+ * at once in one InvalidSpecError about `subject`.
+ */
+export function collectIssues<T>(subject: string, check: (issues: IssueList) => T | undefined): ValidationResult<T> {
+  const issues = new IssueList();
+  const value = check(issues);
+  if (value === undefined || issues.length > 0) {
+    const error = new InvalidSpecError(subject, issues.items);
+    return { ok: false, issues: error.issues, error };
+  }
+  return { ok: true, value };
 }
