@@ -17,14 +17,15 @@
 //
 // 1. Throughput: for each contender and process count, worker processes (bench/worker.mjs)
 //    start together, warm up on one file, then append `<worker>:<seq>:<padding>` lines to
-//    another file, each append awaited, for the duration. Afterwards both files are verified: every line intact, each
-//    worker's lines in order with contiguous seqs, as many as it acknowledged. A broken
-//    file for a locked contender makes the run exit 1; for `unlocked` it is only reported.
+//    another file, each append awaited, for the duration. Afterwards both files are
+//    verified: every line intact, each worker's lines in order with contiguous seqs, as
+//    many as it acknowledged. A broken file for a locked contender makes the run exit 1;
+//    for `unlocked` it is only reported.
 // 2. Syscalls: `strace -f -y` on bench/append-loop.mjs with N and with 3N appends (after a
 //    warm-up); per append = (calls(3N) - calls(N)) / 2N, by syscall.
-// Prints the results as Markdown.
+// Prints the results as Markdown, with a warning if dist/ was rebuilt during the run.
 import { fork, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -267,6 +268,12 @@ function source() {
   return output('git', ['-C', src, 'status', '--porcelain', '--', '.']).trim() ? `${commit} + uncommitted changes in src/` : commit;
 }
 
+/** The newest modification time in dist/: a rebuild during the run would mix two versions. */
+function distBuiltAt() {
+  const dist = fileURLToPath(new URL('../dist/', import.meta.url));
+  return Math.max(0, ...readdirSync(dist, { recursive: true }).map((name) => statSync(join(dist, name)).mtimeMs));
+}
+
 function machine() {
   const memTotal = output('free', ['-h']).match(/^Mem:\s+(\S+)/m)?.[1] ?? `${(os.totalmem() / 2 ** 30).toFixed(1)}Gi`;
   const fsType = output('df', ['-PT', flags.dir]).split('\n')[1]?.split(/\s+/)[1] ?? 'unknown';
@@ -295,6 +302,7 @@ const breakdown = (map) =>
     .map(([name, n]) => `${name} ${calls(n)}`)
     .join(', ');
 
+const builtAt = distBuiltAt();
 const command = `node bench/run.mjs ${process.argv.slice(2).join(' ')}`.trim();
 console.log(`## Results ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC\n`);
 console.log(`Command (in packages/efs-utils, after the build): \`${command}\`\n`);
@@ -362,6 +370,10 @@ if (eight && peer) {
 const efsCalls = syscalls.find((r) => r.contender === 'efs-utils');
 if (efsCalls) targets.push(`- ≤ 8 file-system syscalls per locked append: ${calls(efsCalls.fsTotal)}, ${verdict(efsCalls.fsTotal <= 8)}`);
 if (targets.length) console.log(`### Targets\n\n${targets.join('\n')}\n`);
+
+if (distBuiltAt() !== builtAt) {
+  console.log('**Warning: dist/ was rebuilt during this run; the results mix two builds. Run again.**\n');
+}
 
 if (failed) {
   console.error('A locked contender failed or left a broken file: see the table above.');
