@@ -1,5 +1,5 @@
-import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { InvalidArgumentError } from './errors.js';
 import { errorCode } from './fs-helpers.js';
 import { Lease } from './lock/lease.js';
@@ -59,7 +59,7 @@ export async function appendLine(path: string, line: string, options?: AppendLin
 
 /**
  * Reads the file at `path` as UTF-8 lines under a shared lock (so no append is half
- * seen). A missing file reads as `[]`. A last line without its newline can only be the
+ * seen). A missing file (or directory) reads as `[]`. A last line without its newline can only be the
  * remains of a writer that died mid-write; it was never acknowledged and is left out.
  *
  * @example
@@ -74,7 +74,13 @@ export async function readLines(path: string, options?: ReadLinesOptions): Promi
     await assertStillHeld(held);
     return readWholeLines(path);
   }
-  return withLock(path, () => readWholeLines(path), { ...lockOptions, mode: 'shared' });
+  try {
+    return await withLock(path, () => readWholeLines(path), { ...lockOptions, mode: 'shared' });
+  } catch (error) {
+    // No directory, so no file (and nowhere to put a lock): nothing to read.
+    if (errorCode(error) === 'ENOENT' && !existsSync(dirname(resolve(path)))) return [];
+    throw error;
+  }
 }
 
 async function writeAppend(path: string, data: Buffer, held: Lock, fsync: boolean): Promise<void> {

@@ -192,6 +192,15 @@ describe('appendLine and readLines', () => {
     await expect(readLines(file)).resolves.toEqual([]);
   });
 
+  it('reads a file in a missing directory as no lines, creating nothing', async () => {
+    await expect(readLines(join(dir, 'no', 'such', 'content'))).resolves.toEqual([]);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('refuses to append into a missing directory with the file-system error', async () => {
+    await expect(appendLine(join(dir, 'missing', 'content'), 'x')).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
   it('appends lines and reads them back in order', async () => {
     await appendLine(file, 'Hello from EFS!');
     await appendLine(file, 'Hello again :)');
