@@ -1,0 +1,512 @@
+// The stack's typed configuration: what differs between environments (dev, prod) and between
+// accounts. Function settings (memory, timeout, routes, access points, concurrency) are NOT here:
+// they come from the functions' declarations (@lambda-efs/function-spec), so they are written once.
+import type { SystemDefinition } from '@lambda-efs/function-spec';
+
+import { parseCidr } from './cidr.js';
+import { InfraConfigError } from './errors.js';
+import type { ThroughputMode } from './planner/throughput.js';
+
+/** The environments this repository deploys. */
+export const ENVIRONMENT_NAMES = ['dev', 'prod'] as const;
+export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
+
+/** Everything one instance of the stack needs besides the functions' declarations. */
+export interface InfraConfig {
+  /** Environment name; part of every resource name and the `Environment` tag. @example 'dev' */
+  readonly environment: string;
+  /** Prefix of every resource name: lower-case letters, digits and `-`. @example 'lambda-efs-dev' */
+  readonly namePrefix: string;
+  /** AWS region. @example 'us-east-1' */
+  readonly region: string;
+  readonly network: NetworkConfig;
+  readonly fileSystem: FileSystemConfig;
+  readonly functions: FunctionsConfig;
+  readonly api: ApiConfig;
+  readonly monitoring: MonitoringConfig;
+  /** Where Terraform keeps state. */
+  readonly backend: BackendConfig;
+  /** How the AWS provider authenticates. */
+  readonly provider: ProviderConfig;
+  /** Tags on every resource (provider `default_tags`), besides `Project`, `Environment` and `ManagedBy`. */
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/** A new VPC, or an existing one. */
+export type NetworkConfig = NewVpcConfig | ExistingVpcConfig;
+
+/**
+ * A new VPC: one private subnet per availability zone (the functions and the EFS mount targets),
+ * route tables with S3 and DynamoDB gateway endpoints and, when `natGateways` is not `'none'`,
+ * one public subnet per zone, an internet gateway and NAT gateway(s) for outbound internet access.
+ */
+export interface NewVpcConfig {
+  readonly kind: 'new';
+  /** The VPC's block, a /16 to /24; subnets are its /(prefix + 4) blocks. @example '10.20.0.0/16' */
+  readonly cidr: string;
+  /**
+   * Availability zone names, 2 to 8, in `region`. Named here (not looked up) so that `plan` needs no
+   * data source and the plan is the same on every machine.
+   * @example ['us-east-1a', 'us-east-1b']
+   */
+  readonly availabilityZones: readonly string[];
+  /**
+   * Outbound internet for the functions (ml-inference fetches image URLs): `'none'`, one NAT gateway
+   * (`'single'`, cheaper, one zone's outage cuts it) or one per zone (`'per-az'`).
+   */
+  readonly natGateways: 'none' | 'single' | 'per-az';
+}
+
+/**
+ * An existing VPC. Give one private subnet per availability zone (EFS allows one mount target per
+ * zone); their routes (NAT, endpoints) are the VPC owner's business.
+ */
+export interface ExistingVpcConfig {
+  readonly kind: 'existing';
+  /** @example 'vpc-0123456789abcdef0' */
+  readonly vpcId: string;
+  readonly subnets: readonly { readonly availabilityZone: string; readonly subnetId: string }[];
+}
+
+/** EFS lifecycle transition to Infrequent Access (EFS `TransitionToIA` values). */
+export const IA_TRANSITIONS = [
+  'AFTER_1_DAY',
+  'AFTER_7_DAYS',
+  'AFTER_14_DAYS',
+  'AFTER_30_DAYS',
+  'AFTER_60_DAYS',
+  'AFTER_90_DAYS',
+  'AFTER_180_DAYS',
+  'AFTER_270_DAYS',
+  'AFTER_365_DAYS',
+] as const;
+export type IaTransition = (typeof IA_TRANSITIONS)[number];
+
+/** The workload the throughput planner checks the configured mode against at synth time. */
+export interface WorkloadConfig {
+  /** Data expected in the Standard storage class, GiB (the bursting baseline depends on it). */
+  readonly storedGib: number;
+  /** Data one cold start reads from EFS (libraries, a model), GiB. */
+  readonly coldStartGib: number;
+  /** Cold starts a day the system must sustain (deployments, scale-ups). */
+  readonly coldStartsPerDay: number;
+}
+
+export interface FileSystemConfig {
+  /**
+   * `elastic` (pay per use; needs General Purpose, which this stack always uses), `bursting`, or
+   * `provisioned` with MiB/s. Synth warns when the mode cannot sustain `workload`.
+   * @default { mode: 'elastic' }
+   */
+  readonly throughput: ThroughputMode;
+  /** Move files not read for this long to Infrequent Access; `null`: never. */
+  readonly transitionToIa: IaTransition | null;
+  /** Waiting period before the file system's KMS key is deleted, 7 to 30 days. @default 30 */
+  readonly kmsKeyDeletionWindowDays: number;
+  readonly workload: WorkloadConfig;
+}
+
+export interface FunctionsConfig {
+  /** CloudWatch Logs retention of each function's log group, in days (a value CloudWatch accepts). */
+  readonly logRetentionDays: number;
+  /**
+   * Modules esbuild leaves out of every bundle: native modules installed on the file system (the
+   * post's libraries-on-EFS) or provided by the runtime. Patterns as esbuild's `external`.
+   * @example ['onnxruntime-node', 'sharp']
+   */
+  readonly externalModules: readonly string[];
+  /** Name of the alias that provisioned concurrency, the integration and the permission target. @default 'live' */
+  readonly aliasName: string;
+}
+
+/** Authorization of one route of the HTTP API. */
+export type RouteAuthorization =
+  | { readonly type: 'NONE' }
+  | { readonly type: 'AWS_IAM' }
+  | {
+      readonly type: 'JWT';
+      /** A key of {@link ApiConfig.jwtAuthorizers}. */
+      readonly authorizer: string;
+      /** OAuth scopes the token must carry; empty: any valid token. */
+      readonly scopes: readonly string[];
+    };
+
+export interface JwtAuthorizerConfig {
+  /** Token issuer URL. @example 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123' */
+  readonly issuer: string;
+  /** Accepted `aud` values (Cognito: app client ids). */
+  readonly audience: readonly string[];
+}
+
+export interface ApiConfig {
+  /** Default route throttling of the `$default` stage. */
+  readonly throttling: { readonly burstLimit: number; readonly rateLimit: number };
+  /** Retention of the JSON access log group, in days. */
+  readonly accessLogRetentionDays: number;
+  /** JWT authorizers by name. @default {} */
+  readonly jwtAuthorizers: Readonly<Record<string, JwtAuthorizerConfig>>;
+  /**
+   * Authorization per route key (as declared by the functions); routes not listed are open
+   * (`NONE`), as in the post.
+   * @example { 'DELETE /message-wall': { type: 'AWS_IAM' } }
+   */
+  readonly routeAuthorization: Readonly<Record<string, RouteAuthorization>>;
+}
+
+export interface MonitoringConfig {
+  /** E-mail subscribed to the alarm topic (confirm the subscription mail); `null`: none. */
+  readonly alarmEmail: string | null;
+  /** Bursting mode: alarm when BurstCreditBalance is below this many cold-start loads. @default 10 */
+  readonly burstCreditColdStarts: number;
+  /** Alarm when PercentIOLimit reaches this, in percent. @default 95 */
+  readonly percentIoLimit: number;
+  /**
+   * Alarm when ClientConnections reaches this. `null`: 80% of the functions' summed reserved
+   * concurrency when every mounting function reserves some, otherwise 80% of EFS's 25,000 limit.
+   */
+  readonly clientConnections: number | null;
+  /** Alarm when a function has this many errors in 5 minutes. @default 1 */
+  readonly functionErrors: number;
+  /** Alarm when a function is throttled this many times in 5 minutes. @default 1 */
+  readonly functionThrottles: number;
+}
+
+/** Terraform state: a local file (offline synth and plan), or S3 with native locking. */
+export type BackendConfig =
+  | {
+      readonly kind: 'local';
+      /** State file path, relative to the synthesized stack directory. */
+      readonly path: string;
+    }
+  | {
+      readonly kind: 's3';
+      readonly bucket: string;
+      /** @example 'lambda-efs/dev/terraform.tfstate' */
+      readonly key: string;
+      readonly region: string;
+    };
+
+/**
+ * `aws`: credentials from the usual chain (environment, profile, SSO, instance role); optionally
+ * refuses to run against another account. `offline-mock`: mock keys and every `skip_*` flag, so
+ * that `terraform plan` runs without AWS (tests and `pnpm --filter @lambda-efs/infra plan` only).
+ */
+export type ProviderConfig =
+  | { readonly kind: 'aws'; readonly allowedAccountIds: readonly string[] }
+  | { readonly kind: 'offline-mock' };
+
+/** Deploy-time settings that differ per account, from the environment (read once, see {@link readDeployEnvironment}). */
+export interface DeployEnvironment {
+  /** `LAMBDA_EFS_STATE_BUCKET`: S3 bucket for Terraform state; unset: local state. */
+  readonly stateBucket: string | null;
+  /** `LAMBDA_EFS_STATE_REGION`: the bucket's region. @default the environment's region */
+  readonly stateRegion: string | null;
+  /** `LAMBDA_EFS_ALARM_EMAIL`: e-mail subscribed to the alarm topic. */
+  readonly alarmEmail: string | null;
+  /** `LAMBDA_EFS_ACCOUNT_ID`: the only account the provider may act on (12 digits). */
+  readonly accountId: string | null;
+}
+
+/** Deploy-time environment variables, with what each does. */
+export const DEPLOY_VARIABLES = Object.freeze({
+  stateBucket: 'LAMBDA_EFS_STATE_BUCKET',
+  stateRegion: 'LAMBDA_EFS_STATE_REGION',
+  alarmEmail: 'LAMBDA_EFS_ALARM_EMAIL',
+  accountId: 'LAMBDA_EFS_ACCOUNT_ID',
+});
+
+const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const ACCOUNT_ID = /^\d{12}$/;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+
+/**
+ * Reads the deploy-time variables once, failing fast with the variable's name.
+ * @throws {InfraConfigError} naming every malformed variable.
+ */
+export function readDeployEnvironment(env: Readonly<Record<string, string | undefined>>): DeployEnvironment {
+  const problems: string[] = [];
+  const read = (name: string, pattern: RegExp, rule: string): string | null => {
+    const value = env[name]?.trim();
+    if (value === undefined || value === '') return null;
+    if (!pattern.test(value)) problems.push(`${name}=${JSON.stringify(value)} is invalid: ${rule}.`);
+    return value;
+  };
+  const result = {
+    stateBucket: read(DEPLOY_VARIABLES.stateBucket, S3_BUCKET, 'give an S3 bucket name (3-63 lower-case letters, digits, "." or "-")'),
+    stateRegion: read(DEPLOY_VARIABLES.stateRegion, REGION, 'give a region name such as "eu-west-1"'),
+    alarmEmail: read(DEPLOY_VARIABLES.alarmEmail, EMAIL, 'give one e-mail address'),
+    accountId: read(DEPLOY_VARIABLES.accountId, ACCOUNT_ID, 'give the 12-digit AWS account id'),
+  };
+  if (problems.length > 0) throw new InfraConfigError('Deploy environment', problems);
+  return result;
+}
+
+/**
+ * The configuration of `dev` or `prod`, with the deploy-time settings applied.
+ * dev: two zones, one NAT gateway, short log retention. prod: three zones, a NAT gateway per zone,
+ * longer retention and higher API limits. Both: elastic throughput (the post's ml-inference loads
+ * 2 GiB per cold start, which bursting at 10 GiB sustains only 20 times a day).
+ */
+export function environmentConfig(name: EnvironmentName, deploy: DeployEnvironment): InfraConfig {
+  const region = 'us-east-1';
+  const namePrefix = `lambda-efs-${name}`;
+  const backend: BackendConfig =
+    deploy.stateBucket === null
+      ? { kind: 'local', path: 'terraform.tfstate' }
+      : {
+          kind: 's3',
+          bucket: deploy.stateBucket,
+          key: `lambda-efs/${name}/terraform.tfstate`,
+          region: deploy.stateRegion ?? region,
+        };
+  const common = {
+    environment: name,
+    namePrefix,
+    region,
+    backend,
+    provider: { kind: 'aws', allowedAccountIds: deploy.accountId === null ? [] : [deploy.accountId] },
+    tags: {},
+    functions: {
+      logRetentionDays: name === 'prod' ? 90 : 14,
+      // Native modules live on the file system (architecture.md: /ml/node_modules), not in the bundle.
+      externalModules: ['onnxruntime-node', 'sharp'],
+      aliasName: 'live',
+    },
+    fileSystem: {
+      throughput: { mode: 'elastic' },
+      transitionToIa: 'AFTER_30_DAYS',
+      kmsKeyDeletionWindowDays: 30,
+      workload: { storedGib: 10, coldStartGib: 2, coldStartsPerDay: name === 'prod' ? 200 : 20 },
+    },
+    monitoring: {
+      alarmEmail: deploy.alarmEmail,
+      burstCreditColdStarts: 10,
+      percentIoLimit: 95,
+      clientConnections: null,
+      functionErrors: 1,
+      functionThrottles: 1,
+    },
+  } as const satisfies Partial<InfraConfig>;
+
+  if (name === 'dev') {
+    return {
+      ...common,
+      network: {
+        kind: 'new',
+        cidr: '10.20.0.0/16',
+        availabilityZones: ['us-east-1a', 'us-east-1b'],
+        natGateways: 'single',
+      },
+      api: {
+        throttling: { burstLimit: 100, rateLimit: 50 },
+        accessLogRetentionDays: 14,
+        jwtAuthorizers: {},
+        routeAuthorization: {},
+      },
+    };
+  }
+  return {
+    ...common,
+    network: {
+      kind: 'new',
+      cidr: '10.30.0.0/16',
+      availabilityZones: ['us-east-1a', 'us-east-1b', 'us-east-1c'],
+      natGateways: 'per-az',
+    },
+    api: {
+      throttling: { burstLimit: 1000, rateLimit: 500 },
+      accessLogRetentionDays: 90,
+      jwtAuthorizers: {},
+      routeAuthorization: {},
+    },
+  };
+}
+
+/** How `pnpm synth` runs, from the environment (read once, see {@link readSynthEnvironment}). */
+export interface SynthEnvironment {
+  /** `LAMBDA_EFS_ENVIRONMENTS`: comma-separated environments to synthesize. @default every one */
+  readonly environments: readonly EnvironmentName[];
+  /**
+   * `LAMBDA_EFS_ONLY_BUILT=1`: leave out functions whose handler is not built yet (loudly) instead
+   * of failing. For working while some apps have no handler; never for a deployment.
+   * @default false
+   */
+  readonly onlyBuilt: boolean;
+}
+
+/**
+ * Reads the synth-run variables once, failing fast with the variable's name.
+ * @throws {InfraConfigError} naming every malformed variable.
+ */
+export function readSynthEnvironment(env: Readonly<Record<string, string | undefined>>): SynthEnvironment {
+  const problems: string[] = [];
+  const listed = (env['LAMBDA_EFS_ENVIRONMENTS'] ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  const unknown = listed.filter((name) => !(ENVIRONMENT_NAMES as readonly string[]).includes(name));
+  if (unknown.length > 0) {
+    problems.push(
+      `LAMBDA_EFS_ENVIRONMENTS=${JSON.stringify(env['LAMBDA_EFS_ENVIRONMENTS'])} is invalid: ${unknown.join(', ')} ` +
+        `is not an environment; use a comma-separated list of ${ENVIRONMENT_NAMES.join(', ')}.`,
+    );
+  }
+  const onlyBuiltText = (env['LAMBDA_EFS_ONLY_BUILT'] ?? '').trim();
+  if (!['', '0', '1', 'true', 'false'].includes(onlyBuiltText)) {
+    problems.push(`LAMBDA_EFS_ONLY_BUILT=${JSON.stringify(onlyBuiltText)} is invalid: use 1 (or true) to leave out unbuilt functions, 0 or nothing otherwise.`);
+  }
+  if (problems.length > 0) throw new InfraConfigError('Synth environment', problems);
+  return {
+    environments: listed.length === 0 ? ENVIRONMENT_NAMES : [...new Set(listed)] as EnvironmentName[],
+    onlyBuilt: onlyBuiltText === '1' || onlyBuiltText === 'true',
+  };
+}
+
+/** Retention values CloudWatch Logs accepts (`PutRetentionPolicy`). */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/** Lambda function and IAM role names are both limited to 64 characters. */
+const RESOURCE_NAME_MAX = 64;
+
+/** The availability zones the stack uses, from either kind of network. */
+export function availabilityZones(network: NetworkConfig): readonly string[] {
+  return network.kind === 'new' ? network.availabilityZones : network.subnets.map((subnet) => subnet.availabilityZone);
+}
+
+/**
+ * Checks a configuration against the rules and against the system it deploys.
+ * @throws {InfraConfigError} listing every problem, each naming its field.
+ */
+export function validateConfig(config: InfraConfig, system: SystemDefinition): void {
+  const problems: string[] = [];
+  const problem = (field: string, value: unknown, rule: string): void => {
+    problems.push(`${field} ${JSON.stringify(value)} is invalid: ${rule}.`);
+  };
+
+  if (!/^[a-z][a-z0-9-]{0,31}$/.test(config.namePrefix)) {
+    problem('namePrefix', config.namePrefix, 'use 1-32 lower-case letters, digits or "-", starting with a letter');
+  }
+  if (!REGION.test(config.region)) problem('region', config.region, 'give a region name such as "us-east-1"');
+
+  const zones = availabilityZones(config.network);
+  const zonesField = config.network.kind === 'new' ? 'network.availabilityZones' : 'network.subnets';
+  if (zones.length < 2 || zones.length > 8) {
+    problem(zonesField, zones, 'give 2 to 8 availability zones: Lambda and EFS need two to survive a zone outage');
+  }
+  if (new Set(zones).size !== zones.length) {
+    problem(zonesField, zones, 'one entry per availability zone: EFS allows one mount target per zone');
+  }
+  for (const zone of zones) {
+    if (!zone.startsWith(config.region) || zone.length !== config.region.length + 1) {
+      problem(zonesField, zone, `name a zone of ${config.region} (example: "${config.region}a")`);
+    }
+  }
+  if (config.network.kind === 'new') {
+    const cidr = parseCidr(config.network.cidr);
+    if (cidr === undefined || cidr.prefix < 16 || cidr.prefix > 24) {
+      problem('network.cidr', config.network.cidr, 'give an IPv4 network from /16 to /24 (example: "10.20.0.0/16")');
+    }
+  } else {
+    if (!/^vpc-[0-9a-f]{8,17}$/.test(config.network.vpcId)) {
+      problem('network.vpcId', config.network.vpcId, 'give a VPC id (example: "vpc-0123456789abcdef0")');
+    }
+    for (const [index, subnet] of config.network.subnets.entries()) {
+      if (!/^subnet-[0-9a-f]{8,17}$/.test(subnet.subnetId)) {
+        problem(`network.subnets[${index}].subnetId`, subnet.subnetId, 'give a subnet id (example: "subnet-0123456789abcdef0")');
+      }
+    }
+  }
+
+  const { throughput } = config.fileSystem;
+  if (throughput.mode === 'provisioned' && !(Number.isFinite(throughput.mibps) && throughput.mibps >= 1)) {
+    problem('fileSystem.throughput.mibps', throughput.mibps, 'provisioned throughput is 1 MiB/s at least');
+  }
+  const windowDays = config.fileSystem.kmsKeyDeletionWindowDays;
+  if (!Number.isInteger(windowDays) || windowDays < 7 || windowDays > 30) {
+    problem('fileSystem.kmsKeyDeletionWindowDays', windowDays, 'KMS accepts 7 to 30 days');
+  }
+  const { workload } = config.fileSystem;
+  for (const key of ['storedGib', 'coldStartGib', 'coldStartsPerDay'] as const) {
+    if (!Number.isFinite(workload[key]) || workload[key] < 0 || (key === 'coldStartGib' && workload[key] === 0)) {
+      problem(`fileSystem.workload.${key}`, workload[key], 'give a finite number above 0');
+    }
+  }
+
+  for (const [field, days] of [
+    ['functions.logRetentionDays', config.functions.logRetentionDays],
+    ['api.accessLogRetentionDays', config.api.accessLogRetentionDays],
+  ] as const) {
+    if (!(LOG_RETENTION_DAYS as readonly number[]).includes(days)) {
+      problem(field, days, `CloudWatch Logs accepts ${LOG_RETENTION_DAYS.join(', ')}`);
+    }
+  }
+  if (!/^[A-Za-z][A-Za-z0-9_-]{0,127}$/.test(config.functions.aliasName) || /^\d+$/.test(config.functions.aliasName)) {
+    problem('functions.aliasName', config.functions.aliasName, 'an alias name is a letter, then letters, digits, "-" or "_"');
+  }
+  for (const fn of system.functions) {
+    const name = `${config.namePrefix}-${fn.name}`;
+    if (name.length > RESOURCE_NAME_MAX) {
+      problem('namePrefix', config.namePrefix, `"${name}" is longer than the ${RESOURCE_NAME_MAX} characters Lambda and IAM allow; shorten the prefix`);
+    }
+  }
+
+  const { throttling } = config.api;
+  if (!Number.isInteger(throttling.burstLimit) || throttling.burstLimit < 0) {
+    problem('api.throttling.burstLimit', throttling.burstLimit, 'give a whole number of requests, 0 or more');
+  }
+  if (!Number.isFinite(throttling.rateLimit) || throttling.rateLimit < 0) {
+    problem('api.throttling.rateLimit', throttling.rateLimit, 'give requests per second, 0 or more');
+  }
+  for (const [name, authorizer] of Object.entries(config.api.jwtAuthorizers)) {
+    if (!/^[A-Za-z][A-Za-z0-9_-]{0,127}$/.test(name)) {
+      problem(`api.jwtAuthorizers`, name, 'an authorizer name is a letter, then letters, digits, "-" or "_"');
+    }
+    if (!/^https:\/\/\S+$/.test(authorizer.issuer)) {
+      problem(`api.jwtAuthorizers.${name}.issuer`, authorizer.issuer, 'give the issuer URL, starting with https://');
+    }
+    if (authorizer.audience.length === 0) {
+      problem(`api.jwtAuthorizers.${name}.audience`, authorizer.audience, 'give at least one audience (a Cognito app client id)');
+    }
+  }
+  const routeKeys = new Set(system.routes.map((route) => route.routeKey as string));
+  for (const [routeKey, authorization] of Object.entries(config.api.routeAuthorization)) {
+    if (!routeKeys.has(routeKey)) {
+      problem('api.routeAuthorization', routeKey, `no function declares this route; declared: ${[...routeKeys].join(', ') || 'none'}`);
+    }
+    if (authorization.type === 'JWT' && !(authorization.authorizer in config.api.jwtAuthorizers)) {
+      problem(
+        `api.routeAuthorization[${JSON.stringify(routeKey)}].authorizer`,
+        authorization.authorizer,
+        `add it to api.jwtAuthorizers (known: ${Object.keys(config.api.jwtAuthorizers).join(', ') || 'none'})`,
+      );
+    }
+  }
+
+  const { monitoring } = config;
+  if (monitoring.alarmEmail !== null && !EMAIL.test(monitoring.alarmEmail)) {
+    problem('monitoring.alarmEmail', monitoring.alarmEmail, 'give one e-mail address');
+  }
+  for (const key of ['burstCreditColdStarts', 'percentIoLimit', 'functionErrors', 'functionThrottles'] as const) {
+    if (!Number.isFinite(monitoring[key]) || monitoring[key] <= 0) {
+      problem(`monitoring.${key}`, monitoring[key], 'give a number above 0');
+    }
+  }
+  if (monitoring.clientConnections !== null && !(Number.isInteger(monitoring.clientConnections) && monitoring.clientConnections > 0)) {
+    problem('monitoring.clientConnections', monitoring.clientConnections, 'give a whole number above 0, or null for the default');
+  }
+
+  if (config.backend.kind === 's3') {
+    if (!S3_BUCKET.test(config.backend.bucket)) problem('backend.bucket', config.backend.bucket, 'give an S3 bucket name');
+    if (!REGION.test(config.backend.region)) problem('backend.region', config.backend.region, 'give a region name');
+  }
+  if (config.provider.kind === 'aws') {
+    for (const id of config.provider.allowedAccountIds) {
+      if (!ACCOUNT_ID.test(id)) problem('provider.allowedAccountIds', id, 'give 12-digit account ids');
+    }
+  }
+
+  if (problems.length > 0) throw new InfraConfigError(`Configuration of "${config.environment}"`, problems);
+}

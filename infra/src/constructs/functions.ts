@@ -1,0 +1,263 @@
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group/index.js';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
+import { LambdaAlias } from '@cdktf/provider-aws/lib/lambda-alias/index.js';
+import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function/index.js';
+import { LambdaProvisionedConcurrencyConfig } from '@cdktf/provider-aws/lib/lambda-provisioned-concurrency-config/index.js';
+import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group/index.js';
+import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule/index.js';
+import { lambdaHandler, type FunctionDefinition } from '@lambda-efs/function-spec';
+import { AssetType, TerraformAsset, type ITerraformDependable } from 'cdktf';
+import { Construct } from 'constructs';
+
+import type { FunctionBundle } from '../bundling/bundle.js';
+import type { FunctionsConfig } from '../config.js';
+import { InfraError } from '../errors.js';
+import { assumeRolePolicy, efsClientActions, type PolicyDocument } from '../iam.js';
+import { NFS_PORT, type FileSystem } from './file-system.js';
+import type { PrivateSubnet } from './network.js';
+
+/** What Lambda needs to attach a function to a VPC (the AWSLambdaVPCAccessExecutionRole actions). */
+export const VPC_ACCESS_ACTIONS = Object.freeze([
+  'ec2:CreateNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets',
+  'ec2:DeleteNetworkInterface',
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:UnassignPrivateIpAddresses',
+]);
+
+/** HTTPS: AWS APIs (through the gateway endpoints or NAT) and the URLs ml-inference fetches. */
+const HTTPS_PORT = 443;
+
+export interface FunctionsProps {
+  readonly namePrefix: string;
+  readonly functions: readonly FunctionDefinition[];
+  /** A bundle for every function, by function name. */
+  readonly bundles: ReadonlyMap<string, FunctionBundle>;
+  readonly config: FunctionsConfig;
+  readonly vpcId: string;
+  readonly subnets: readonly PrivateSubnet[];
+  readonly fileSystem: FileSystem;
+}
+
+/** A deployed function and what the API and the alarms attach to. */
+export interface DeployedFunction {
+  readonly definition: FunctionDefinition;
+  /** The Lambda function name: `<namePrefix>-<name>`. */
+  readonly functionName: string;
+  readonly lambda: LambdaFunction;
+  /** Present when the declaration asks for provisioned concurrency. */
+  readonly alias: LambdaAlias | null;
+  /** What API Gateway invokes: the alias when there is one, else the function. */
+  readonly invokeArn: string;
+  /** The alias name for the invoke permission's `qualifier`, or `null`. */
+  readonly qualifier: string | null;
+  readonly role: IamRole;
+  readonly securityGroup: SecurityGroup;
+  readonly logGroup: CloudwatchLogGroup;
+}
+
+/**
+ * One Lambda function per declaration: its own IAM role (VPC and log permissions, plus EFS mount,
+ * and write unless read-only, through its own access point), its own security group (HTTPS out,
+ * NFS to the mount targets), a log group with retention, the esbuild bundle as a zip whose hash
+ * redeploys on change, and, with provisioned concurrency, a published version behind an alias.
+ * It also grants the functions to the file system (ingress rules and file system policy).
+ */
+export class Functions extends Construct {
+  /** By declared function name, in declaration order. */
+  readonly functions: ReadonlyMap<string, DeployedFunction>;
+
+  constructor(scope: Construct, id: string, props: FunctionsProps) {
+    super(scope, id);
+    const { fileSystem, namePrefix } = props;
+
+    // First each function's identity: the file system policy names every role, and each function
+    // must exist only after that policy (and every mount target) does.
+    const identities = props.functions.map((definition) => {
+      const bundle = props.bundles.get(definition.name);
+      if (bundle === undefined) {
+        throw new InfraError('EBUNDLE', `Function "${definition.name}" has no bundle: bundle every function before building the stack.`);
+      }
+      const scope = new Construct(this, definition.name);
+      const functionName = `${namePrefix}-${definition.name}`;
+      const tags = { Name: functionName };
+
+      const securityGroup = new SecurityGroup(scope, 'security-group', {
+        name: `${functionName}-function`,
+        description: `Lambda function ${functionName}: HTTPS out, NFS to the EFS mount targets`,
+        vpcId: props.vpcId,
+        revokeRulesOnDelete: true,
+        // Lambda releases a function's network interfaces lazily after it is deleted.
+        timeouts: { delete: '45m' },
+        tags,
+      });
+      new VpcSecurityGroupEgressRule(scope, 'https-out', {
+        securityGroupId: securityGroup.id,
+        cidrIpv4: '0.0.0.0/0',
+        ipProtocol: 'tcp',
+        fromPort: HTTPS_PORT,
+        toPort: HTTPS_PORT,
+        description: 'HTTPS to AWS APIs and the internet',
+      });
+      if (definition.fileSystem !== null) {
+        new VpcSecurityGroupEgressRule(scope, 'nfs-out', {
+          securityGroupId: securityGroup.id,
+          referencedSecurityGroupId: fileSystem.securityGroup.id,
+          ipProtocol: 'tcp',
+          fromPort: NFS_PORT,
+          toPort: NFS_PORT,
+          description: 'NFS to the EFS mount targets',
+        });
+      }
+
+      const logGroup = new CloudwatchLogGroup(scope, 'log-group', {
+        name: `/aws/lambda/${functionName}`,
+        retentionInDays: props.config.logRetentionDays,
+        tags,
+      });
+      const role = new IamRole(scope, 'role', {
+        name: functionName,
+        description: `Execution role of Lambda function ${functionName}`,
+        assumeRolePolicy: JSON.stringify(assumeRolePolicy('lambda.amazonaws.com')),
+        tags,
+      });
+      const vpcAndLogs: PolicyDocument = {
+        Version: '2012-10-17',
+        Statement: [
+          // Lambda manages the function's network interfaces; EC2 offers no resource-level scope for these.
+          { Sid: 'ManageVpcNetworkInterfaces', Effect: 'Allow', Action: VPC_ACCESS_ACTIONS, Resource: '*' },
+          {
+            Sid: 'WriteOwnLogs',
+            Effect: 'Allow',
+            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+            Resource: `${logGroup.arn}:*`,
+          },
+        ],
+      };
+      const policies: ITerraformDependable[] = [
+        new IamRolePolicy(scope, 'vpc-and-logs-policy', {
+          name: 'vpc-and-logs',
+          role: role.id,
+          policy: JSON.stringify(vpcAndLogs),
+        }),
+      ];
+      if (definition.fileSystem !== null) {
+        const accessPoint = fileSystem.accessPoint(definition.fileSystem.accessPoint.name);
+        const efsClient: PolicyDocument = {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Sid: 'MountThroughOwnAccessPoint',
+              Effect: 'Allow',
+              Action: efsClientActions(definition.fileSystem.readOnly),
+              Resource: fileSystem.fileSystem.arn,
+              Condition: { StringEquals: { 'elasticfilesystem:AccessPointArn': accessPoint.arn } },
+            },
+          ],
+        };
+        policies.push(
+          new IamRolePolicy(scope, 'efs-client-policy', {
+            name: 'efs-client',
+            role: role.id,
+            policy: JSON.stringify(efsClient),
+          }),
+        );
+      }
+      return { definition, bundle, scope, functionName, tags, securityGroup, logGroup, role, policies };
+    });
+
+    const fileSystemPolicy = fileSystem.grantClients(
+      identities.flatMap(({ definition, role, securityGroup }) =>
+        definition.fileSystem === null
+          ? []
+          : [
+              {
+                name: definition.name,
+                roleArn: role.arn,
+                securityGroupId: securityGroup.id,
+                accessPointName: definition.fileSystem.accessPoint.name,
+                readOnly: definition.fileSystem.readOnly,
+              },
+            ],
+      ),
+    );
+
+    const deployed = identities.map((identity): DeployedFunction => {
+      const { definition, bundle, scope, functionName, tags, securityGroup, logGroup, role, policies } = identity;
+      const code = new TerraformAsset(scope, 'code', {
+        path: bundle.zipPath,
+        type: AssetType.FILE,
+        assetHash: bundle.sha256Hex,
+      });
+      const provisioned = definition.provisionedConcurrency;
+      const mount = definition.fileSystem;
+      const lambda = new LambdaFunction(scope, 'function', {
+        functionName,
+        description: definition.description,
+        role: role.arn,
+        runtime: definition.runtime,
+        architectures: [definition.architecture],
+        handler: lambdaHandler(definition),
+        filename: code.path,
+        // Lambda's CodeSha256 of the zip: a code change, and only a code change, redeploys.
+        sourceCodeHash: bundle.sha256Base64,
+        memorySize: definition.memoryMb,
+        timeout: definition.timeoutSeconds,
+        // A version for the alias to point at, only when provisioned concurrency needs one.
+        publish: provisioned !== null,
+        ...(definition.reservedConcurrency === null
+          ? {}
+          : { reservedConcurrentExecutions: definition.reservedConcurrency }),
+        ...(Object.keys(definition.environment).length === 0
+          ? {}
+          : { environment: { variables: { ...definition.environment } } }),
+        vpcConfig: {
+          subnetIds: props.subnets.map((subnet) => subnet.subnetId),
+          securityGroupIds: [securityGroup.id],
+        },
+        ...(mount === null
+          ? {}
+          : {
+              fileSystemConfig: {
+                arn: fileSystem.accessPoint(mount.accessPoint.name).arn,
+                localMountPath: mount.mountPath,
+              },
+            }),
+        // Every mount target (else the first invocations fail with EFSMountFailureException,
+        // terraform-provider-aws #15053), the file system policy, the log group and the role's
+        // permissions (Lambda checks the VPC permissions when it creates the function).
+        dependsOn: [...(mount === null ? [] : [...fileSystem.mountTargets, fileSystemPolicy]), logGroup, ...policies],
+        tags,
+      });
+
+      let alias: LambdaAlias | null = null;
+      if (provisioned !== null) {
+        alias = new LambdaAlias(scope, 'alias', {
+          name: props.config.aliasName,
+          description: 'The published version API Gateway invokes, kept warm by provisioned concurrency',
+          functionName: lambda.functionName,
+          functionVersion: lambda.version,
+        });
+        new LambdaProvisionedConcurrencyConfig(scope, 'provisioned-concurrency', {
+          functionName: lambda.functionName,
+          qualifier: alias.name,
+          provisionedConcurrentExecutions: provisioned,
+        });
+      }
+      return {
+        definition,
+        functionName,
+        lambda,
+        alias,
+        invokeArn: alias === null ? lambda.invokeArn : alias.invokeArn,
+        qualifier: alias === null ? null : alias.name,
+        role,
+        securityGroup,
+        logGroup,
+      };
+    });
+    this.functions = new Map(deployed.map((fn) => [fn.definition.name, fn]));
+  }
+}

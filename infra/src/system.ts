@@ -1,0 +1,10 @@
+// The real system: the apps' declarations, imported from their packages' compiled `function`
+// entry points. Adding a function to the deployment means adding it here.
+import { functionDefinition as messageWall } from '@lambda-efs/message-wall/function';
+import { functionDefinition as mlInference } from '@lambda-efs/ml-inference/function';
+import { defineSystem, type SystemDefinition } from '@lambda-efs/function-spec';
+
+/** Every function this repository deploys, validated together (`defineSystem`). */
+export function appSystem(): SystemDefinition {
+  return defineSystem([messageWall, mlInference]);
+}

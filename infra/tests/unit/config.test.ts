@@ -1,0 +1,160 @@
+import { defineFunction } from '@lambda-efs/function-spec';
+import { describe, expect, it } from 'vitest';
+
+import {
+  availabilityZones,
+  environmentConfig,
+  readDeployEnvironment,
+  readSynthEnvironment,
+  validateConfig,
+  type InfraConfig,
+} from '../../src/config.js';
+import { InfraConfigError } from '../../src/errors.js';
+import { fixtureConfig } from '../fixtures/config.js';
+import { fixtureSystem, messageWall } from '../fixtures/system.js';
+
+const NO_DEPLOY = { stateBucket: null, stateRegion: null, alarmEmail: null, accountId: null };
+
+function problemsOf(config: InfraConfig, system = fixtureSystem()): readonly string[] {
+  try {
+    validateConfig(config, system);
+  } catch (error) {
+    expect(error).toBeInstanceOf(InfraConfigError);
+    expect((error as InfraConfigError).code).toBe('EINFRACONFIG');
+    return (error as InfraConfigError).problems;
+  }
+  return [];
+}
+
+describe('environmentConfig', () => {
+  it('gives dev two zones, one NAT gateway and elastic throughput, with local state by default', () => {
+    const dev = environmentConfig('dev', NO_DEPLOY);
+    expect(dev.namePrefix).toBe('lambda-efs-dev');
+    expect(availabilityZones(dev.network)).toEqual(['us-east-1a', 'us-east-1b']);
+    expect(dev.network.kind === 'new' && dev.network.natGateways).toBe('single');
+    expect(dev.fileSystem.throughput).toEqual({ mode: 'elastic' });
+    expect(dev.backend).toEqual({ kind: 'local', path: 'terraform.tfstate' });
+    expect(dev.provider).toEqual({ kind: 'aws', allowedAccountIds: [] });
+  });
+
+  it('gives prod three zones and a NAT gateway per zone', () => {
+    const prod = environmentConfig('prod', NO_DEPLOY);
+    expect(availabilityZones(prod.network)).toHaveLength(3);
+    expect(prod.network.kind === 'new' && prod.network.natGateways).toBe('per-az');
+  });
+
+  it('selects the S3 backend, per environment key, when a state bucket is configured', () => {
+    const deploy = { ...NO_DEPLOY, stateBucket: 'my-state', accountId: '123456789012', alarmEmail: 'ops@example.com' };
+    const prod = environmentConfig('prod', deploy);
+    expect(prod.backend).toEqual({ kind: 's3', bucket: 'my-state', key: 'lambda-efs/prod/terraform.tfstate', region: 'us-east-1' });
+    expect(prod.provider).toEqual({ kind: 'aws', allowedAccountIds: ['123456789012'] });
+    expect(prod.monitoring.alarmEmail).toBe('ops@example.com');
+  });
+
+  it('passes validation for both environments with the fixture system', () => {
+    expect(problemsOf(environmentConfig('dev', NO_DEPLOY))).toEqual([]);
+    expect(problemsOf(environmentConfig('prod', NO_DEPLOY))).toEqual([]);
+  });
+});
+
+describe('validateConfig', () => {
+  it('lists every problem at once, each naming its field', () => {
+    const base = fixtureConfig();
+    const problems = problemsOf({
+      ...base,
+      namePrefix: 'Lambda EFS',
+      network: { kind: 'new', cidr: '10.20.0.1/16', availabilityZones: ['us-east-1a'], natGateways: 'none' },
+      fileSystem: { ...base.fileSystem, throughput: { mode: 'provisioned', mibps: 0 }, kmsKeyDeletionWindowDays: 3 },
+      functions: { ...base.functions, logRetentionDays: 10 },
+    });
+    expect(problems).toEqual([
+      expect.stringContaining('namePrefix "Lambda EFS" is invalid'),
+      expect.stringContaining('network.availabilityZones ["us-east-1a"] is invalid: give 2 to 8 availability zones'),
+      expect.stringContaining('network.cidr "10.20.0.1/16" is invalid'),
+      expect.stringContaining('fileSystem.throughput.mibps 0 is invalid: provisioned throughput is 1 MiB/s at least'),
+      expect.stringContaining('fileSystem.kmsKeyDeletionWindowDays 3 is invalid: KMS accepts 7 to 30 days'),
+      expect.stringContaining('functions.logRetentionDays 10 is invalid: CloudWatch Logs accepts 1, 3, 5'),
+    ]);
+  });
+
+  it('refuses two entries in one availability zone: EFS allows one mount target per zone', () => {
+    const problems = problemsOf({
+      ...fixtureConfig(),
+      network: {
+        kind: 'existing',
+        vpcId: 'vpc-0123456789abcdef0',
+        subnets: [
+          { availabilityZone: 'us-east-1a', subnetId: 'subnet-0123456789abcdef0' },
+          { availabilityZone: 'us-east-1a', subnetId: 'subnet-0123456789abcdef1' },
+        ],
+      },
+    });
+    expect(problems).toEqual([expect.stringContaining('one entry per availability zone: EFS allows one mount target per zone')]);
+  });
+
+  it('refuses zones outside the region', () => {
+    const problems = problemsOf({
+      ...fixtureConfig(),
+      network: { kind: 'new', cidr: '10.20.0.0/16', availabilityZones: ['us-east-1a', 'eu-west-1b'], natGateways: 'none' },
+    });
+    expect(problems).toEqual([expect.stringContaining('"eu-west-1b" is invalid: name a zone of us-east-1')]);
+  });
+
+  it('refuses authorization for an undeclared route or an unknown JWT authorizer', () => {
+    const base = fixtureConfig();
+    const problems = problemsOf({
+      ...base,
+      api: {
+        ...base.api,
+        routeAuthorization: {
+          'GET /nowhere': { type: 'AWS_IAM' },
+          'GET /ml-inference': { type: 'JWT', authorizer: 'cognito', scopes: [] },
+        },
+      },
+    });
+    expect(problems).toEqual([
+      expect.stringContaining('api.routeAuthorization "GET /nowhere" is invalid: no function declares this route'),
+      expect.stringContaining('api.routeAuthorization["GET /ml-inference"].authorizer "cognito" is invalid: add it to api.jwtAuthorizers'),
+    ]);
+  });
+
+  it('refuses a prefix that makes a function or role name longer than 64 characters', () => {
+    const longName = defineFunction({ name: 'a-function-with-a-rather-long-name', entry: messageWall.entry });
+    const problems = problemsOf({ ...fixtureConfig(), namePrefix: 'lambda-efs-development-account' }, fixtureSystem([longName]));
+    expect(problems).toEqual([
+      'namePrefix "lambda-efs-development-account" is invalid: "lambda-efs-development-account-a-function-with-a-rather-long-name" ' +
+        'is longer than the 64 characters Lambda and IAM allow; shorten the prefix.',
+    ]);
+  });
+});
+
+describe('deploy-time and synth-time environment variables', () => {
+  it('reads nothing from an empty environment', () => {
+    expect(readDeployEnvironment({})).toEqual(NO_DEPLOY);
+    expect(readSynthEnvironment({})).toEqual({ environments: ['dev', 'prod'], onlyBuilt: false });
+  });
+
+  it('reads every variable', () => {
+    expect(
+      readDeployEnvironment({
+        LAMBDA_EFS_STATE_BUCKET: 'acme-tf-state',
+        LAMBDA_EFS_STATE_REGION: 'eu-west-1',
+        LAMBDA_EFS_ALARM_EMAIL: 'ops@example.com',
+        LAMBDA_EFS_ACCOUNT_ID: '123456789012',
+      }),
+    ).toEqual({ stateBucket: 'acme-tf-state', stateRegion: 'eu-west-1', alarmEmail: 'ops@example.com', accountId: '123456789012' });
+    expect(readSynthEnvironment({ LAMBDA_EFS_ENVIRONMENTS: 'prod', LAMBDA_EFS_ONLY_BUILT: '1' })).toEqual({
+      environments: ['prod'],
+      onlyBuilt: true,
+    });
+  });
+
+  it('fails fast naming each malformed variable', () => {
+    expect(() => readDeployEnvironment({ LAMBDA_EFS_ACCOUNT_ID: '1234', LAMBDA_EFS_STATE_BUCKET: 'Bad_Bucket' })).toThrow(
+      /LAMBDA_EFS_STATE_BUCKET="Bad_Bucket" is invalid[\s\S]*LAMBDA_EFS_ACCOUNT_ID="1234" is invalid: give the 12-digit AWS account id/,
+    );
+    expect(() => readSynthEnvironment({ LAMBDA_EFS_ENVIRONMENTS: 'dev,staging' })).toThrow(
+      'staging is not an environment; use a comma-separated list of dev, prod',
+    );
+  });
+});
