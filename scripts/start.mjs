@@ -1,16 +1,35 @@
-// `pnpm start`: the main job. Until the local runtime lands (it serves every function on
-// 127.0.0.1:3000), this checks the declarations the runtime will serve and says so.
-import { defineSystem, localAccessPointDir, LOCAL_EFS_DIR } from '@lambda-efs/function-spec';
-import { functionDefinition as messageWall } from '@lambda-efs/message-wall/function';
-import { functionDefinition as mlInference } from '@lambda-efs/ml-inference/function';
+// `pnpm start`: the main job. Serves every declared function whose handler is built on
+// http://127.0.0.1:3000 (flags: --port, --host, --efs-root, --log-format…; `pnpm start --help`),
+// with the access points under <repo>/.efs. A function whose handler is not built yet is skipped
+// with a line saying so; the runtime itself refuses a missing handler rather than half-serve it.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
+import { defineSystem, LOCAL_EFS_DIR } from '@lambda-efs/function-spec';
+import { accessPoint as messageAccessPoint, functionDefinition as messageWall } from '@lambda-efs/message-wall/function';
+import { accessPoint as mlAccessPoint, functionDefinition as mlInference } from '@lambda-efs/ml-inference/function';
+
+// The runtime is this repository's own package, built by the `turbo run build` before this script.
+import { runLocalApi } from '../packages/local-runtime/dist/index.js';
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+
+// Every declaration is checked, built or not, so a broken one fails the start.
 const system = defineSystem([messageWall, mlInference]);
-console.log('Built every package. Declared functions:');
-for (const fn of system.functions) {
-  const mount = fn.fileSystem
-    ? ` — ${fn.fileSystem.mountPath} -> ${localAccessPointDir(LOCAL_EFS_DIR, fn.fileSystem.accessPoint)}`
-    : '';
-  console.log(`  ${fn.name} (${fn.runtime}, ${fn.memoryMb} MB, ${fn.timeoutSeconds} s)${mount}`);
-  for (const route of fn.routes) console.log(`    ${route}`);
+const built = system.functions.filter((fn) => {
+  if (existsSync(fn.entry)) return true;
+  console.log(`${fn.name}: handler not built yet — skipped (${fn.entry} does not exist)`);
+  return false;
+});
+if (built.length === 0 && !process.argv.includes('--help')) {
+  console.error('No function has a built handler: nothing to serve. Run `pnpm build` once the handlers exist.');
+  process.exit(1);
 }
-console.log('\nThe local runtime that serves them on http://127.0.0.1:3000 is not built yet (see the open issues).');
+
+await runLocalApi({
+  argv: process.argv.slice(2),
+  functions: built,
+  accessPoints: [messageAccessPoint, mlAccessPoint],
+  defaults: { efsRoot: `${repoRoot}${LOCAL_EFS_DIR}` },
+  usage: 'Usage: pnpm start [options]',
+});

@@ -30,7 +30,20 @@ export const functionDefinition = defineFunction({
   routes: ['GET /ml-inference', 'POST /ml-inference'],
   // Read-only: models are published by a release switch, never by the function.
   fileSystem: { accessPoint, mountPath: '/mnt/inference', readOnly: true },
-  environment: { MODEL_DIR: '/mnt/inference/models', MODEL_NAME: 'demo' },
+  // MODEL_DIR is the post's TORCH_HOME; NODE_MODULES_DIR its PYTHONPATH: onnxruntime-node and
+  // sharp are loaded from there when the directory exists, else from the deployment package.
+  environment: { MODEL_DIR: '/mnt/inference/models', MODEL_NAME: 'demo', NODE_MODULES_DIR: '/mnt/inference/node_modules' },
   // No provisioned concurrency: it bills around the clock. To keep a model loaded, set
   // provisionedConcurrency (and reservedConcurrency at least as high).
+});
+
+/**
+ * The same function as the local runtime should serve it: it may fetch images from loopback and
+ * private addresses (`IMAGE_FETCH_ALLOW_PRIVATE_NETWORKS`), so that
+ * `curl "http://127.0.0.1:3000/ml-inference?url=http://127.0.0.1:8000/red.jpg"` works. Never deploy
+ * this one: on AWS it would let callers reach into the VPC.
+ */
+export const localFunctionDefinition = defineFunction({
+  ...functionDefinition,
+  environment: { ...functionDefinition.environment, IMAGE_FETCH_ALLOW_PRIVATE_NETWORKS: 'true' },
 });

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { defineSystem, lambdaHandler } from '@lambda-efs/function-spec';
 import { describe, expect, it } from 'vitest';
 
-import { accessPoint, functionDefinition } from '../../src/function.js';
+import { accessPoint, functionDefinition, localFunctionDefinition } from '../../src/function.js';
 
 describe('ml-inference declaration', () => {
   it('declares the post’s access point', () => {
@@ -27,7 +27,7 @@ describe('ml-inference declaration', () => {
       timeoutSeconds: 300,
       routes: ['GET /ml-inference', 'POST /ml-inference'],
       fileSystem: { accessPoint, mountPath: '/mnt/inference', readOnly: true },
-      environment: { MODEL_DIR: '/mnt/inference/models', MODEL_NAME: 'demo' },
+      environment: { MODEL_DIR: '/mnt/inference/models', MODEL_NAME: 'demo', NODE_MODULES_DIR: '/mnt/inference/node_modules' },
       reservedConcurrency: null,
       provisionedConcurrency: null,
     });
@@ -42,6 +42,18 @@ describe('ml-inference declaration', () => {
     expect(functionDefinition.environment['MODEL_DIR']?.startsWith(`${functionDefinition.fileSystem?.mountPath}/`)).toBe(
       true,
     );
+  });
+
+  it('keeps the native libraries directory under the mount path', () => {
+    expect(functionDefinition.environment['NODE_MODULES_DIR']).toBe(`${functionDefinition.fileSystem?.mountPath}/node_modules`);
+  });
+
+  it('lets only the local variant fetch from private networks', () => {
+    expect(functionDefinition.environment['IMAGE_FETCH_ALLOW_PRIVATE_NETWORKS']).toBeUndefined();
+    expect(localFunctionDefinition.environment).toEqual({ ...functionDefinition.environment, IMAGE_FETCH_ALLOW_PRIVATE_NETWORKS: 'true' });
+    const { environment: _a, ...local } = localFunctionDefinition;
+    const { environment: _b, ...deployed } = functionDefinition;
+    expect(local).toEqual(deployed);
   });
 
   it('forms a valid system on its own', () => {

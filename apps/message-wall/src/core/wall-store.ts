@@ -1,0 +1,361 @@
+import { lstat, mkdir, unlink } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative } from 'node:path';
+
+import { appendLine, atomicWriteFile, lock, type Lock } from '@lambda-efs/efs-utils';
+
+import {
+  InternalError,
+  InvalidQueryError,
+  InvalidWallIdError,
+  MessageWallError,
+  WallBusyError,
+  WallFullError,
+  systemErrorCode,
+} from '../errors.js';
+import { checkMessage } from './message.js';
+import { closeQuietly, lastByte, openIfExists, readRange, readTail, readWhole } from './wall-file.js';
+import { parseWallId, wallUrlPath, type WallId } from './wall-id.js';
+
+/** Settings of a {@link WallStore}; the function builds them from its environment (config.ts). */
+export interface WallStoreOptions {
+  /** The mount path: the top-level wall is `<dir>/<fileName>`, per-user walls `<dir>/walls/<id>/<fileName>`. */
+  readonly dir: string;
+  /** @default 'content' in the function's configuration */
+  readonly fileName: string;
+  /** Largest message in UTF-8 bytes. */
+  readonly maxMessageBytes: number;
+  /** Cap of one wall file in bytes, newlines included. */
+  readonly maxWallBytes: number;
+  /** Lease length of the wall's lock (efs-utils `staleMs`). */
+  readonly lockStaleMs: number;
+  /** Longest wait for the wall's lock. */
+  readonly lockTimeoutMs: number;
+  /**
+   * First chunk size when reading a tail backwards; it doubles until the tail is found.
+   * @default 65536
+   */
+  readonly readChunkBytes?: number;
+}
+
+export interface ReadOptions {
+  /** Only the last `tail` messages (a whole number from 1). @default undefined: every message */
+  readonly tail?: number;
+}
+
+export interface WriteOptions {
+  /** Shortens the lock wait for this call (the handler passes what is left before its deadline). */
+  readonly lockTimeoutMs?: number;
+}
+
+/** Messages of a wall: each followed by `\n`; `''` when there is none. */
+export interface WallSnapshot {
+  readonly text: string;
+}
+
+export interface PostResult extends WallSnapshot {
+  /** UTF-8 bytes of the stored message, without its newline. */
+  readonly messageBytes: number;
+  /** Size of the wall file after the append. */
+  readonly wallBytes: number;
+  /** How long the request waited for the wall's lock, in ms. */
+  readonly lockWaitMs: number;
+  /** Bytes of an unterminated tail (left by a writer that died mid-write) removed before the append. */
+  readonly repairedBytes: number;
+}
+
+export interface ClearResult {
+  /** Whether there was a wall file to remove. */
+  readonly existed: boolean;
+  readonly lockWaitMs: number;
+}
+
+/** The wall under the lock, before an append. */
+interface BeforeAppend {
+  /** The reply's part before the new message: whole lines (all, or the last `tail - 1`). */
+  readonly reply: Buffer;
+  /** Size of the wall's whole lines: where the new message goes. */
+  readonly wholeEnd: number;
+  /** Size of the file as found; more than `wholeEnd` when an unterminated tail was cut off. */
+  readonly size: number;
+}
+
+/** The largest `tail` accepted; any value above the number of messages returns them all. */
+export const MAX_TAIL = 999_999_999;
+
+const NEWLINE = 0x0a;
+const DEFAULT_READ_CHUNK_BYTES = 65_536;
+/** A read racing a DELETE or a repair on another NFS client can get ESTALE: the file it opened is gone. */
+const READ_ATTEMPTS = 3;
+
+/**
+ * The message walls kept in files: the post's top-level wall and per-user walls. Plain TypeScript
+ * over the file system and efs-utils; every error it throws is a {@link MessageWallError}.
+ *
+ * - POST takes the wall's exclusive lock once: it reads the wall (for the cap and the reply),
+ *   appends with `appendLine`, and answers with the wall as it stands after its own message.
+ * - GET takes no lock (see wall-file.ts for why a reader only ever sees whole messages).
+ * - DELETE unlinks the wall file under the exclusive lock: one atomic step, so a reader sees the
+ *   whole wall or none of it.
+ *
+ * @example
+ * const store = new WallStore({ dir: '/mnt/msg', fileName: 'content', maxMessageBytes: 65536,
+ *   maxWallBytes: 2097152, lockStaleMs: 3000, lockTimeoutMs: 5000 });
+ * await store.post(null, 'Hello from EFS!'); // { text: 'Hello from EFS!\n', … }
+ * await store.read('alice', { tail: 10 });
+ */
+export class WallStore {
+  readonly #options: WallStoreOptions;
+  readonly #chunkBytes: number;
+
+  constructor(options: WallStoreOptions) {
+    this.#options = options;
+    this.#chunkBytes = options.readChunkBytes ?? DEFAULT_READ_CHUNK_BYTES;
+  }
+
+  /** The file of a wall. Throws {@link InvalidWallIdError} for an invalid id; never a path outside `dir`. */
+  wallPath(id: WallId): string {
+    const { dir, fileName } = this.#options;
+    const file = id === null ? join(dir, fileName) : join(dir, 'walls', parseWallId(id), fileName);
+    // Defense in depth: the id pattern already makes this impossible.
+    const inside = relative(dir, file);
+    if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) {
+      throw new InvalidWallIdError('Wall id is invalid: use 1 to 64 letters, digits, "-" or "_", for example /message-wall/alice.');
+    }
+    return file;
+  }
+
+  /** Every message of the wall (or its last `tail`), without taking a lock. */
+  async read(id: WallId, options: ReadOptions = {}): Promise<WallSnapshot> {
+    const file = this.wallPath(id);
+    const tail = checkTail(options.tail);
+    return guard(`Reading ${describe(id)}`, async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return this.#readOnce(file, tail);
+        } catch (error) {
+          if (systemErrorCode(error) !== 'ESTALE' || attempt >= READ_ATTEMPTS) throw error;
+        }
+      }
+    });
+  }
+
+  /**
+   * Appends `message` as one line and returns the wall after it (or its last `tail` messages),
+   * all under one exclusive lock. The message is either stored and returned, or not stored and
+   * an error is thrown.
+   */
+  async post(id: WallId, message: string, options: ReadOptions & WriteOptions = {}): Promise<PostResult> {
+    const file = this.wallPath(id);
+    const tail = checkTail(options.tail);
+    const messageBytes = checkMessage(message, this.#options.maxMessageBytes);
+    return guard(`Posting to ${describe(id)}`, async () => {
+      if (id !== null) await mkdir(dirname(file), { recursive: true, mode: 0o750 });
+      const { held, lockWaitMs } = await this.#lock(id, file, options);
+      try {
+        const before = await this.#wallBeforeAppend(file, held, tail);
+        const wallBytes = before.wholeEnd + messageBytes + 1;
+        if (wallBytes > this.#options.maxWallBytes) {
+          throw new WallFullError(describe(id), before.wholeEnd, messageBytes + 1, this.#options.maxWallBytes, wallUrlPath(id));
+        }
+        await this.#append(id, file, message, held, before.wholeEnd);
+        return {
+          text: `${before.reply.toString('utf8')}${message}\n`,
+          messageBytes,
+          wallBytes,
+          lockWaitMs,
+          repairedBytes: before.size - before.wholeEnd,
+        };
+      } finally {
+        await release(held);
+      }
+    });
+  }
+
+  /** Removes every message of the wall at once. */
+  async clear(id: WallId, options: WriteOptions = {}): Promise<ClearResult> {
+    const file = this.wallPath(id);
+    return guard(`Deleting ${describe(id)}`, async () => {
+      // A per-user wall that was never posted to has no directory to lock in: nothing to delete.
+      if (id !== null && !(await isDirectory(dirname(file)))) return { existed: false, lockWaitMs: 0 };
+      const { held, lockWaitMs } = await this.#lock(id, file, options);
+      try {
+        await assertStillHeld(held, id);
+        return { existed: await removeFile(file), lockWaitMs };
+      } finally {
+        await release(held);
+      }
+    });
+  }
+
+  #readOnce(file: string, tail: number | undefined): WallSnapshot {
+    const wall = openIfExists(file);
+    if (wall === undefined) return { text: '' };
+    try {
+      const { bytes } = tail === undefined ? readWhole(wall.fd, wall.size) : readTail(wall.fd, wall.size, tail, this.#chunkBytes);
+      return { text: bytes.toString('utf8') };
+    } finally {
+      closeQuietly(wall.fd);
+    }
+  }
+
+  async #lock(id: WallId, file: string, options: WriteOptions): Promise<{ held: Lock; lockWaitMs: number }> {
+    const timeoutMs = Math.max(0, Math.min(this.#options.lockTimeoutMs, options.lockTimeoutMs ?? Number.POSITIVE_INFINITY));
+    const startedAt = performance.now();
+    try {
+      const held = await lock(file, { mode: 'exclusive', staleMs: this.#options.lockStaleMs, timeoutMs });
+      return { held, lockWaitMs: roundMs(performance.now() - startedAt) };
+    } catch (error) {
+      if (systemErrorCode(error) === 'ELOCKTIMEOUT') {
+        throw new WallBusyError(
+          `The ${describe(id)} is busy: its lock was not free within ${timeoutMs} ms. Nothing was changed; retry in a moment.`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Under the exclusive lock: the size of the wall's whole lines, and the reply's part before the
+   * new message. An unterminated tail (a writer died mid-write) is cut off first, by replacing the
+   * file with its whole lines: an append after it would glue the fragment to the new message.
+   */
+  async #wallBeforeAppend(file: string, held: Lock, tail: number | undefined): Promise<BeforeAppend> {
+    const wall = openIfExists(file);
+    if (wall === undefined) return { reply: Buffer.alloc(0), wholeEnd: 0, size: 0 };
+    try {
+      const { fd, size } = wall;
+      let wholeEnd = size;
+      let whole: Buffer | undefined;
+      const last = lastByte(fd, size);
+      if (last !== undefined && last !== NEWLINE) {
+        ({ bytes: whole, wholeEnd } = readWhole(fd, size));
+        await atomicWriteFile(file, whole, { lock: held });
+      }
+      let reply: Buffer;
+      if (tail === undefined) reply = whole ?? readRange(fd, 0, wholeEnd);
+      else if (tail === 1) reply = Buffer.alloc(0);
+      else reply = readTail(fd, wholeEnd, tail - 1, this.#chunkBytes).bytes;
+      return { reply, wholeEnd, size };
+    } finally {
+      closeQuietly(wall.fd);
+    }
+  }
+
+  async #append(id: WallId, file: string, message: string, held: Lock, offset: number): Promise<void> {
+    try {
+      await appendLine(file, message, { lock: held });
+    } catch (error) {
+      if (systemErrorCode(error) === 'ELOCKCOMPROMISED') throw lockLost(error, id);
+      // An error from close() (NFS reports write errors there) can come after the data landed.
+      // Still under the lock, look: a whole line in place means the message is stored.
+      if (holdsLineAt(file, offset, Buffer.from(`${message}\n`, 'utf8'))) return;
+      throw error;
+    }
+  }
+}
+
+/** Parses a `tail` query value. @throws {InvalidQueryError} */
+export function parseTail(raw: string): number {
+  const tail = /^[0-9]{1,9}$/.test(raw) ? Number(raw) : Number.NaN;
+  return checkTail(tail, raw) ?? Number.NaN;
+}
+
+function checkTail(tail: number | undefined, raw: string = String(tail)): number | undefined {
+  if (tail === undefined) return undefined;
+  if (!Number.isSafeInteger(tail) || tail < 1 || tail > MAX_TAIL) {
+    const shown = raw.length > 20 ? `${raw.slice(0, 20)}…` : raw;
+    throw new InvalidQueryError(
+      `tail is ${JSON.stringify(shown)}: use a whole number of messages from 1 to ${MAX_TAIL}, for example ?tail=20, or leave it out for the whole wall.`,
+    );
+  }
+  return tail;
+}
+
+/** True when the file holds exactly `line` at `offset` and nothing after it. */
+function holdsLineAt(file: string, offset: number, line: Buffer): boolean {
+  try {
+    const wall = openIfExists(file);
+    if (wall === undefined) return false;
+    try {
+      return wall.size === offset + line.length && readRange(wall.fd, offset, line.length).equals(line);
+    } finally {
+      closeQuietly(wall.fd);
+    }
+  } catch {
+    return false;
+  }
+}
+
+/** Unlinks the wall file; false when it was not there. An ambiguous error counts as done once the file is gone. */
+async function removeFile(file: string): Promise<boolean> {
+  try {
+    await unlink(file);
+    return true;
+  } catch (error) {
+    if (systemErrorCode(error) === 'ENOENT') return false;
+    if (!(await exists(file))) return true;
+    throw error;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch (error) {
+    if (systemErrorCode(error) === 'ENOENT') return false;
+    throw error;
+  }
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await lstat(path)).isDirectory();
+  } catch (error) {
+    const code = systemErrorCode(error);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return false;
+    throw error;
+  }
+}
+
+async function assertStillHeld(held: Lock, id: WallId): Promise<void> {
+  try {
+    await held.assertHeld();
+  } catch (error) {
+    if (systemErrorCode(error) === 'ELOCKCOMPROMISED') throw lockLost(error, id);
+    throw error;
+  }
+}
+
+function lockLost(cause: unknown, id: WallId): WallBusyError {
+  return new WallBusyError(
+    `The ${describe(id)}'s lock was lost before the change was made (this environment was paused too long). Nothing was changed; retry.`,
+    { cause },
+  );
+}
+
+/** Releasing never decides the outcome: the change is already made (or not), and a lease expires on its own. */
+async function release(held: Lock): Promise<void> {
+  await held.release().catch(() => {});
+}
+
+/** Runs `fn`; anything but a MessageWallError becomes an InternalError that keeps the cause. */
+async function guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof MessageWallError) throw error;
+    throw new InternalError(`${what} failed: ${error instanceof Error ? error.message : String(error)}. Nothing was changed.`, {
+      cause: error,
+    });
+  }
+}
+
+function describe(id: WallId): string {
+  return id === null ? 'wall' : `wall "${id}"`;
+}
+
+function roundMs(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}

@@ -1,0 +1,187 @@
+/**
+ * One error hierarchy for the package. Every error has a stable `code`, the HTTP `status` the
+ * handler answers with, and `expose`: whether its message may be shown to the client (the
+ * message then says what to do). Errors with `expose: false` are logged, and the client gets a
+ * generic message with the request id instead.
+ */
+export type MessageWallErrorCode =
+  | 'ECONFIG'
+  | 'ENOTHTTP'
+  | 'EMETHOD'
+  | 'EWALLID'
+  | 'EQUERY'
+  | 'EBODY'
+  | 'EEMPTY'
+  | 'EMULTILINE'
+  | 'ECONTROLCHAR'
+  | 'ETOOLARGE'
+  | 'EWALLFULL'
+  | 'EBUSY'
+  | 'EINTERNAL';
+
+export interface MessageWallErrorOptions {
+  readonly cause?: unknown;
+  /** @default status < 500 */
+  readonly expose?: boolean;
+  /** Response headers that belong to this error (`allow`, `retry-after`). */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export class MessageWallError extends Error {
+  readonly code: MessageWallErrorCode;
+  readonly status: number;
+  readonly expose: boolean;
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(code: MessageWallErrorCode, status: number, message: string, options: MessageWallErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'MessageWallError';
+    this.code = code;
+    this.status = status;
+    this.expose = options.expose ?? status < 500;
+    this.headers = options.headers ?? {};
+  }
+}
+
+/** The environment is missing a variable or has an invalid value. Thrown at cold start. */
+export class ConfigError extends MessageWallError {
+  readonly variable: string;
+
+  constructor(variable: string, message: string, options?: { cause?: unknown }) {
+    super('ECONFIG', 500, `${variable} ${message}`, { ...options, expose: false });
+    this.name = 'ConfigError';
+    this.variable = variable;
+  }
+}
+
+/** The function was invoked with something that is not an API Gateway HTTP API (payload 2.0) event. */
+export class NotHttpEventError extends MessageWallError {
+  constructor() {
+    super(
+      'ENOTHTTP',
+      400,
+      'This function answers API Gateway HTTP API requests (payload format 2.0): call it through its HTTP endpoint, ' +
+        'for example curl https://<api>/message-wall.',
+    );
+    this.name = 'NotHttpEventError';
+  }
+}
+
+export const ALLOWED_METHODS = ['GET', 'POST', 'DELETE'] as const;
+
+/**
+ * A method other than GET, POST or DELETE. The body is the post's text, byte for byte; what to do
+ * is in the `Allow` header.
+ */
+export class MethodNotAllowedError extends MessageWallError {
+  readonly method: string;
+
+  constructor(method: string) {
+    super('EMETHOD', 405, 'Method unsupported.', { headers: { allow: ALLOWED_METHODS.join(', ') } });
+    this.name = 'MethodNotAllowedError';
+    this.method = method;
+  }
+}
+
+export class InvalidWallIdError extends MessageWallError {
+  constructor(message: string) {
+    super('EWALLID', 400, message);
+    this.name = 'InvalidWallIdError';
+  }
+}
+
+export class InvalidQueryError extends MessageWallError {
+  constructor(message: string) {
+    super('EQUERY', 400, message);
+    this.name = 'InvalidQueryError';
+  }
+}
+
+/** The body could not be decoded (bad base64, invalid UTF-8). */
+export class InvalidBodyError extends MessageWallError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('EBODY', 400, message, options);
+    this.name = 'InvalidBodyError';
+  }
+}
+
+export class EmptyMessageError extends MessageWallError {
+  constructor() {
+    super(
+      'EEMPTY',
+      400,
+      "Message is empty. Send the message text as the request body, for example curl -X POST -d 'Hello from EFS!' <url>.",
+    );
+    this.name = 'EmptyMessageError';
+  }
+}
+
+export class MultilineMessageError extends MessageWallError {
+  constructor() {
+    super(
+      'EMULTILINE',
+      400,
+      'Message contains a line break, and the wall stores one message per line: it would become several messages. ' +
+        'Remove the line breaks (a trailing one too), or post each line as its own message.',
+    );
+    this.name = 'MultilineMessageError';
+  }
+}
+
+export class ControlCharacterError extends MessageWallError {
+  constructor(codePoint: number) {
+    const hex = codePoint.toString(16).toUpperCase().padStart(4, '0');
+    super(
+      'ECONTROLCHAR',
+      400,
+      `Message contains the control character U+${hex}. Remove it: messages are plain text (tabs are allowed).`,
+    );
+    this.name = 'ControlCharacterError';
+  }
+}
+
+export class MessageTooLargeError extends MessageWallError {
+  constructor(bytes: number, maxBytes: number) {
+    super(
+      'ETOOLARGE',
+      413,
+      `Message is too large: ${bytes} bytes, the limit is ${maxBytes} bytes of UTF-8 text. Shorten it or split it into several messages.`,
+    );
+    this.name = 'MessageTooLargeError';
+  }
+}
+
+export class WallFullError extends MessageWallError {
+  constructor(wallName: string, usedBytes: number, messageBytes: number, maxWallBytes: number, deleteUrlPath: string) {
+    super(
+      'EWALLFULL',
+      507,
+      `The ${wallName} is full: it holds ${usedBytes} of ${maxWallBytes} bytes and this message needs ${messageBytes} more. ` +
+        `Nothing was stored. Clear the wall with DELETE ${deleteUrlPath} (this removes every message on it), then post again.`,
+      { expose: true },
+    );
+    this.name = 'WallFullError';
+  }
+}
+
+/** The wall's lock could not be taken in time, or was lost before the commit. Nothing was changed. */
+export class WallBusyError extends MessageWallError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('EBUSY', 503, message, { ...options, expose: true, headers: { 'retry-after': '1' } });
+    this.name = 'WallBusyError';
+  }
+}
+
+/** Anything unexpected (a file system error). Not shown to the client; logged with its cause. */
+export class InternalError extends MessageWallError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('EINTERNAL', 500, message, { ...options, expose: false });
+    this.name = 'InternalError';
+  }
+}
+
+/** The `code` of a Node.js system error, or undefined. */
+export function systemErrorCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
+  return typeof error.code === 'string' ? error.code : undefined;
+}

@@ -1,0 +1,14 @@
+// One cold start, as Lambda runs it: a fresh Node.js process imports the built handler (its init
+// loads onnxruntime-node, sharp and the model), then answers one event. The parent measures from
+// spawn to the RESULT line; this process reports where the time went.
+//   node bench/cold-start.mjs <event.json>     (the environment configures the function)
+import { readFileSync } from 'node:fs';
+
+const importStart = performance.now();
+const { handler } = await import(new URL('../dist/handler.js', import.meta.url).href);
+const initMs = performance.now() - importStart;
+const event = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const invokeStart = performance.now();
+const result = await handler(event, { awsRequestId: `bench-${process.pid}`, getRemainingTimeInMillis: () => 300_000 });
+const invokeMs = performance.now() - invokeStart;
+process.stdout.write(`RESULT ${JSON.stringify({ statusCode: result.statusCode, body: result.body, initMs, invokeMs, bootMs: importStart })}\n`);

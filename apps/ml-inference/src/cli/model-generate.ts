@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// pnpm --filter @lambda-efs/ml-inference model:generate --kind demo|resnet50 --out <dir> [--storage float32|float16|int8]
+//
+// Writes a generated model as a model:install source directory (model.onnx, labels.txt,
+// model.json). Nothing is downloaded: the graphs are written protobuf by protobuf (onnx/proto.ts).
+import { parseArgs } from 'node:util';
+
+import { InstallError } from '../install/install.js';
+import { formatBytes } from '../install/progress.js';
+import { writeDemoModel, writeResNetModel } from '../onnx/write-model.js';
+import { runMain, userPath } from './shared.js';
+
+const USAGE = `Usage: model:generate --kind demo|resnet50 --out <dir> [--storage float32|float16|int8]
+
+  demo       the demo model: the dominant colour of an image (8 labels, a few hundred bytes)
+  resnet50   the benchmark model: ResNet-50-shaped, 200 classes, 448×448, random weights
+             (float32 ≈ 96 MB, float16 ≈ 48 MB, int8 ≈ 24 MB of weights)
+`;
+
+runMain(async () => {
+  const { values } = parseArgs({
+    options: { kind: { type: 'string' }, out: { type: 'string' }, storage: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help === true) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  if (values.out === undefined || (values.kind !== 'demo' && values.kind !== 'resnet50')) throw new InstallError(`--kind and --out are required.\n\n${USAGE}`);
+  const storage = values.storage ?? 'float32';
+  if (storage !== 'float32' && storage !== 'float16' && storage !== 'int8') throw new InstallError('--storage must be float32, float16 or int8.');
+  const startedAt = performance.now();
+  const out = userPath(values.out);
+  const result = values.kind === 'demo' ? await writeDemoModel(out) : await writeResNetModel(out, storage);
+  process.stdout.write(
+    `Wrote ${values.kind}${values.kind === 'resnet50' ? ` (${storage})` : ''} to ${result.dir}: model.onnx ${formatBytes(result.modelBytes)}, ` +
+      `${result.labels} labels${result.parameters === undefined ? '' : `, ${result.parameters.toLocaleString('en-US')} parameters`} ` +
+      `in ${((performance.now() - startedAt) / 1000).toFixed(1)} s\n`,
+  );
+});

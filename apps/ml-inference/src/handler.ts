@@ -1,0 +1,211 @@
+// The Lambda entry (`dist/handler.js`, export `handler`): a thin adapter from API Gateway HTTP API
+// events to the classifier. It parses the event, gets the model (one cheap check per request),
+// fetches or decodes the image, calls the core, and maps typed errors to JSON error answers. The
+// model and native libraries are loaded during init, so provisioned environments start ready.
+import { loadConfig, type MlInferenceConfig } from './config.js';
+import { addressCheck, type AddressCheck } from './core/address-policy.js';
+import { classifyImage } from './core/classify.js';
+import { fetchImage, type Resolver } from './core/fetch-image.js';
+import { ModelStore } from './core/model-store.js';
+import { loadNativeLibraries, peekOnnxruntimeVersion, type NativeLibraries } from './core/native.js';
+import { InternalError, MethodNotAllowedError, MlInferenceError } from './errors.js';
+import {
+  jsonResponse,
+  methodOf,
+  parseClassifyRequest,
+  type HttpApiEventV2,
+  type HttpApiResultV2,
+  type InvocationContext,
+} from './http.js';
+import { errorFields, stdoutLog, type LogSink } from './log.js';
+
+export type { HttpApiEventV2, HttpApiResultV2, InvocationContext } from './http.js';
+
+/** Time kept back from the invocation's deadline so a slow fetch still gets an answer. */
+export const DEADLINE_MARGIN_MS = 1_000;
+
+/** Init budget for loading the model before the first request (Lambda's init phase is 10 s). */
+export const INIT_BUDGET_MS = 8_000;
+
+export interface Handler {
+  (event: HttpApiEventV2 | unknown, context?: InvocationContext): Promise<HttpApiResultV2>;
+  /**
+   * Loads the native libraries and the model ahead of the first request, within `budgetMs`
+   * (default {@link INIT_BUDGET_MS}; the rest goes on in the background), and with `warmUp` runs
+   * one blank image through the model so that the first request is as fast as the next ones.
+   * Never throws: the first request reports any failure.
+   */
+  prepare(options?: { readonly budgetMs?: number; readonly warmUp?: boolean }): Promise<void>;
+  /** The model store (tests look at what is loaded). */
+  readonly store: ModelStore;
+  /** Releases the model's session. */
+  close(): Promise<void>;
+}
+
+export interface HandlerOptions {
+  readonly config: MlInferenceConfig;
+  /** @default one JSON line per entry on stdout */
+  readonly log?: LogSink;
+  /** DNS for image URLs. @default the system resolver */
+  readonly resolve?: Resolver;
+  /** Which addresses may be fetched. @default public ones (plus private networks when the config allows them) */
+  readonly checkAddress?: AddressCheck;
+  /** @default loadNativeLibraries from NODE_MODULES_DIR or the bundle */
+  readonly libraries?: () => NativeLibraries;
+}
+
+/**
+ * Builds the handler over a configuration (tests pass one on a temporary directory).
+ * @example
+ * const handler = createHandler({ config: loadConfig(process.env) });
+ */
+export function createHandler(options: HandlerOptions): Handler {
+  const { config } = options;
+  const log = options.log ?? stdoutLog;
+  let native: NativeLibraries | undefined;
+  const libraries =
+    options.libraries ??
+    ((): NativeLibraries => {
+      native ??= loadNativeLibraries({ nodeModulesDir: config.nodeModulesDir, threads: config.threads });
+      return native;
+    });
+  const store = new ModelStore({
+    modelDir: config.modelDir,
+    modelName: config.modelName,
+    threads: config.threads,
+    libraries,
+    ...(options.libraries === undefined ? { onnxruntimeVersion: () => peekOnnxruntimeVersion(config.nodeModulesDir) } : {}),
+    log: (level, message, fields) => log({ level, requestId: 'init', message, ...fields }),
+  });
+  const checkAddress = options.checkAddress ?? addressCheck(config.allowPrivateNetworks);
+  let requests = 0;
+
+  const handle = async (event: unknown, context?: InvocationContext): Promise<HttpApiResultV2> => {
+    const startedAt = performance.now();
+    const ids = requestIds(event, context);
+    const fields: Record<string, unknown> = { cold: requests === 0 };
+    requests += 1;
+    let method = '-';
+    try {
+      method = methodOf(event);
+      if (method !== 'GET' && method !== 'POST') throw new MethodNotAllowedError(method);
+      const request = parseClassifyRequest(event as HttpApiEventV2, method, config.maxImageBytes);
+      fields['top'] = request.top;
+      const lease = await store.acquire();
+      try {
+        const { model } = lease;
+        fields['model'] = model.name;
+        fields['version'] = model.version;
+        if (lease.loadedNow) fields['modelLoad'] = model.stats;
+        let bytes: Buffer;
+        let what: string;
+        if (request.kind === 'url') {
+          const fetchStart = performance.now();
+          const fetched = await fetchImage(request.url, {
+            checkAddress,
+            allowedHosts: config.allowedHosts,
+            timeoutMs: fetchBudget(config.fetchTimeoutMs, context),
+            maxBytes: config.maxImageBytes,
+            maxRedirects: config.maxRedirects,
+            ...(options.resolve === undefined ? {} : { resolve: options.resolve }),
+          });
+          bytes = fetched.bytes;
+          what = `The image at ${fetched.url}`;
+          Object.assign(fields, { fetchMs: since(fetchStart), redirects: fetched.redirects, host: new URL(fetched.url).host });
+        } else {
+          bytes = request.bytes;
+          what = 'The uploaded image';
+        }
+        fields['imageBytes'] = bytes.length;
+        const { classification, timings } = await classifyImage(model, bytes, {
+          top: request.top,
+          maxPixels: config.maxImagePixels,
+          allowSvg: config.allowSvg,
+          what,
+        });
+        Object.assign(fields, timings, { label: classification.bird_class });
+        log({ level: 'INFO', ...ids, message: 'request served', method, status: 200, durationMs: since(startedAt), ...fields });
+        return jsonResponse(200, classification, { 'x-model-version': `${model.name}/${model.version}` });
+      } finally {
+        lease.release();
+      }
+    } catch (thrown) {
+      const error = thrown instanceof MlInferenceError ? thrown : new InternalError('Unexpected failure', { cause: thrown });
+      log({
+        level: error.status >= 500 ? 'ERROR' : 'WARN',
+        ...ids,
+        message: 'request refused',
+        method,
+        status: error.status,
+        code: error.code,
+        durationMs: since(startedAt),
+        ...fields,
+        ...(error.expose ? { reason: error.message } : { error: errorFields(error) }),
+      });
+      const message = error.expose
+        ? error.message
+        : `Internal error: the image could not be classified. Retry; if it keeps failing, report request id ${ids.requestId}.`;
+      return jsonResponse(error.status, { error: { code: error.code, message } }, error.headers);
+    }
+  };
+
+  const prepare = async (prepareOptions: { readonly budgetMs?: number; readonly warmUp?: boolean } = {}): Promise<void> => {
+    const startedAt = performance.now();
+    const warm = (async (): Promise<void> => {
+      try {
+        const lease = await store.acquire();
+        try {
+          if (prepareOptions.warmUp === true) {
+            // The first run allocates onnxruntime's memory arena: pay it now, not on a request.
+            const { layout, crop } = lease.model.config;
+            const dims = layout === 'NCHW' ? [1, 3, crop.height, crop.width] : [1, crop.height, crop.width, 3];
+            await lease.model.session.run(new Float32Array(3 * crop.width * crop.height), dims);
+          }
+        } finally {
+          lease.release();
+        }
+        log({ level: 'INFO', requestId: 'init', message: 'model ready', model: lease.model.name, version: lease.model.version, warmedUp: prepareOptions.warmUp === true, initMs: since(startedAt) });
+      } catch (error) {
+        const fields = error instanceof MlInferenceError ? { code: error.code, reason: error.message } : { error: errorFields(error) };
+        log({ level: 'WARN', requestId: 'init', message: 'model not ready at init; requests will report why', ...fields });
+      }
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    const budget = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, prepareOptions.budgetMs ?? INIT_BUDGET_MS);
+      timer.unref();
+    });
+    await Promise.race([warm, budget]);
+    clearTimeout(timer);
+  };
+
+  return Object.assign(handle, { prepare, store, close: () => store.close() });
+}
+
+/** The fetch timeout, shortened so the answer comes before the invocation's deadline. */
+function fetchBudget(timeoutMs: number, context: InvocationContext | undefined): number {
+  const remaining = context?.getRemainingTimeInMillis?.();
+  if (typeof remaining !== 'number' || !Number.isFinite(remaining)) return timeoutMs;
+  return Math.max(100, Math.min(timeoutMs, Math.floor(remaining - DEADLINE_MARGIN_MS)));
+}
+
+function requestIds(event: unknown, context: InvocationContext | undefined): { requestId: string; apiRequestId?: string } {
+  const apiRequestId = (event as HttpApiEventV2 | undefined)?.requestContext?.requestId;
+  const api = typeof apiRequestId === 'string' ? { apiRequestId } : {};
+  return { requestId: context?.awsRequestId ?? (typeof apiRequestId === 'string' ? apiRequestId : 'unknown'), ...api };
+}
+
+function since(startedAt: number): number {
+  return Math.round((performance.now() - startedAt) * 100) / 100;
+}
+
+/** The function's entry: configured from the environment once, at cold start. */
+export const handler: Handler = createHandler({ config: loadConfig(process.env) });
+
+// In a Lambda execution environment (AWS's or the local runtime's), load the model during init.
+// Provisioned environments initialize ahead of traffic, so they also run one blank image through
+// the model: their first request is then a warm one. On-demand ones skip that run: their first
+// request follows at once, and a blank run would only add its time to the cold start.
+if (process.env['AWS_LAMBDA_FUNCTION_NAME'] !== undefined) {
+  await handler.prepare({ warmUp: process.env['AWS_LAMBDA_INITIALIZATION_TYPE'] === 'provisioned-concurrency' });
+}

@@ -1,0 +1,281 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+import type { FunctionLogRecord } from '../logs/logger.js';
+import type { BootstrapConfig, ErrorShape, FromEnvironment, InvokeMessage } from './protocol.js';
+
+/** Everything needed to start one execution environment. */
+export interface EnvironmentSpec {
+  readonly bootstrap: BootstrapConfig;
+  /** The complete environment of the child: Lambda's variables and the function's own. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly cwd: string;
+  readonly execArgv: readonly string[];
+  /** Run as this user and group (only when the runtime is root). */
+  readonly user: { readonly uid: number; readonly gid: number } | undefined;
+  readonly initTimeoutMs: number;
+}
+
+/** What the environment reports while it runs. */
+export interface EnvironmentEvents {
+  log(record: FunctionLogRecord): void;
+  raw(line: string, stream: 'stdout' | 'stderr'): void;
+  exit(environment: ExecutionEnvironment): void;
+}
+
+export type InitOutcome =
+  | { readonly ok: true; readonly initMs: number }
+  | { readonly ok: false; readonly status: 'error' | 'timeout'; readonly initMs: number; readonly error: ErrorShape | undefined };
+
+export type InvokeOutcome =
+  | { readonly kind: 'result'; readonly payload: string; readonly durationMs: number }
+  | { readonly kind: 'error'; readonly error: ErrorShape; readonly durationMs: number }
+  | { readonly kind: 'timeout'; readonly durationMs: number }
+  | { readonly kind: 'crash'; readonly exit: string; readonly durationMs: number };
+
+// Compiled, the bootstrap sits next to this module in dist/. Run from the TypeScript sources
+// (vitest), this module is in src/ and the bootstrap must be taken from the build.
+const BOOTSTRAP = [new URL('./bootstrap.js', import.meta.url), new URL('../../dist/environments/bootstrap.js', import.meta.url)]
+  .map((url) => fileURLToPath(url))
+  .find((path) => existsSync(path));
+
+/** The environment bootstrap module; throws when the package has not been built. */
+export function bootstrapPath(): string {
+  if (BOOTSTRAP === undefined) {
+    throw new Error('The execution environment bootstrap is missing: build @lambda-efs/local-runtime first (pnpm build).');
+  }
+  return BOOTSTRAP;
+}
+
+const SIGNAL_NAMES: Readonly<Record<string, string>> = {
+  SIGKILL: 'killed',
+  SIGABRT: 'aborted',
+  SIGSEGV: 'segmentation fault',
+  SIGTERM: 'terminated',
+  SIGINT: 'interrupt',
+};
+
+interface PendingInvoke {
+  readonly id: string;
+  readonly startedAt: number;
+  readonly timer: NodeJS.Timeout;
+  readonly resolve: (outcome: InvokeOutcome) => void;
+}
+
+/**
+ * One Lambda execution environment: a child process running the bootstrap, one invocation at
+ * a time. It is killed at the function timeout and after a crash, never reused after either.
+ * Between invocations it can be frozen (SIGSTOP), as Lambda freezes idle environments: timers
+ * and background work pause until the next invocation.
+ */
+export class ExecutionEnvironment {
+  /** Resolves once init ended, well or not. */
+  readonly ready: Promise<InitOutcome>;
+  /** When it last finished an invocation (for the idle reaper). */
+  lastUsedAt = Date.now();
+  /** Peak resident memory so far, KiB (Lambda's "Max Memory Used"). */
+  maxRssKb = 0;
+
+  readonly #child: ChildProcess;
+  readonly #events: EnvironmentEvents;
+  readonly #exited: Promise<void>;
+  #pending: PendingInvoke | undefined;
+  #alive = true;
+  #frozen = false;
+  readonly #written: { readonly stdout: LineSplitter; readonly stderr: LineSplitter };
+  #resolveReady: ((outcome: InitOutcome) => void) | undefined;
+
+  constructor(spec: EnvironmentSpec, events: EnvironmentEvents) {
+    this.#events = events;
+    const spawnedAt = performance.now();
+    this.#child = fork(bootstrapPath(), [JSON.stringify(spec.bootstrap)], {
+      cwd: spec.cwd,
+      env: spec.env,
+      execArgv: [...spec.execArgv],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'json',
+      ...(spec.user === undefined ? {} : { uid: spec.user.uid, gid: spec.user.gid }),
+    });
+    this.ready = new Promise<InitOutcome>((resolve) => {
+      this.#resolveReady = resolve;
+    });
+    const initTimer = setTimeout(() => {
+      this.#settleReady({ ok: false, status: 'timeout', initMs: performance.now() - spawnedAt, error: undefined });
+      void this.kill();
+    }, spec.initTimeoutMs);
+    void this.ready.then(() => clearTimeout(initTimer));
+
+    this.#child.on('message', (message: FromEnvironment) => this.#onMessage(message));
+    this.#written = {
+      stdout: new LineSplitter((line) => this.#events.raw(line, 'stdout')),
+      stderr: new LineSplitter((line) => this.#events.raw(line, 'stderr')),
+    };
+    // What escapes the bootstrap's capture (Node's fatal errors) arrives on the pipes.
+    forwardLines(this.#child.stdout, (line) => this.#events.raw(line, 'stdout'));
+    forwardLines(this.#child.stderr, (line) => this.#events.raw(line, 'stderr'));
+    this.#exited = new Promise((resolve) => {
+      this.#child.once('exit', (code, signal) => {
+        this.#onExit(signal === null ? `exit status ${code ?? 0}` : `signal: ${SIGNAL_NAMES[signal] ?? signal}`, spawnedAt);
+        resolve();
+      });
+      // A process that could not be spawned at all (no pid) may never emit 'exit'.
+      this.#child.on('error', (error: NodeJS.ErrnoException) => {
+        if (this.#child.pid !== undefined) return;
+        this.#onExit(`spawn failed: ${error.code ?? error.message}`, spawnedAt);
+        resolve();
+      });
+    });
+  }
+
+  #onExit(exit: string, spawnedAt: number): void {
+    if (!this.#alive) return;
+    this.#alive = false;
+    this.#written.stdout.end();
+    this.#written.stderr.end();
+    this.#settleReady({
+      ok: false,
+      status: 'error',
+      initMs: performance.now() - spawnedAt,
+      error: { errorType: 'Runtime.ExitError', errorMessage: `Runtime exited with error: ${exit}` },
+    });
+    const pending = this.#pending;
+    if (pending !== undefined) {
+      this.#pending = undefined;
+      clearTimeout(pending.timer);
+      pending.resolve({ kind: 'crash', exit, durationMs: performance.now() - pending.startedAt });
+    }
+    this.#events.exit(this);
+  }
+
+  /** The child's process id (tests use it to tell environments apart). */
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
+  get alive(): boolean {
+    return this.#alive;
+  }
+
+  get busy(): boolean {
+    return this.#pending !== undefined;
+  }
+
+  /**
+   * Runs one invocation; resolves with its result, the handler's error, a timeout (the process
+   * is killed) or a crash. Never rejects.
+   */
+  invoke(message: InvokeMessage, timeoutMs: number): Promise<InvokeOutcome> {
+    if (!this.#alive) return Promise.resolve({ kind: 'crash', exit: 'exit status 0', durationMs: 0 });
+    if (this.#pending !== undefined) throw new Error('An execution environment runs one invocation at a time.');
+    this.thaw();
+    return new Promise<InvokeOutcome>((resolve) => {
+      const startedAt = performance.now();
+      const timer = setTimeout(() => {
+        if (this.#pending?.id !== message.id) return;
+        this.#pending = undefined;
+        // Timers may fire a fraction of a millisecond early by performance.now()'s clock.
+        resolve({ kind: 'timeout', durationMs: Math.max(timeoutMs, performance.now() - startedAt) });
+        void this.kill();
+      }, timeoutMs);
+      this.#pending = { id: message.id, startedAt, timer, resolve };
+      this.#child.send(message);
+    });
+  }
+
+  /** Whether the process is paused (see {@link freeze}). */
+  get frozen(): boolean {
+    return this.#frozen;
+  }
+
+  /** Pauses the idle process (SIGSTOP), as Lambda freezes an idle environment. */
+  freeze(): void {
+    if (this.#alive && !this.#frozen && this.#pending === undefined && this.#child.kill('SIGSTOP')) this.#frozen = true;
+  }
+
+  /** Resumes a frozen process (SIGCONT). */
+  thaw(): void {
+    if (this.#frozen && this.#alive) this.#child.kill('SIGCONT');
+    this.#frozen = false;
+  }
+
+  /** Sends SIGKILL now, without waiting: for the runtime's own exit, when nothing can be awaited. */
+  killNow(): void {
+    if (this.#alive) this.#child.kill('SIGKILL');
+  }
+
+  /** Ends the process (SIGKILL: works on a frozen one too) and resolves when it has exited. */
+  kill(): Promise<void> {
+    if (this.#alive) this.#child.kill('SIGKILL');
+    return this.#exited;
+  }
+
+  #settleReady(outcome: InitOutcome): void {
+    const resolve = this.#resolveReady;
+    if (resolve === undefined) return;
+    this.#resolveReady = undefined;
+    resolve(outcome);
+  }
+
+  #onMessage(message: FromEnvironment): void {
+    switch (message.t) {
+      case 'log':
+        this.#events.log({ timestamp: message.ts, level: message.level, requestId: message.id, message: message.msg });
+        return;
+      case 'out':
+        this.#written[message.s].push(message.d);
+        return;
+      case 'ready':
+        this.#settleReady({ ok: true, initMs: message.initMs });
+        return;
+      case 'init-error':
+        this.#settleReady({ ok: false, status: 'error', initMs: message.initMs, error: message.error });
+        return;
+      case 'result':
+      case 'error': {
+        const pending = this.#pending;
+        // A late answer to an invocation that already timed out: the process is being killed.
+        if (pending === undefined || pending.id !== message.id) return;
+        this.#pending = undefined;
+        clearTimeout(pending.timer);
+        this.maxRssKb = Math.max(this.maxRssKb, message.rss);
+        this.lastUsedAt = Date.now();
+        pending.resolve(
+          message.t === 'result'
+            ? { kind: 'result', payload: message.payload, durationMs: message.ms }
+            : { kind: 'error', error: message.error, durationMs: message.ms },
+        );
+        return;
+      }
+    }
+  }
+}
+
+/** Turns chunks of text into whole lines (a line may span chunks). */
+class LineSplitter {
+  readonly #onLine: (line: string) => void;
+  #rest = '';
+
+  constructor(onLine: (line: string) => void) {
+    this.#onLine = onLine;
+  }
+
+  push(chunk: string): void {
+    const lines = (this.#rest + chunk).split('\n');
+    this.#rest = lines.pop() ?? '';
+    for (const line of lines) this.#onLine(line);
+  }
+
+  end(): void {
+    if (this.#rest !== '') this.#onLine(this.#rest);
+    this.#rest = '';
+  }
+}
+
+function forwardLines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
+  if (stream === null) return;
+  const splitter = new LineSplitter(onLine);
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => splitter.push(chunk));
+  stream.on('end', () => splitter.end());
+}

@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+import { basename, dirname } from 'node:path';
+
+import { localEnvironment, type FunctionDefinition, type PosixIds } from '@lambda-efs/function-spec';
+
+import { PLATFORM_LIMITS } from '../limits.js';
+import type { LogFormat } from '../logs/logger.js';
+import type { EnvironmentSpec } from './environment.js';
+
+/** What the runtime decides for all functions, as opposed to what a function declares. */
+export interface EnvironmentSettings {
+  readonly region: string;
+  readonly accountId: string;
+  readonly logFormat: LogFormat;
+  /** Where the function's access point is locally (its mount path's stand-in), if it has one. */
+  readonly mountDir: string | undefined;
+  /** The user the process runs as; `undefined`: the runtime's own user. */
+  readonly user: PosixIds | undefined;
+}
+
+/**
+ * Heap for a memory size: Lambda sizes Node's old space from the function's memory, leaving the
+ * rest for the young generation, code and native memory; about 90% here.
+ */
+export function heapLimitMb(memoryMb: number): number {
+  return Math.floor(memoryMb * 0.9);
+}
+
+/**
+ * The variables Lambda defines for a Node.js function (Lambda developer guide, "Defined runtime
+ * environment variables"), with local values where AWS's make no sense here: `LAMBDA_TASK_ROOT`
+ * is the directory of the entry module rather than `/var/task`.
+ */
+export function lambdaVariables(definition: FunctionDefinition, settings: EnvironmentSettings): Record<string, string> {
+  const taskRoot = dirname(definition.entry);
+  const variables: Record<string, string> = {
+    PATH: process.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin',
+    LANG: 'en_US.UTF-8',
+    TZ: ':UTC',
+    NODE_PATH: taskRoot,
+    LAMBDA_TASK_ROOT: taskRoot,
+    _HANDLER: `${basename(definition.entry).replace(/\.[cm]?js$/, '')}.${definition.handlerExport}`,
+    AWS_REGION: settings.region,
+    AWS_DEFAULT_REGION: settings.region,
+    AWS_EXECUTION_ENV: `AWS_Lambda_${definition.runtime}`,
+    AWS_LAMBDA_FUNCTION_NAME: definition.name,
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(definition.memoryMb),
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${definition.name}`,
+    AWS_LAMBDA_LOG_STREAM_NAME: logStreamName(new Date()),
+  };
+  if (settings.logFormat === 'json') variables['AWS_LAMBDA_LOG_FORMAT'] = 'JSON';
+  // The function's own variables cannot shadow Lambda's: function-spec refuses reserved keys.
+  const own = settings.mountDir === undefined ? definition.environment : localEnvironment(definition, settings.mountDir);
+  return { ...variables, ...own };
+}
+
+/** Lambda's log stream name of a new environment: `2024/05/01/[$LATEST]<32 hex digits>`. */
+export function logStreamName(date: Date): string {
+  const day = date.toISOString().slice(0, 10).replaceAll('-', '/');
+  return `${day}/[$LATEST]${randomBytes(16).toString('hex')}`;
+}
+
+/** Everything `ExecutionEnvironment` needs to start one environment of `definition`. */
+export function environmentSpec(definition: FunctionDefinition, settings: EnvironmentSettings): EnvironmentSpec {
+  return {
+    bootstrap: {
+      entry: definition.entry,
+      handlerExport: definition.handlerExport,
+      runtime: definition.runtime,
+      accountId: settings.accountId,
+    },
+    env: lambdaVariables(definition, settings),
+    cwd: dirname(definition.entry),
+    execArgv: [`--max-old-space-size=${heapLimitMb(definition.memoryMb)}`],
+    user: settings.user,
+    initTimeoutMs: PLATFORM_LIMITS.initTimeoutMs,
+  };
+}

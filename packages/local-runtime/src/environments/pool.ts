@@ -1,0 +1,267 @@
+import { randomUUID } from 'node:crypto';
+
+import type { FunctionDefinition } from '@lambda-efs/function-spec';
+
+import { PLATFORM_LIMITS } from '../limits.js';
+import type { FunctionLogger, RuntimeNotes } from '../logs/logger.js';
+import { ExecutionEnvironment, type EnvironmentSpec } from './environment.js';
+
+/**
+ * How long an environment stays idle before it is frozen. The delay keeps the stop/continue pair
+ * (two signals, two context switches: a sixth of the throughput) off environments reused at once
+ * under load; one left idle is frozen all the same, as Lambda freezes it.
+ */
+export const FREEZE_DELAY_MS = 10;
+
+/** What the HTTP front learns of an invocation. */
+export type PoolOutcome =
+  | { readonly kind: 'result'; readonly payload: string }
+  /** Every environment busy at the concurrency cap: Lambda's 429, which API Gateway turns into a 500. */
+  | { readonly kind: 'throttled' }
+  /** Handler error, init failure, timeout, crash or oversized result: API Gateway's 500. */
+  | { readonly kind: 'failed' };
+
+export interface PoolSettings {
+  readonly definition: FunctionDefinition;
+  /** Most environments at once: the reserved concurrency, or the runtime's default. */
+  readonly maxEnvironments: number;
+  /** Pause idle environments (SIGSTOP), as Lambda freezes them. */
+  readonly freeze: boolean;
+  readonly logger: FunctionLogger;
+  readonly notes: RuntimeNotes;
+  /** Prepares what a new environment needs (its access point directory…) and describes it. */
+  readonly prepare: () => Promise<EnvironmentSpec>;
+}
+
+/**
+ * The execution environments of one function. An invocation takes an idle environment (the
+ * most recently used: its caches are warmest), or starts a new one only when all are busy and
+ * the cap allows; otherwise it is throttled at once, as Lambda does for synchronous calls.
+ */
+export class FunctionPool {
+  readonly #settings: PoolSettings;
+  readonly #all = new Set<ExecutionEnvironment>();
+  readonly #idle: ExecutionEnvironment[] = [];
+  // Environments started before the code last changed are retired when they next come back.
+  readonly #generationOf = new WeakMap<ExecutionEnvironment, number>();
+  #generation = 0;
+  #starting = 0;
+  #throttles = 0;
+  #freezeTimer: NodeJS.Timeout | undefined;
+  #throttleNotedAt = 0;
+  #closed = false;
+
+  constructor(settings: PoolSettings) {
+    this.#settings = settings;
+  }
+
+  /** Environments alive now (idle, busy or initializing). */
+  get size(): number {
+    return this.#all.size + this.#starting;
+  }
+
+  /** Process ids of the environments alive now. */
+  get pids(): number[] {
+    return [...this.#all].flatMap((environment) => (environment.pid === undefined ? [] : [environment.pid]));
+  }
+
+  /** Runs one invocation of the function with `event`. Never rejects. */
+  async invoke(event: unknown, traceId: string): Promise<PoolOutcome> {
+    const { definition, logger } = this.#settings;
+    if (this.#closed) return { kind: 'failed' };
+    let environment = this.#idle.pop();
+    const cold = environment === undefined;
+    if (environment === undefined) {
+      if (this.size >= this.#settings.maxEnvironments) {
+        this.#noteThrottle();
+        return { kind: 'throttled' };
+      }
+      const started = await this.#start();
+      if (started === undefined) return { kind: 'failed' };
+      environment = started;
+    }
+
+    const requestId = randomUUID();
+    let initDurationMs: number | undefined;
+    if (cold) {
+      logger.initStart(`nodejs:${definition.runtime.slice(6, 8)}.local`, 'on-demand');
+      const init = await environment.ready;
+      if (!init.ok) {
+        logger.initReport(init.initMs, init.status, init.error?.errorType);
+        logger.start(requestId);
+        logger.endAndReport({
+          requestId,
+          durationMs: 0,
+          memorySizeMb: definition.memoryMb,
+          maxMemoryUsedMb: 0,
+          initDurationMs: init.initMs,
+          status: init.status === 'timeout' ? 'timeout' : 'error',
+          errorType: init.error?.errorType ?? 'Runtime.Unknown',
+        });
+        await this.#discard(environment);
+        return { kind: 'failed' };
+      }
+      initDurationMs = init.initMs;
+    }
+
+    logger.start(requestId);
+    const outcome = await environment.invoke(
+      { t: 'invoke', id: requestId, event, deadline: Date.now() + definition.timeoutSeconds * 1000, trace: `${traceId};Sampled=0` },
+      definition.timeoutSeconds * 1000,
+    );
+    const report = {
+      requestId,
+      memorySizeMb: definition.memoryMb,
+      maxMemoryUsedMb: Math.round(environment.maxRssKb / 1024),
+      ...(initDurationMs === undefined ? {} : { initDurationMs }),
+    };
+    switch (outcome.kind) {
+      case 'result': {
+        const bytes = Buffer.byteLength(outcome.payload);
+        if (bytes > PLATFORM_LIMITS.resultPayloadMaxBytes) {
+          // Lambda refuses the result; the environment itself is fine.
+          logger.functionLine({
+            timestamp: new Date().toISOString(),
+            level: 'ERROR',
+            requestId,
+            message: `Response payload size (${bytes} bytes) exceeded maximum allowed payload size (${PLATFORM_LIMITS.resultPayloadMaxBytes} bytes).`,
+          });
+          logger.endAndReport({ ...report, durationMs: outcome.durationMs, status: 'error', errorType: 'Function.ResponseSizeTooLarge' });
+          this.#release(environment);
+          return { kind: 'failed' };
+        }
+        logger.endAndReport({ ...report, durationMs: outcome.durationMs, status: 'success' });
+        this.#release(environment);
+        return { kind: 'result', payload: outcome.payload };
+      }
+      case 'error':
+        logger.endAndReport({ ...report, durationMs: outcome.durationMs, status: 'error' });
+        this.#release(environment);
+        return { kind: 'failed' };
+      case 'timeout':
+        logger.timedOut(requestId, definition.timeoutSeconds);
+        logger.endAndReport({ ...report, durationMs: outcome.durationMs, status: 'timeout' });
+        await this.#discard(environment);
+        return { kind: 'failed' };
+      case 'crash':
+        logger.runtimeExited(requestId, outcome.exit, 'Runtime.ExitError');
+        logger.endAndReport({ ...report, durationMs: outcome.durationMs, status: 'error', errorType: 'Runtime.ExitError' });
+        await this.#discard(environment);
+        return { kind: 'failed' };
+    }
+  }
+
+  // One note a second at most: a flood of throttles must not flood the terminal.
+  #noteThrottle(): void {
+    this.#throttles++;
+    const now = Date.now();
+    if (now - this.#throttleNotedAt < 1000) return;
+    const { definition, maxEnvironments } = this.#settings;
+    const cap = definition.reservedConcurrency === null ? 'the default cap' : 'its reserved concurrency';
+    this.#settings.notes.note(
+      `${definition.name}: ${this.#throttles} request(s) throttled — all ${maxEnvironments} environments busy ` +
+        `(${cap}); clients got 500, as from API Gateway.`,
+    );
+    this.#throttles = 0;
+    this.#throttleNotedAt = now;
+  }
+
+  /** The code changed: idle environments end now, busy ones when their invocation does. */
+  recycle(): void {
+    this.#generation++;
+    for (const environment of this.#idle.splice(0)) void this.#discard(environment);
+  }
+
+  /** Ends the environments idle since before `now - idleMs`; returns how many. */
+  reapIdle(now: number, idleMs: number): number {
+    const keep: ExecutionEnvironment[] = [];
+    let reaped = 0;
+    for (const environment of this.#idle) {
+      if (now - environment.lastUsedAt >= idleMs) {
+        reaped++;
+        void this.#discard(environment);
+      } else {
+        keep.push(environment);
+      }
+    }
+    this.#idle.splice(0, this.#idle.length, ...keep);
+    return reaped;
+  }
+
+  /** Ends every environment, busy ones included, and resolves once all processes have exited. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#freezeTimer);
+    this.#idle.splice(0);
+    await Promise.all([...this.#all].map((environment) => environment.kill()));
+  }
+
+  // One timer for the whole pool, not one per invocation: it runs only while some idle
+  // environment is not frozen yet, and freezes those idle for FREEZE_DELAY_MS.
+  #scheduleFreeze(delay = FREEZE_DELAY_MS): void {
+    if (this.#freezeTimer !== undefined || this.#closed) return;
+    this.#freezeTimer = setTimeout(() => {
+      this.#freezeTimer = undefined;
+      const now = Date.now();
+      let next: number | undefined;
+      for (const environment of this.#idle) {
+        if (environment.frozen) continue;
+        const due = environment.lastUsedAt + FREEZE_DELAY_MS - now;
+        if (due <= 0) environment.freeze();
+        else next = Math.min(next ?? due, due);
+      }
+      if (next !== undefined) this.#scheduleFreeze(next);
+    }, delay);
+    this.#freezeTimer.unref();
+  }
+
+  /** SIGKILLs every environment at once, synchronously (the runtime is exiting). */
+  killNow(): void {
+    for (const environment of this.#all) environment.killNow();
+  }
+
+  async #start(): Promise<ExecutionEnvironment | undefined> {
+    // Counted from before the await, so concurrent cold starts respect the cap.
+    this.#starting++;
+    let spec: EnvironmentSpec;
+    try {
+      spec = await this.#settings.prepare();
+    } catch (error) {
+      this.#settings.notes.note(
+        `${this.#settings.definition.name}: cannot start an execution environment: ${(error as Error).message}`,
+      );
+      return undefined;
+    } finally {
+      this.#starting--;
+    }
+    if (this.#closed) return undefined;
+    const environment = new ExecutionEnvironment(spec, {
+      log: (record) => this.#settings.logger.functionLine(record),
+      raw: (line, stream) => this.#settings.logger.raw(line, stream),
+      exit: (exited) => {
+        this.#all.delete(exited);
+        const index = this.#idle.indexOf(exited);
+        if (index !== -1) this.#idle.splice(index, 1);
+      },
+    });
+    this.#all.add(environment);
+    this.#generationOf.set(environment, this.#generation);
+    return environment;
+  }
+
+  #release(environment: ExecutionEnvironment): void {
+    if (this.#closed || !environment.alive || this.#generationOf.get(environment) !== this.#generation) {
+      void this.#discard(environment);
+      return;
+    }
+    this.#idle.push(environment);
+    if (this.#settings.freeze) this.#scheduleFreeze();
+  }
+
+  async #discard(environment: ExecutionEnvironment): Promise<void> {
+    const index = this.#idle.indexOf(environment);
+    if (index !== -1) this.#idle.splice(index, 1);
+    await environment.kill();
+    this.#all.delete(environment);
+  }
+}

@@ -1,0 +1,17 @@
+export { startLocalApi, type LocalApi, type ServedRoute } from './api.js';
+export { CLI_ENVIRONMENT, CLI_USAGE, parseCliArgs, type CliCommand, type CliSettings } from './cli/args.js';
+export { runLocalApi, type RunLocalApiOptions } from './cli/run.js';
+export {
+  AccessPointDirectoryError,
+  InvalidDeclarationError,
+  InvalidOptionError,
+  ListenError,
+  LocalRuntimeError,
+  MissingEntryError,
+  type DeclarationIssue,
+  type LocalRuntimeErrorCode,
+} from './errors.js';
+export type { HttpApiEvent, HttpApiEventHttp, HttpApiRequestContext, HttpApiStructuredResult } from './http/payload.js';
+export { PLATFORM_LIMITS } from './limits.js';
+export type { LogFormat, LogSink } from './logs/logger.js';
+export { LOCAL_API_DEFAULTS, type LocalApiOptions } from './options.js';

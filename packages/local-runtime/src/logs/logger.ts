@@ -1,0 +1,219 @@
+/** `text`: Lambda's plain lines (its default). `json`: Lambda's JSON log format. */
+export type LogFormat = 'text' | 'json';
+
+/** Where log lines go: one call per line, without the trailing newline. */
+export type LogSink = (line: string, stream: 'stdout' | 'stderr') => void;
+
+const pending = { stdout: [] as string[], stderr: [] as string[] };
+let flushScheduled = false;
+
+function flushLogs(): void {
+  flushScheduled = false;
+  if (pending.stdout.length > 0) process.stdout.write(`${pending.stdout.splice(0).join('\n')}\n`);
+  if (pending.stderr.length > 0) process.stderr.write(`${pending.stderr.splice(0).join('\n')}\n`);
+}
+
+/**
+ * Writes to the runtime's own stdout and stderr. Lines are gathered and written once per turn
+ * of the event loop: one write for a burst of START/END/REPORT lines instead of one each, which
+ * under load halves the runtime's write system calls. Order within each stream is kept.
+ */
+export const processLogSink: LogSink = (line, stream) => {
+  pending[stream].push(line);
+  if (flushScheduled) return;
+  flushScheduled = true;
+  setImmediate(flushLogs);
+};
+// Nothing is lost when the process exits between a log call and the next turn.
+process.once('exit', flushLogs);
+
+/** A line a function wrote through `console` (see the environment bootstrap). */
+export interface FunctionLogRecord {
+  readonly timestamp: string;
+  /** Lambda's levels: TRACE, DEBUG, INFO, WARN, ERROR, FATAL. */
+  readonly level: string;
+  /** `undefined` outside an invocation (during init), as Lambda prints it. */
+  readonly requestId: string | undefined;
+  readonly message: string;
+}
+
+/** The figures of a REPORT line. */
+export interface InvocationReport {
+  readonly requestId: string;
+  readonly durationMs: number;
+  readonly memorySizeMb: number;
+  readonly maxMemoryUsedMb: number;
+  /** Only on the invocation that started the environment (a cold start). */
+  readonly initDurationMs?: number;
+  readonly status: 'success' | 'error' | 'timeout';
+  readonly errorType?: string;
+}
+
+/**
+ * Lambda's log lines for one function, in Lambda's text or JSON format: INIT_START, START, END,
+ * REPORT, the function's own output tagged with the request id, and "Task timed out". All
+ * functions share the runtime's output, so each line also names its function (text: a
+ * `[name]` prefix; JSON: a `functionName` key) where CloudWatch would use one log group each.
+ */
+export class FunctionLogger {
+  readonly #functionName: string;
+  readonly #format: LogFormat;
+  readonly #sink: LogSink;
+  readonly #prefix: string;
+
+  constructor(functionName: string, format: LogFormat, sink: LogSink) {
+    this.#functionName = functionName;
+    this.#format = format;
+    this.#sink = sink;
+    this.#prefix = `[${functionName}] `;
+  }
+
+  initStart(runtimeVersion: string, initializationType: string): void {
+    if (this.#format === 'text') {
+      this.#text(`INIT_START Runtime Version: ${runtimeVersion}`);
+      return;
+    }
+    this.#platform('platform.initStart', {
+      initializationType,
+      phase: 'init',
+      runtimeVersion,
+      functionName: this.#functionName,
+      functionVersion: '$LATEST',
+    });
+  }
+
+  /** An init that failed or timed out: Lambda's INIT_REPORT line. */
+  initReport(initDurationMs: number, status: 'error' | 'timeout', errorType: string | undefined): void {
+    if (this.#format === 'text') {
+      const error = errorType === undefined ? '' : `\tError Type: ${errorType}`;
+      this.#text(`INIT_REPORT Init Duration: ${initDurationMs.toFixed(2)} ms\tPhase: init\tStatus: ${status}${error}`);
+      return;
+    }
+    this.#platform('platform.initReport', {
+      initializationType: 'on-demand',
+      phase: 'init',
+      status,
+      ...(errorType === undefined ? {} : { errorType }),
+      metrics: { durationMs: round2(initDurationMs) },
+    });
+  }
+
+  start(requestId: string): void {
+    if (this.#format === 'text') this.#text(`START RequestId: ${requestId} Version: $LATEST`);
+    else this.#platform('platform.start', { requestId, version: '$LATEST' });
+  }
+
+  /** END and REPORT, written together (one write: they always come as a pair). */
+  endAndReport(report: InvocationReport): void {
+    const billed = billedDurationMs(report);
+    if (this.#format === 'text') {
+      const init = report.initDurationMs === undefined ? '' : `\tInit Duration: ${report.initDurationMs.toFixed(2)} ms`;
+      // Lambda's text REPORT names the status only for timeouts and runtime failures.
+      const status = report.status === 'timeout' || report.errorType !== undefined ? `\tStatus: ${report.status}` : '';
+      const error = report.errorType === undefined ? '' : `\tError Type: ${report.errorType}`;
+      this.#text(
+        `END RequestId: ${report.requestId}\n${this.#prefix}REPORT RequestId: ${report.requestId}` +
+          `\tDuration: ${report.durationMs.toFixed(2)} ms\tBilled Duration: ${billed} ms` +
+          `\tMemory Size: ${report.memorySizeMb} MB\tMax Memory Used: ${report.maxMemoryUsedMb} MB${init}${status}${error}`,
+      );
+      return;
+    }
+    const metrics = {
+      durationMs: round2(report.durationMs),
+      billedDurationMs: billed,
+      memorySizeMB: report.memorySizeMb,
+      maxMemoryUsedMB: report.maxMemoryUsedMb,
+      ...(report.initDurationMs === undefined ? {} : { initDurationMs: round2(report.initDurationMs) }),
+    };
+    const error = report.errorType === undefined ? {} : { errorType: report.errorType };
+    this.#sink(
+      `${this.#platformLine('platform.runtimeDone', { requestId: report.requestId, status: report.status, ...error, metrics: { durationMs: metrics.durationMs } })}\n` +
+        this.#platformLine('platform.report', { requestId: report.requestId, metrics, status: report.status, ...error }),
+      'stdout',
+    );
+  }
+
+  /** A line the function wrote through `console`. */
+  functionLine(record: FunctionLogRecord): void {
+    if (this.#format === 'text') {
+      this.#text(`${record.timestamp}\t${record.requestId ?? 'undefined'}\t${record.level}\t${record.message}`);
+      return;
+    }
+    const requestId = record.requestId === undefined ? {} : { requestId: record.requestId };
+    this.#sink(
+      JSON.stringify({
+        timestamp: record.timestamp,
+        level: record.level,
+        ...requestId,
+        message: record.message,
+        functionName: this.#functionName,
+      }),
+      'stdout',
+    );
+  }
+
+  /** Lambda's line when it stops an invocation at the function timeout. */
+  timedOut(requestId: string, timeoutSeconds: number): void {
+    const message = `Task timed out after ${timeoutSeconds.toFixed(2)} seconds`;
+    if (this.#format === 'text') this.#text(`${new Date().toISOString()} ${requestId} ${message}`);
+    else this.functionLine({ timestamp: new Date().toISOString(), level: 'ERROR', requestId, message });
+  }
+
+  /** Lambda's lines when the runtime process ends during an invocation. */
+  runtimeExited(requestId: string, exit: string, errorType: string): void {
+    const message = `RequestId: ${requestId} Error: Runtime exited with error: ${exit}\n${errorType}`;
+    if (this.#format === 'text') this.#text(message.replace('\n', `\n${this.#prefix}`));
+    else this.functionLine({ timestamp: new Date().toISOString(), level: 'ERROR', requestId, message });
+  }
+
+  /** Output the function wrote around `console` (process.stdout directly, a crash's stack): as is. */
+  raw(line: string, stream: 'stdout' | 'stderr'): void {
+    if (this.#format === 'text') this.#sink(`${this.#prefix}${line}`, stream);
+    else this.#sink(JSON.stringify({ timestamp: new Date().toISOString(), level: stream === 'stderr' ? 'ERROR' : 'INFO', message: line, functionName: this.#functionName }), stream);
+  }
+
+  #text(line: string): void {
+    this.#sink(`${this.#prefix}${line}`, 'stdout');
+  }
+
+  #platform(type: string, record: Record<string, unknown>): void {
+    this.#sink(this.#platformLine(type, record), 'stdout');
+  }
+
+  #platformLine(type: string, record: Record<string, unknown>): string {
+    return JSON.stringify({ time: new Date().toISOString(), type, record, functionName: this.#functionName });
+  }
+}
+
+/**
+ * Lambda bills each invocation rounded up to the millisecond and, since August 2025, bills the
+ * init phase of on-demand environments too: a cold start's Billed Duration includes it.
+ */
+export function billedDurationMs(report: Pick<InvocationReport, 'durationMs' | 'initDurationMs'>): number {
+  return Math.max(1, Math.ceil(report.durationMs + (report.initDurationMs ?? 0)));
+}
+
+function round2(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
+/** The runtime's own notes (not Lambda's): warnings and lifecycle, on stderr. */
+export class RuntimeNotes {
+  readonly #sink: LogSink;
+  readonly #once = new Set<string>();
+
+  constructor(sink: LogSink) {
+    this.#sink = sink;
+  }
+
+  note(message: string): void {
+    this.#sink(`[local-runtime] ${message}`, 'stderr');
+  }
+
+  /** Notes `message` the first time `key` is seen, never again. */
+  once(key: string, message: string): void {
+    if (this.#once.has(key)) return;
+    this.#once.add(key);
+    this.note(message);
+  }
+}

@@ -1,0 +1,111 @@
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { defineAccessPoint, defineFunction, type FunctionSpec } from '@lambda-efs/function-spec';
+
+import { startLocalApi, type HttpApiEvent, type LocalApi } from '../../src/index.js';
+import type { LocalApiOptions } from '../../src/options.js';
+
+export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
+export const HANDLER = join(FIXTURES, 'handler.mjs');
+export const isRoot = process.getuid?.() === 0;
+
+/** The fixture's access point, owned by 1001 as the apps' are. */
+export const dataAccessPoint = defineAccessPoint({
+  name: 'data',
+  rootPath: '/data',
+  owner: { uid: 1001, gid: 1001 },
+  permissions: '750',
+});
+
+/** A function on the fixture handler, every path routed to it. */
+export function fixtureFunction(overrides: Partial<FunctionSpec> = {}): FunctionSpec {
+  return defineFunction({
+    name: 'fixture',
+    entry: HANDLER,
+    routes: ['ANY /{proxy+}'],
+    timeoutSeconds: 1,
+    fileSystem: { accessPoint: dataAccessPoint, mountPath: '/mnt/data' },
+    environment: { DATA_DIR: '/mnt/data' },
+    ...overrides,
+  });
+}
+
+/** A temporary directory others may enter (environments run as uid 1001 when the tests run as root). */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  chmodSync(dir, 0o755);
+  return dir;
+}
+
+export interface Harness {
+  readonly api: LocalApi;
+  readonly dir: string;
+  /** Every log line so far (stdout and stderr), in order. */
+  readonly lines: string[];
+  close(): Promise<void>;
+}
+
+/** Starts a runtime on a free port with its logs captured and its EFS root in a temp dir. */
+export async function startHarness(options: Partial<LocalApiOptions> = {}): Promise<Harness> {
+  const dir = tempDir('local-runtime-');
+  const lines: string[] = [];
+  const api = await startLocalApi({
+    functions: [fixtureFunction()],
+    efsRoot: join(dir, 'efs'),
+    port: 0,
+    watch: false,
+    logSink: (line) => lines.push(...line.split('\n')),
+    ...options,
+  });
+  return {
+    api,
+    dir,
+    lines,
+    close: async () => {
+      await api.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Whether a process with this id still exists. */
+export function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Polls `check` until it is true or `timeoutMs` passes. */
+export async function eventually(check: () => boolean, timeoutMs = 3000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** The body of a JSON response, typed by the caller (the fixture's answers are known). */
+export async function bodyOf<T>(response: Response | Promise<Response>): Promise<T> {
+  return (await (await response).json()) as T;
+}
+
+/** What the fixture's `/echo` returns. */
+export interface Echo {
+  readonly event: HttpApiEvent;
+  readonly context: Record<string, unknown> & { readonly awsRequestId: string; readonly remaining: number };
+  readonly env: Record<string, string>;
+  readonly execArgv: string[];
+  readonly cwd: string;
+}
+
+/** What the fixture's `/pid` returns. */
+export interface PidAnswer {
+  readonly pid: number;
+  readonly invocations: number;
+}

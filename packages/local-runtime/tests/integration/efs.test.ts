@@ -1,0 +1,78 @@
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { AccessPointDirectoryError, startLocalApi } from '../../src/index.js';
+import { fixtureFunction, isRoot, startHarness, type Harness } from '../helpers/runtime.js';
+
+let harness: Harness | undefined;
+afterEach(async () => {
+  await harness?.close();
+  harness = undefined;
+});
+
+async function get(path: string): Promise<Record<string, unknown>> {
+  return (await (await fetch(`${harness!.api.url}${path}`)).json()) as Record<string, unknown>;
+}
+
+describe('access points as directories', () => {
+  it('creates the access point directory on first use, with the declared mode', async () => {
+    harness = await startHarness();
+    const directory = join(harness.api.efsRoot, 'data');
+    expect(() => statSync(directory)).toThrow();
+    expect(await get('/write?name=first')).toEqual({ written: true });
+    const stats = statSync(directory);
+    expect(stats.mode & 0o7777).toBe(0o750);
+    if (isRoot) expect([stats.uid, stats.gid]).toEqual([1001, 1001]);
+  });
+
+  it('leaves an existing access point directory as it is, and says so', async () => {
+    harness = await startHarness();
+    mkdirSync(join(harness.api.efsRoot, 'data'), { recursive: true, mode: 0o777 });
+    chmodSync(join(harness.api.efsRoot, 'data'), 0o777);
+    await get('/pid');
+    expect(statSync(join(harness.api.efsRoot, 'data')).mode & 0o777).toBe(0o777);
+    expect(harness.lines.some((line) => line.includes('already exists') && line.includes('left as it is'))).toBe(true);
+  });
+});
+
+describe.runIf(isRoot)('permissions, running as root (as in CI)', () => {
+  it('runs the function as the access point’s user and group', async () => {
+    harness = await startHarness();
+    expect(await get('/whoami')).toEqual({ uid: 1001, gid: 1001 });
+  });
+
+  it('lets uid 1001 write in its access point but not where only root may write', async () => {
+    harness = await startHarness();
+    expect(await get('/write?name=mine')).toEqual({ written: true });
+    expect(statSync(join(harness.api.efsRoot, 'data', 'mine')).uid).toBe(1001);
+    // A directory inside the access point that belongs to root, mode 755: EACCES, as on EFS.
+    const rootOwned = join(harness.api.efsRoot, 'data', 'root-only');
+    mkdirSync(rootOwned, { mode: 0o755 });
+    writeFileSync(join(rootOwned, 'existing'), 'x');
+    expect(await get('/write?name=root-only/new')).toEqual({ written: false, code: 'EACCES' });
+    expect(await get('/write?name=root-only/existing')).toEqual({ written: false, code: 'EACCES' });
+  });
+
+  it('refuses to start when the access point’s user cannot reach the EFS root, naming the directory', async () => {
+    const locked = mkdtempSync(join(tmpdir(), 'local-runtime-locked-')); // mode 0700, owned by root
+    try {
+      const start = startLocalApi({ functions: [fixtureFunction()], efsRoot: join(locked, 'efs'), port: 0, logSink: () => {} });
+      await expect(start).rejects.toBeInstanceOf(AccessPointDirectoryError);
+      await expect(start).rejects.toThrow(new RegExp(`${locked} \\(owner 0:0, mode 700\\) may not be entered[\\s\\S]*chmod o\\+x`));
+    } finally {
+      rmSync(locked, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the runtime’s user', () => {
+  it('warns once when it cannot take on the access points’ users (not root), never when it can', async () => {
+    harness = await startHarness();
+    await get('/pid');
+    const warnings = harness.lines.filter((line) => line.includes('not running as root'));
+    expect(warnings).toHaveLength(isRoot ? 0 : 1);
+  });
+});
