@@ -3,7 +3,10 @@
 // Runs against the built package (dist/): build first. Not part of the tests.
 //
 //   node bench/run.mjs [--cold-runs 5] [--warm-runs 200] [--variants float32,float16,int8]
-//                      [--work <dir>] [--json <file>]
+//                      [--work <dir>] [--json <file>] [--quiet-idle 85] [--quiet-wait 240]
+//
+// The machine may be shared: before each measured block the script waits (up to --quiet-wait s)
+// until the CPUs were --quiet-idle % idle over 2 s, and reports how idle they were.
 //
 // 1. Models: generates the ResNet-50-shaped model once per weight storage (float32 ≈ 96 MB,
 //    float16 ≈ 48 MB, int8 ≈ 24 MB) into <work>/src-<storage> (default apps/ml-inference/.bench,
@@ -39,6 +42,8 @@ const { values } = parseArgs({
     variants: { type: 'string', default: 'float32,float16,int8' },
     work: { type: 'string', default: join(PACKAGE, '.bench') },
     json: { type: 'string' },
+    'quiet-idle': { type: 'string', default: '85' },
+    'quiet-wait': { type: 'string', default: '240' },
   },
 });
 const coldRuns = Number(values['cold-runs']);
@@ -58,6 +63,30 @@ const { loadConfig } = await import('../dist/config.js');
 const { sharp, ort, versions } = loadNativeLibraries({ nodeModulesDir: undefined });
 
 const log = (text) => process.stderr.write(`${text}\n`);
+
+// This machine is shared: before each measured block, wait (up to --quiet-wait seconds) until the
+// CPUs were at least --quiet-idle % idle over two seconds, and record how idle they were.
+function cpuTimes() {
+  const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
+  const idle = fields[3] + fields[4];
+  return { idle, total: fields.reduce((a, b) => a + b, 0) };
+}
+async function idlePercent(ms) {
+  const a = cpuTimes();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const b = cpuTimes();
+  return (100 * (b.idle - a.idle)) / Math.max(1, b.total - a.total);
+}
+async function waitForQuiet(what) {
+  const want = Number(values['quiet-idle']);
+  const deadline = Date.now() + Number(values['quiet-wait']) * 1000;
+  let idle = await idlePercent(2000);
+  while (idle < want && Date.now() < deadline) {
+    log(`  waiting for a quiet machine before ${what} (idle ${idle.toFixed(0)}%)…`);
+    idle = await idlePercent(5000);
+  }
+  return Math.round(idle);
+}
 const mb = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`;
 const ms = (value) => `${Math.round(value)} ms`;
 function percentile(sorted, p) {
@@ -218,12 +247,13 @@ function coldStart(model, extraEnv = {}) {
 const nativeFiles = nativeLibraryFiles();
 const cold = [];
 for (const model of models) {
+  const idleBefore = await waitForQuiet(`the cold starts of ${model.name}`);
   const modelFiles = filesUnder(join(modelsDir, model.name));
   dropPageCache([...modelFiles, ...nativeFiles]);
   const first = await coldStart(model);
   const rest = [];
   for (let i = 0; i < coldRuns; i++) rest.push(await coldStart(model));
-  cold.push({ model, first, rest, summary: summary(rest.map((r) => r.totalMs)) });
+  cold.push({ model, first, rest, summary: summary(rest.map((r) => r.totalMs)), idleBefore });
   log(`cold ${model.name}: first ${ms(first.totalMs)}, then p50 ${ms(summary(rest.map((r) => r.totalMs)).p50)}`);
 }
 
@@ -231,6 +261,7 @@ for (const model of models) {
 // first request is then measured on its own.
 const provisioned = [];
 for (const model of models.filter((m) => m.optimize && m.storage === 'float32')) {
+  await waitForQuiet('the provisioned cold starts');
   const runs = [];
   for (let i = 0; i < Math.max(3, coldRuns); i++) runs.push(await coldStart(model, { AWS_LAMBDA_INITIALIZATION_TYPE: 'provisioned-concurrency' }));
   provisioned.push({ model, init: summary(runs.map((r) => r.bootMs + r.initMs)), firstRequest: summary(runs.map((r) => r.invokeMs)) });
@@ -252,6 +283,7 @@ for (const model of models.filter((m) => m.optimize)) {
   const post = postEvent(jpeg);
   const get = { ...post, routeKey: 'GET /ml-inference', requestContext: { requestId: 'bench', http: { method: 'GET', path: '/ml-inference' } }, queryStringParameters: { url }, body: undefined, isBase64Encoded: false };
   for (let i = 0; i < 20; i++) await handler(post);
+  const idleBefore = await waitForQuiet(`the warm requests of ${model.name}`);
   const time = async (event) => {
     const samples = [];
     for (let i = 0; i < warmRuns; i++) {
@@ -277,7 +309,7 @@ for (const model of models.filter((m) => m.optimize)) {
     await active.session.run(input.data, input.dims);
     infer.push(performance.now() - t);
   }
-  warm.push({ model, post: postSummary, get: getSummary, preprocess: summary(pre), infer: summary(infer) });
+  warm.push({ model, post: postSummary, get: getSummary, preprocess: summary(pre), infer: summary(infer), idleBefore });
   log(`warm ${model.name}: POST p50 ${ms(postSummary.p50)} p99 ${ms(postSummary.p99)}`);
   await handler.close();
 }
@@ -317,12 +349,12 @@ lines.push(`Machine: ${os.cpus().length} cores (${cpu}), ${Math.round(os.totalme
 lines.push('');
 lines.push('Cold start (fresh process → first answer: Node boot, imports, init with model load, one request):');
 lines.push('');
-lines.push('| model | optimized graph | bytes read from the model directory | very first (page cache dropped) | then: p50 | min–max | boot | libraries | model read wait | session | first request |');
-lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+lines.push('| model | optimized graph | bytes read from the model directory | very first (page cache dropped) | then: p50 | min–max | boot | libraries | model read wait | session | first request | CPU idle before |');
+lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const c of cold) {
   const p50 = (key) => ms(summary(c.rest.map((r) => r[key] ?? 0)).p50);
   lines.push(
-    `| ${c.model.name} (model.onnx ${mb(c.model.modelBytes)}) | ${c.first.optimized === 'hit' ? 'cached' : 'none: optimized at load'} | ${mb(c.rest[0]?.bytesRead ?? 0)} | ${ms(c.first.totalMs)} | **${ms(c.summary.p50)}** | ${ms(c.summary.min)}–${ms(c.summary.max)} | ${p50('bootMs')} | ${p50('librariesMs')} | ${p50('readWaitMs')} | ${p50('sessionMs')} | ${p50('invokeMs')} |`,
+    `| ${c.model.name} (model.onnx ${mb(c.model.modelBytes)}) | ${c.first.optimized === 'hit' ? 'cached' : 'none: optimized at load'} | ${mb(c.rest[0]?.bytesRead ?? 0)} | ${ms(c.first.totalMs)} | **${ms(c.summary.p50)}** | ${ms(c.summary.min)}–${ms(c.summary.max)} | ${p50('bootMs')} | ${p50('librariesMs')} | ${p50('readWaitMs')} | ${p50('sessionMs')} | ${p50('invokeMs')} | ${c.idleBefore}% |`,
   );
 }
 lines.push('');
@@ -334,10 +366,10 @@ for (const p of provisioned) {
 lines.push('');
 lines.push(`Warm (whole handler call, ${warmRuns} requests after 20 unmeasured, 2 threads):`);
 lines.push('');
-lines.push('| model | POST p50 | POST p90 | POST p99 | GET ?url= p50 | GET p99 | decode + preprocess p50 | inference p50 |');
-lines.push('|---|---:|---:|---:|---:|---:|---:|---:|');
+lines.push('| model | POST p50 | POST p90 | POST p99 | GET ?url= p50 | GET p99 | decode + preprocess p50 | inference p50 | CPU idle before |');
+lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const w of warm) {
-  lines.push(`| ${w.model.name} | **${ms(w.post.p50)}** | ${ms(w.post.p90)} | **${ms(w.post.p99)}** | ${ms(w.get.p50)} | ${ms(w.get.p99)} | ${w.preprocess.p50.toFixed(1)} ms | ${w.infer.p50.toFixed(1)} ms |`);
+  lines.push(`| ${w.model.name} | **${ms(w.post.p50)}** | ${ms(w.post.p90)} | **${ms(w.post.p99)}** | ${ms(w.get.p50)} | ${ms(w.get.p99)} | ${w.preprocess.p50.toFixed(1)} ms | ${w.infer.p50.toFixed(1)} ms | ${w.idleBefore}% |`);
 }
 if (agreement.length > 0) {
   lines.push('');

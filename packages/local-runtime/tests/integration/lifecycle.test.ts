@@ -1,4 +1,4 @@
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { afterEach, describe, expect, it } from 'vitest';
@@ -6,9 +6,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { eventually, fixtureFunction, HANDLER, processExists, startHarness, tempDir, type Harness } from '../helpers/runtime.js';
 
 let harness: Harness | undefined;
+const dirs: string[] = [];
 afterEach(async () => {
   await harness?.close();
   harness = undefined;
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
 async function json(url: string): Promise<Record<string, number>> {
@@ -41,6 +43,7 @@ describe('lifecycle', () => {
 
   it('recycles the environments when the handler is rebuilt', async () => {
     const code = tempDir('local-runtime-code-');
+    dirs.push(code);
     const entry = join(code, 'handler.mjs');
     copyFileSync(HANDLER, entry);
     harness = await startHarness({ functions: [fixtureFunction({ entry })], watch: true });
