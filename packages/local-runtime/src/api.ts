@@ -89,7 +89,7 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
             accountId: LOCAL_ACCOUNT_ID,
             logFormat: settings.logFormat,
             mountDir: accessPoint === undefined ? undefined : await efs.ensure(accessPoint),
-            user: efs.userFor(accessPoint),
+            user: await efs.userFor(accessPoint, definition.entry),
           }),
       }),
     );

@@ -35,16 +35,19 @@ export class AccessPointDirectories {
     return this.#user?.uid === 0;
   }
 
-  /** The user an environment mounting `accessPoint` runs as; `undefined` for the runtime's own. */
-  userFor(accessPoint: AccessPointDefinition | undefined): PosixIds | undefined {
+  /**
+   * The user an environment mounting `accessPoint` and running the code at `codePath` runs as;
+   * `undefined` for the runtime's own (not root, no access point, or that user can't reach them).
+   */
+  async userFor(accessPoint: AccessPointDefinition | undefined, codePath: string): Promise<PosixIds | undefined> {
     if (accessPoint === undefined || !this.enforcesUsers) return undefined;
+    if (!(await this.#canTakeOnUser(accessPoint, codePath))) return undefined;
     return { uid: accessPoint.posixUser.uid, gid: accessPoint.posixUser.gid };
   }
 
   /**
-   * Creates the EFS root and checks, before anything is served, that each access point's user can
-   * reach it: otherwise every first request would fail with a confusing EACCES.
-   * @throws {AccessPointDirectoryError} naming the directory that blocks and what to do.
+   * Creates the EFS root, and warns once when environments cannot take on the access points' users.
+   * @throws {AccessPointDirectoryError} when the EFS root cannot be created.
    */
   async prepare(accessPoints: readonly AccessPointDefinition[]): Promise<void> {
     try {
@@ -69,9 +72,7 @@ export class AccessPointDirectories {
             'so permission errors will not look as they do on AWS. Run as root (a container) for that.',
         );
       }
-      return;
     }
-    for (const accessPoint of accessPoints) await this.#checkReachable(accessPoint);
   }
 
   /** The access point's directory, created (once) if missing. Safe to call concurrently. */
@@ -124,30 +125,51 @@ export class AccessPointDirectories {
     );
   }
 
-  async #checkReachable(accessPoint: AccessPointDefinition): Promise<void> {
-    const { uid, gid } = accessPoint.posixUser;
-    let directory = this.efsRoot;
-    const chain: string[] = [];
-    for (;;) {
-      chain.unshift(directory);
-      const parent = dirname(directory);
-      if (parent === directory) break;
-      directory = parent;
-    }
-    for (const path of chain) {
-      const stats = await stat(path);
-      const mode = stats.mode;
-      const searchable =
-        uid === 0 ||
-        (stats.uid === uid ? (mode & 0o100) !== 0 : stats.gid === gid ? (mode & 0o010) !== 0 : (mode & 0o001) !== 0);
-      if (searchable) continue;
-      throw new AccessPointDirectoryError(
-        path,
-        `Access point "${accessPoint.name}": its user (uid ${uid}, gid ${gid}) cannot reach the EFS root ${this.efsRoot}: ` +
-          `${path} (owner ${stats.uid}:${stats.gid}, mode ${(mode & 0o7777).toString(8)}) may not be entered by that user. ` +
-          `Environments run as the access point's user, as on AWS: use an EFS root whose parent directories others may enter, ` +
-          `or allow it (chmod o+x ${path}).`,
+  /**
+   * As root, an environment takes on its access point's user only where that user can reach both
+   * the EFS root and the function's code — on AWS both always can. A checkout under a private
+   * directory (a 0700 home or temp dir) can't be entered by uid 1001; then the function runs as the
+   * runtime's own user, with one warning saying why and how to get AWS's behaviour back.
+   */
+  async #canTakeOnUser(accessPoint: AccessPointDefinition, codePath: string): Promise<boolean> {
+    const ids = accessPoint.posixUser;
+    for (const [what, path] of [
+      ['the EFS root', this.efsRoot],
+      ['the function code', codePath],
+    ] as const) {
+      const blocked = await firstBlockedDirectory(path, ids);
+      if (blocked === undefined) continue;
+      this.#notes.once(
+        `unreachable:${accessPoint.name}:${what}`,
+        `access point "${accessPoint.name}": its user (uid ${ids.uid}, gid ${ids.gid}) cannot reach ${what} (${path}): ` +
+          `${blocked} may not be entered by that user. Environments using it run as the runtime's own user, so permission ` +
+          `errors will not look as they do on AWS; allow it (chmod o+x ${blocked}) or move the checkout to get that back.`,
       );
+      return false;
     }
+    return true;
   }
+}
+
+/** The first directory on the way to `path` that `ids` may not enter (no search permission). */
+async function firstBlockedDirectory(path: string, ids: PosixIds): Promise<string | undefined> {
+  if (ids.uid === 0) return undefined;
+  const chain: string[] = [];
+  for (let directory = dirname(resolve(path)); ; directory = dirname(directory)) {
+    chain.unshift(directory);
+    if (dirname(directory) === directory) break;
+  }
+  for (const directory of chain) {
+    let stats;
+    try {
+      stats = await stat(directory);
+    } catch {
+      return undefined; // not there yet (created later): nothing blocks
+    }
+    const mode = stats.mode;
+    const searchable =
+      stats.uid === ids.uid ? (mode & 0o100) !== 0 : stats.gid === ids.gid ? (mode & 0o010) !== 0 : (mode & 0o001) !== 0;
+    if (!searchable) return directory;
+  }
+  return undefined;
 }

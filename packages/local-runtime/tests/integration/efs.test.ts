@@ -1,11 +1,12 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { AccessPointDirectoryError, startLocalApi } from '../../src/index.js';
-import { fixtureFunction, isRoot, startHarness, type Harness } from '../helpers/runtime.js';
+import { startLocalApi } from '../../src/index.js';
+import { fixtureFunction, isRoot, startHarness, tempDir, type Harness } from '../helpers/runtime.js';
 
 let harness: Harness | undefined;
 afterEach(async () => {
@@ -56,14 +57,50 @@ describe.runIf(isRoot)('permissions, running as root (as in CI)', () => {
     expect(await get('/write?name=root-only/existing')).toEqual({ written: false, code: 'EACCES' });
   });
 
-  it('refuses to start when the access point’s user cannot reach the EFS root, naming the directory', async () => {
+  it('runs as its own user, with one warning naming the directory, when the access point’s user cannot reach the EFS root', async () => {
     const locked = mkdtempSync(join(tmpdir(), 'local-runtime-locked-')); // mode 0700, owned by root
+    const lines: string[] = [];
+    const api = await startLocalApi({
+      functions: [fixtureFunction()],
+      efsRoot: join(locked, 'efs'),
+      port: 0,
+      logSink: (line) => lines.push(line),
+    });
     try {
-      const start = startLocalApi({ functions: [fixtureFunction()], efsRoot: join(locked, 'efs'), port: 0, logSink: () => {} });
-      await expect(start).rejects.toBeInstanceOf(AccessPointDirectoryError);
-      await expect(start).rejects.toThrow(new RegExp(`${locked} \\(owner 0:0, mode 700\\) may not be entered[\\s\\S]*chmod o\\+x`));
+      const response = await fetch(`${api.url}/pid`);
+      expect(response.status).toBe(200);
+      const warnings = lines.filter((line) => line.includes('cannot reach the EFS root'));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toContain(`${locked} may not be entered`);
+      expect(warnings[0]).toContain(`chmod o+x ${locked}`);
     } finally {
+      await api.close();
       rmSync(locked, { recursive: true, force: true });
+    }
+  });
+});
+
+describe.runIf(isRoot)('code the access point’s user cannot read', () => {
+  it('runs as the runtime’s own user, with one warning, instead of failing every request', async () => {
+    const locked = mkdtempSync(join(tmpdir(), 'local-runtime-code-')); // mode 0700: a private checkout
+    const efsRoot = tempDir('local-runtime-efs-');
+    copyFileSync(fileURLToPath(new URL('../fixtures/handler.mjs', import.meta.url)), join(locked, 'handler.mjs'));
+    const lines: string[] = [];
+    const api = await startLocalApi({
+      functions: [fixtureFunction({ entry: join(locked, 'handler.mjs') })],
+      efsRoot,
+      port: 0,
+      logSink: (line) => lines.push(line),
+    });
+    try {
+      expect((await fetch(`${api.url}/pid`)).status).toBe(200);
+      const warnings = lines.filter((line) => line.includes('cannot reach the function code'));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toContain(`chmod o+x ${locked}`);
+    } finally {
+      await api.close();
+      rmSync(locked, { recursive: true, force: true });
+      rmSync(efsRoot, { recursive: true, force: true });
     }
   });
 });
