@@ -18,9 +18,11 @@
 //    page-cache drop of the model's files and the native libraries (sync + dd iflag=nocache):
 //    the "very first" cold start, reading from disk. The others find them in the page cache.
 //    Bytes read from the model directory come from the function's own "model loaded" log.
-// 3. Warm: one handler in this process answers `warm-runs` POSTs of the JPEG (after 20
-//    unmeasured), then the same number of GETs of it from a server on 127.0.0.1; p50/p90/p99 of
-//    the whole handler call: decode, preprocess, infer, answer.
+//    After the first, cold starts go round-robin across the models.
+// 3. Warm: one handler per model in this process answers `warm-runs` POSTs of the JPEG (after 20
+//    unmeasured), then the same number of GETs of it from a server on 127.0.0.1, in blocks of 20
+//    round-robin across the models; p50/p90/p99 of the whole handler call: decode, preprocess,
+//    infer, answer.
 // Prints Markdown; --json also writes the raw numbers.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
@@ -245,16 +247,22 @@ function coldStart(model, extraEnv = {}) {
 }
 
 const nativeFiles = nativeLibraryFiles();
+// The very first cold start of each model (page cache dropped), then the others round-robin across
+// the models, so that every model sees the same share of the machine's ups and downs.
 const cold = [];
 for (const model of models) {
-  const idleBefore = await waitForQuiet(`the cold starts of ${model.name}`);
+  const idleBefore = await waitForQuiet(`the first cold start of ${model.name}`);
   const modelFiles = filesUnder(join(modelsDir, model.name));
   dropPageCache([...modelFiles, ...nativeFiles]);
-  const first = await coldStart(model);
-  const rest = [];
-  for (let i = 0; i < coldRuns; i++) rest.push(await coldStart(model));
-  cold.push({ model, first, rest, summary: summary(rest.map((r) => r.totalMs)), idleBefore });
-  log(`cold ${model.name}: first ${ms(first.totalMs)}, then p50 ${ms(summary(rest.map((r) => r.totalMs)).p50)}`);
+  cold.push({ model, first: await coldStart(model), rest: [], idleBefore });
+}
+for (let i = 0; i < coldRuns; i++) {
+  await waitForQuiet(`round ${i + 1} of the cold starts`);
+  for (const entry of cold) entry.rest.push(await coldStart(entry.model));
+}
+for (const entry of cold) {
+  entry.summary = summary(entry.rest.map((r) => r.totalMs));
+  log(`cold ${entry.model.name}: first ${ms(entry.first.totalMs)}, then p50 ${ms(entry.summary.p50)}`);
 }
 
 // Provisioned concurrency: init loads the model and runs one blank image ahead of traffic; the
@@ -273,6 +281,10 @@ const server = createServer((req, res) => {
 });
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 const url = `http://127.0.0.1:${server.address().port}/bird.jpg`;
+// One handler per model in this process, measured in blocks of 20 requests round-robin across the
+// models (again, so that they share the machine's ups and downs alike).
+const { preprocessImage } = await import('../dist/core/preprocess.js');
+const BLOCK = 20;
 const warm = [];
 for (const model of models.filter((m) => m.optimize)) {
   const handler = createHandler({
@@ -280,38 +292,49 @@ for (const model of models.filter((m) => m.optimize)) {
     log: () => {},
   });
   await handler.prepare();
-  const post = postEvent(jpeg);
-  const get = { ...post, routeKey: 'GET /ml-inference', requestContext: { requestId: 'bench', http: { method: 'GET', path: '/ml-inference' } }, queryStringParameters: { url }, body: undefined, isBase64Encoded: false };
-  for (let i = 0; i < 20; i++) await handler(post);
-  const idleBefore = await waitForQuiet(`the warm requests of ${model.name}`);
-  const time = async (event) => {
-    const samples = [];
-    for (let i = 0; i < warmRuns; i++) {
-      const startedAt = performance.now();
-      const result = await handler(event);
-      samples.push(performance.now() - startedAt);
-      if (result.statusCode !== 200) throw new Error(`warm request answered ${result.statusCode}: ${result.body}`);
+  warm.push({ model, handler, samples: { post: [], get: [], preprocess: [], infer: [] } });
+}
+const post = postEvent(jpeg);
+const get = { ...post, routeKey: 'GET /ml-inference', requestContext: { requestId: 'bench', http: { method: 'GET', path: '/ml-inference' } }, queryStringParameters: { url }, body: undefined, isBase64Encoded: false };
+for (const entry of warm) for (let i = 0; i < 20; i++) await entry.handler(post);
+const warmIdle = await waitForQuiet('the warm requests');
+for (const [kind, event] of [['post', post], ['get', get]]) {
+  for (let block = 0; block < Math.ceil(warmRuns / BLOCK); block++) {
+    for (const entry of warm) {
+      for (let i = 0; i < BLOCK; i++) {
+        const startedAt = performance.now();
+        const result = await entry.handler(event);
+        entry.samples[kind].push(performance.now() - startedAt);
+        if (result.statusCode !== 200) throw new Error(`warm request answered ${result.statusCode}: ${result.body}`);
+      }
     }
-    return summary(samples);
-  };
-  const postSummary = await time(post);
-  const getSummary = await time(get);
-  // Where a warm request's time goes: decode + preprocess vs. inference alone.
-  const { preprocessImage } = await import('../dist/core/preprocess.js');
-  const active = handler.store.active;
-  const pre = [];
-  const infer = [];
-  for (let i = 0; i < 50; i++) {
-    let t = performance.now();
-    const input = await preprocessImage(sharp, jpeg, 'jpeg', active.config, { maxPixels: 40_000_000 });
-    pre.push(performance.now() - t);
-    t = performance.now();
-    await active.session.run(input.data, input.dims);
-    infer.push(performance.now() - t);
   }
-  warm.push({ model, post: postSummary, get: getSummary, preprocess: summary(pre), infer: summary(infer), idleBefore });
-  log(`warm ${model.name}: POST p50 ${ms(postSummary.p50)} p99 ${ms(postSummary.p99)}`);
-  await handler.close();
+}
+// Where a warm request's time goes: decode + preprocess vs. inference alone.
+for (let block = 0; block < 3; block++) {
+  for (const entry of warm) {
+    const active = entry.handler.store.active;
+    for (let i = 0; i < BLOCK; i++) {
+      let t = performance.now();
+      const input = await preprocessImage(sharp, jpeg, 'jpeg', active.config, { maxPixels: 40_000_000 });
+      entry.samples.preprocess.push(performance.now() - t);
+      t = performance.now();
+      await active.session.run(input.data, input.dims);
+      entry.samples.infer.push(performance.now() - t);
+    }
+  }
+}
+for (const entry of warm) {
+  Object.assign(entry, {
+    post: summary(entry.samples.post),
+    get: summary(entry.samples.get),
+    preprocess: summary(entry.samples.preprocess),
+    infer: summary(entry.samples.infer),
+    idleBefore: warmIdle,
+  });
+  log(`warm ${entry.model.name}: POST p50 ${ms(entry.post.p50)} p99 ${ms(entry.post.p99)}`);
+  await entry.handler.close();
+  delete entry.handler;
 }
 server.close();
 
@@ -364,12 +387,12 @@ for (const p of provisioned) {
   lines.push(`With provisioned concurrency (${p.model.name}): init (boot + model load + one blank run) p50 ${ms(p.init.p50)}, then the first request p50 ${ms(p.firstRequest.p50)}.`);
 }
 lines.push('');
-lines.push(`Warm (whole handler call, ${warmRuns} requests after 20 unmeasured, 2 threads):`);
+lines.push(`Warm (whole handler call, ${warmRuns} requests of each kind after 20 unmeasured, in blocks of ${BLOCK} round-robin across the models, 2 threads):`);
 lines.push('');
-lines.push('| model | POST p50 | POST p90 | POST p99 | GET ?url= p50 | GET p99 | decode + preprocess p50 | inference p50 | CPU idle before |');
-lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+lines.push('| model | POST p50 | POST p90 | POST p99 | POST min | GET ?url= p50 | GET p99 | decode + preprocess p50 | inference p50 | CPU idle before |');
+lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const w of warm) {
-  lines.push(`| ${w.model.name} | **${ms(w.post.p50)}** | ${ms(w.post.p90)} | **${ms(w.post.p99)}** | ${ms(w.get.p50)} | ${ms(w.get.p99)} | ${w.preprocess.p50.toFixed(1)} ms | ${w.infer.p50.toFixed(1)} ms | ${w.idleBefore}% |`);
+  lines.push(`| ${w.model.name} | **${ms(w.post.p50)}** | ${ms(w.post.p90)} | **${ms(w.post.p99)}** | ${ms(w.post.min)} | ${ms(w.get.p50)} | ${ms(w.get.p99)} | ${w.preprocess.p50.toFixed(1)} ms | ${w.infer.p50.toFixed(1)} ms | ${w.idleBefore}% |`);
 }
 if (agreement.length > 0) {
   lines.push('');

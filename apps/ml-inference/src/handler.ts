@@ -5,6 +5,7 @@
 import { loadConfig, type MlInferenceConfig } from './config.js';
 import { addressCheck, type AddressCheck } from './core/address-policy.js';
 import { classifyImage } from './core/classify.js';
+import { warmUpDecoder } from './core/preprocess.js';
 import { fetchImage, type Resolver } from './core/fetch-image.js';
 import { ModelStore } from './core/model-store.js';
 import { loadNativeLibraries, peekOnnxruntimeVersion, type NativeLibraries } from './core/native.js';
@@ -157,6 +158,7 @@ export function createHandler(options: HandlerOptions): Handler {
         try {
           if (prepareOptions.warmUp === true) {
             // The first run allocates onnxruntime's memory arena: pay it now, not on a request.
+            await warmUpDecoder(lease.model.libraries.sharp, lease.model.config);
             const { layout, crop } = lease.model.config;
             const dims = layout === 'NCHW' ? [1, 3, crop.height, crop.width] : [1, crop.height, crop.width, 3];
             await lease.model.session.run(new Float32Array(3 * crop.width * crop.height), dims);

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { ModelInvalidError, ModelNotInstalledError, MlInferenceError, systemErrorCode } from '../errors.js';
 import { parseModelConfig, type ModelConfig } from './model-config.js';
 import type { NativeLibraries } from './native.js';
-import { cpuClass, createModelSession, optimizedModelKey, type ModelSession } from './session.js';
+import { cpuClass, createModelSession, OPTIMIZED_EXTENSION, optimizedModelKey, type ModelSession } from './session.js';
 
 export const RELEASE_FILES = Object.freeze({
   model: 'model.onnx',
@@ -270,7 +270,7 @@ export class ModelStore {
     const smallFiles = Promise.all([read(RELEASE_FILES.config, true), read(RELEASE_FILES.labels, true), read(RELEASE_FILES.manifest, false)]);
     const peekedVersion = this.#options.onnxruntimeVersion?.();
     let cacheKey = peekedVersion === undefined ? undefined : optimizedModelKey(peekedVersion, this.#cpu);
-    let optimizedFile = cacheKey === undefined ? undefined : `${RELEASE_FILES.optimizedDir}/${cacheKey}.onnx`;
+    let optimizedFile = cacheKey === undefined ? undefined : `${RELEASE_FILES.optimizedDir}/${cacheKey}${OPTIMIZED_EXTENSION}`;
     let optimizedBytes = optimizedFile === undefined ? Promise.resolve(undefined) : read(optimizedFile, false);
     // Nothing may reject unobserved while the libraries load.
     smallFiles.catch(() => undefined);
@@ -285,7 +285,7 @@ export class ModelStore {
     const actualKey = optimizedModelKey(libraries.versions.onnxruntime, this.#cpu);
     if (actualKey !== cacheKey) {
       cacheKey = actualKey;
-      optimizedFile = cacheKey === undefined ? undefined : `${RELEASE_FILES.optimizedDir}/${cacheKey}.onnx`;
+      optimizedFile = cacheKey === undefined ? undefined : `${RELEASE_FILES.optimizedDir}/${cacheKey}${OPTIMIZED_EXTENSION}`;
       optimizedBytes = optimizedFile === undefined ? Promise.resolve(undefined) : read(optimizedFile, false);
     }
 

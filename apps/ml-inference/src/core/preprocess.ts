@@ -170,3 +170,18 @@ export function toTensor(
   }
   return out;
 }
+
+/**
+ * Runs a small generated JPEG through the whole pipeline once, so that libvips' first-use costs
+ * (its thread pool, the JPEG decoder, the resampler) are not paid by a request. Never throws.
+ */
+export async function warmUpDecoder(sharp: Sharp, config: ModelConfig): Promise<void> {
+  try {
+    // Larger than the resize, so that libvips' reduction (the usual path) is the one warmed.
+    const side = 2 * Math.max(config.crop.width, config.crop.height, 'shorterSide' in config.resize ? config.resize.shorterSide : Math.max(config.resize.width, config.resize.height));
+    const jpeg = await sharp({ create: { width: side, height: side, channels: 3, background: { r: 128, g: 128, b: 128 } } }).jpeg().toBuffer();
+    await preprocessImage(sharp, jpeg, 'jpeg', config, { maxPixels: side * side });
+  } catch {
+    // Only a warm-up.
+  }
+}

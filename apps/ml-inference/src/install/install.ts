@@ -22,7 +22,7 @@ import { atomicMove, atomicWriteFile, removeTree, switchSymlink, withLock } from
 import { parseModelConfig, serializeModelConfig, DEFAULT_MODEL_CONFIG, type ModelConfig } from '../core/model-config.js';
 import { parseLabels, RELEASE_FILES, VERSION_PATTERN, type ReleaseManifest } from '../core/model-store.js';
 import type { Ort } from '../core/native.js';
-import { cpuClass, createModelSession, optimizedModelKey, type ModelSession } from '../core/session.js';
+import { cpuClass, createModelSession, OPTIMIZED_EXTENSION, optimizedModelKey, type ModelSession } from '../core/session.js';
 import { ModelInvalidError, systemErrorCode } from '../errors.js';
 import type { Progress } from './progress.js';
 
@@ -163,7 +163,7 @@ export async function optimizeRelease(options: Pick<InstallOptions, 'modelsDir' 
     const file = await optimizeInto(options, releaseDir, scratch, config, labels.length, where, key);
     const target = join(releaseDir, RELEASE_FILES.optimizedDir);
     await mkdirExact(target);
-    await atomicMove(join(scratch, RELEASE_FILES.optimizedDir, `${key}.onnx`), join(target, `${key}.onnx`), { overwrite: true });
+    await atomicMove(join(scratch, RELEASE_FILES.optimizedDir, `${key}${OPTIMIZED_EXTENSION}`), join(target, `${key}${OPTIMIZED_EXTENSION}`), { overwrite: true });
     return file;
   } finally {
     await removeTree(scratch).catch(() => undefined);
@@ -202,7 +202,7 @@ async function optimizeInto(
   where: string,
   key: string,
 ): Promise<string> {
-  const file = `${RELEASE_FILES.optimizedDir}/${key}.onnx`;
+  const file = `${RELEASE_FILES.optimizedDir}/${key}${OPTIMIZED_EXTENSION}`;
   await mkdirExact(join(outDir, RELEASE_FILES.optimizedDir));
   const path = join(outDir, file);
   const original = await sessionFrom(options, join(releaseDir, RELEASE_FILES.model), config, labelCount, where, path);
