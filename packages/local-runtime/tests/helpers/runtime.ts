@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,8 +9,25 @@ import { startLocalApi, type HttpApiEvent, type LocalApi } from '../../src/index
 import type { LocalApiOptions } from '../../src/options.js';
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
-export const HANDLER = join(FIXTURES, 'handler.mjs');
 export const isRoot = process.getuid?.() === 0;
+
+/**
+ * The fixture handlers (they import only Node built-ins), copied where uid 1001 can read them:
+ * as root, environments run as the access point's user, and a checkout under a private
+ * directory (a CI clone in a mktemp dir) cannot be entered by that user.
+ */
+const HANDLERS = (() => {
+  const dir = mkdtempSync(join(tmpdir(), 'local-runtime-handlers-'));
+  chmodSync(dir, 0o755);
+  for (const name of ['handler.mjs', 'callback.mjs', 'init-error.mjs']) copyFileSync(join(FIXTURES, name), join(dir, name));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+})();
+export const HANDLER = join(HANDLERS, 'handler.mjs');
+/** A fixture handler by file name, from the readable copy. */
+export function fixtureHandler(name: 'handler.mjs' | 'callback.mjs' | 'init-error.mjs'): string {
+  return join(HANDLERS, name);
+}
 
 /** The fixture's access point, owned by 1001 as the apps' are. */
 export const dataAccessPoint = defineAccessPoint({

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { bodyOf, fixtureFunction, startHarness, type Echo, type Harness, type PidAnswer } from '../helpers/runtime.js';
+import { bodyOf, fixtureFunction, fixtureHandler, startHarness, type Echo, type Harness, type PidAnswer } from '../helpers/runtime.js';
 
 let harness: Harness;
 beforeAll(async () => {
@@ -166,7 +166,7 @@ describe('log format json', () => {
 });
 
 describe('handler styles', () => {
-  const callback = new URL('../fixtures/callback.mjs', import.meta.url).pathname;
+  const callback = fixtureHandler('callback.mjs');
 
   it('runs a callback-style handler on nodejs22.x', async () => {
     const run = await startHarness({ functions: [fixtureFunction({ entry: callback, runtime: 'nodejs22.x' })] });
@@ -190,7 +190,7 @@ describe('handler styles', () => {
   });
 
   it('answers 500 when init fails and starts a new environment for the next request', async () => {
-    const entry = new URL('../fixtures/init-error.mjs', import.meta.url).pathname;
+    const entry = fixtureHandler('init-error.mjs');
     const run = await startHarness({ functions: [fixtureFunction({ entry })] });
     try {
       expect((await fetch(`${run.api.url}/x`)).status).toBe(500);
