@@ -1,5 +1,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import type { FunctionLogRecord } from '../logs/logger.js';
@@ -48,6 +51,32 @@ export function bootstrapPath(): string {
   return BOOTSTRAP;
 }
 
+let readableCopy: string | undefined;
+
+/**
+ * The bootstrap where any user can read it, for environments that run as an access point's
+ * user: the runtime's own checkout may sit under a private directory (a home, a mktemp dir),
+ * while on AWS the runtime in /var/runtime is readable by the function's user. The bootstrap
+ * imports only Node built-ins, so a copy runs anywhere; it is named by its content hash.
+ */
+export function readableBootstrapPath(): string {
+  if (readableCopy !== undefined && existsSync(readableCopy)) return readableCopy;
+  const source = bootstrapPath();
+  const hash = createHash('sha256').update(readFileSync(source)).digest('hex').slice(0, 16);
+  const dir = join(tmpdir(), 'lambda-efs-local-runtime');
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  chmodSync(dir, 0o755);
+  const target = join(dir, `bootstrap-${hash}.mjs`);
+  if (!existsSync(target)) {
+    const staged = `${target}.${process.pid}.tmp`;
+    copyFileSync(source, staged);
+    chmodSync(staged, 0o644);
+    renameSync(staged, target);
+  }
+  readableCopy = target;
+  return target;
+}
+
 const SIGNAL_NAMES: Readonly<Record<string, string>> = {
   SIGKILL: 'killed',
   SIGABRT: 'aborted',
@@ -89,7 +118,7 @@ export class ExecutionEnvironment {
   constructor(spec: EnvironmentSpec, events: EnvironmentEvents) {
     this.#events = events;
     const spawnedAt = performance.now();
-    this.#child = fork(bootstrapPath(), [JSON.stringify(spec.bootstrap)], {
+    this.#child = fork(spec.user === undefined ? bootstrapPath() : readableBootstrapPath(), [JSON.stringify(spec.bootstrap)], {
       cwd: spec.cwd,
       env: spec.env,
       execArgv: [...spec.execArgv],
