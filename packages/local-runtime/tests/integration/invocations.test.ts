@@ -1,6 +1,8 @@
+import { dirname } from 'node:path';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { bodyOf, fixtureFunction, fixtureHandler, startHarness, type Echo, type Harness, type PidAnswer } from '../helpers/runtime.js';
+import { bodyOf, fixtureFunction, fixtureHandler, HANDLER, startHarness, type Echo, type Harness, type PidAnswer } from '../helpers/runtime.js';
 
 let harness: Harness;
 beforeAll(async () => {
@@ -80,7 +82,7 @@ describe('execution environments', () => {
     });
     expect(env._X_AMZN_TRACE_ID).toMatch(/^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Sampled=0$/);
     expect(execArgv).toContain('--max-old-space-size=115');
-    expect(cwd).toMatch(/tests\/fixtures$/);
+    expect(cwd).toBe(dirname(HANDLER)); // the code's directory, as /var/task
     expect(harness.lines.some((line) => line.includes(`START RequestId: ${context.awsRequestId} Version: $LATEST`))).toBe(true);
   });
 
