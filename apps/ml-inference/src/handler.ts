@@ -18,7 +18,7 @@ import {
   type HttpApiResultV2,
   type InvocationContext,
 } from './http.js';
-import { errorFields, stdoutLog, type LogSink } from './log.js';
+import { errorFields, requestIds, since, stdoutLog, type LogSink } from '@lambda-efs/lambda-http';
 
 export type { HttpApiEventV2, HttpApiResultV2, InvocationContext } from './http.js';
 
@@ -189,16 +189,6 @@ function fetchBudget(timeoutMs: number, context: InvocationContext | undefined):
   const remaining = context?.getRemainingTimeInMillis?.();
   if (typeof remaining !== 'number' || !Number.isFinite(remaining)) return timeoutMs;
   return Math.max(100, Math.min(timeoutMs, Math.floor(remaining - DEADLINE_MARGIN_MS)));
-}
-
-function requestIds(event: unknown, context: InvocationContext | undefined): { requestId: string; apiRequestId?: string } {
-  const apiRequestId = (event as HttpApiEventV2 | undefined)?.requestContext?.requestId;
-  const api = typeof apiRequestId === 'string' ? { apiRequestId } : {};
-  return { requestId: context?.awsRequestId ?? (typeof apiRequestId === 'string' ? apiRequestId : 'unknown'), ...api };
-}
-
-function since(startedAt: number): number {
-  return Math.round((performance.now() - startedAt) * 100) / 100;
 }
 
 /** The function's entry: configured from the environment once, at cold start. */

@@ -1,41 +1,13 @@
 // The API Gateway HTTP API side of the function: the payload 2.0 event and response, and turning
-// an event into a request for the core. No file system and no network here.
+// an event into a request for the core (the event and result types are shared: @lambda-efs/lambda-http). No file system and no network here.
+import { httpMethodOf, isRecord, type HttpApiEventV2, type HttpApiResultV2, type InvocationContext } from '@lambda-efs/lambda-http';
+
 import {
   EmptyImageError,
   ImageTooLargeError,
   InvalidRequestError,
   NotHttpEventError,
 } from './errors.js';
-
-/** The fields of an API Gateway HTTP API event (payload format 2.0) this function reads. */
-export interface HttpApiEventV2 {
-  readonly version?: string;
-  readonly routeKey?: string;
-  readonly rawPath?: string;
-  readonly rawQueryString?: string;
-  readonly headers?: Readonly<Record<string, string | undefined>>;
-  readonly queryStringParameters?: Readonly<Record<string, string | undefined>>;
-  readonly body?: string;
-  readonly isBase64Encoded?: boolean;
-  readonly requestContext?: {
-    readonly requestId?: string;
-    readonly http?: { readonly method?: string; readonly path?: string };
-  };
-}
-
-/** A payload 2.0 response with a status, used as given by API Gateway. */
-export interface HttpApiResultV2 {
-  readonly statusCode: number;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body: string;
-  readonly isBase64Encoded: false;
-}
-
-/** The part of the Lambda context the handler uses. */
-export interface InvocationContext {
-  readonly awsRequestId?: string;
-  getRemainingTimeInMillis?(): number;
-}
 
 /** What the client asked for, parsed and checked. */
 export type ClassifyRequest =
@@ -52,11 +24,8 @@ const USAGE =
 
 /** The request method, or throws {@link NotHttpEventError} for an event that is not an HTTP API one. */
 export function methodOf(event: unknown): string {
-  const method =
-    isRecord(event) && isRecord(event['requestContext']) && isRecord(event['requestContext']['http'])
-      ? event['requestContext']['http']['method']
-      : undefined;
-  if (typeof method !== 'string' || method === '') throw new NotHttpEventError();
+  const method = httpMethodOf(event);
+  if (method === undefined) throw new NotHttpEventError();
   return method;
 }
 
@@ -125,6 +94,4 @@ function stringField(record: unknown, key: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+export type { HttpApiEventV2, HttpApiResultV2, InvocationContext };

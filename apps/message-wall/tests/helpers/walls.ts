@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { loadConfig, type MessageWallConfig } from '../../src/config.js';
 import { createHandler, type Handler } from '../../src/handler.js';
 import type { InvocationContext } from '../../src/http.js';
-import type { LogEntry } from '../../src/log.js';
+import type { LogEntry } from '@lambda-efs/lambda-http';
 
 /** A temporary directory standing for the mount path (/mnt/msg). */
 export function tempMount(prefix = 'message-wall-'): string {

@@ -29,3 +29,8 @@ export function errorFields(error: unknown, depth = 0): Record<string, unknown> 
   if (error.cause !== undefined && depth < 3) fields['cause'] = errorFields(error.cause, depth + 1);
   return fields;
 }
+
+/** Milliseconds since `startedAt` (a performance.now() reading), to two decimals, for log fields. */
+export function since(startedAt: number): number {
+  return Math.round((performance.now() - startedAt) * 100) / 100;
+}
