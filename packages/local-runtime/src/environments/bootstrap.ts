@@ -4,9 +4,9 @@
 // Kept free of imports beyond node: so that a cold start costs Node's boot and the handler only.
 import { basename } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { format } from 'node:util';
+import { format, types } from 'node:util';
 
-import type { BootstrapConfig, ErrorShape, FromEnvironment, InvokeMessage } from './protocol.js';
+import type { BootstrapConfig, ErrorShape, FromEnvironment, FunctionResult, InvokeMessage } from './protocol.js';
 
 type Handler = (event: unknown, context: LambdaContext, callback?: Callback) => unknown;
 type Callback = (error?: unknown, result?: unknown) => void;
@@ -156,23 +156,78 @@ function peakRssKb(): number {
   return process.resourceUsage().maxRSS;
 }
 
+// Past this depth a result takes the JSON path (which also reports a circular one as Lambda does).
+const PLAIN_MAX_DEPTH = 32;
+
+/**
+ * An upper bound of the bytes of `JSON.stringify(value)` when `value` is plain JSON data (see
+ * FunctionResult), or -1 when it is not: then only JSON.stringify gives Lambda's result. A UTF-16
+ * unit takes at most 6 bytes in JSON (`\u001f`); a finite number at most 24.
+ */
+function plainJsonBound(value: unknown, depth: number): number {
+  switch (typeof value) {
+    case 'string':
+      return 6 * value.length + 2;
+    case 'number':
+      return Number.isFinite(value) && !Object.is(value, -0) ? 24 : -1;
+    case 'boolean':
+      return 5;
+    case 'object': {
+      if (value === null) return 4;
+      // A proxy cannot be cloned; a deep value may be circular.
+      if (types.isProxy(value) || depth >= PLAIN_MAX_DEPTH) return -1;
+      let bound = 2;
+      if (Array.isArray(value)) {
+        if (Object.getPrototypeOf(value) !== Array.prototype) return -1;
+        // A hole or undefined element would become null: not the same value.
+        for (const element of value as unknown[]) {
+          const size = plainJsonBound(element, depth + 1);
+          if (size < 0) return -1;
+          bound += size + 1;
+        }
+        return bound;
+      }
+      const prototype = Object.getPrototypeOf(value) as unknown;
+      if (prototype !== Object.prototype && prototype !== null) return -1;
+      if (Object.getOwnPropertySymbols(value).length > 0) return -1;
+      for (const key of Object.keys(value)) {
+        // JSON.parse would make "__proto__" an own property; leave such results to it.
+        if (key === '__proto__' || key === 'toJSON') return -1;
+        const size = plainJsonBound((value as Record<string, unknown>)[key], depth + 1);
+        if (size < 0) return -1;
+        bound += 6 * key.length + 4 + size;
+      }
+      return bound;
+    }
+    default:
+      return -1; // undefined, functions, symbols, bigints
+  }
+}
+
+/** The result as it crosses to the runtime: itself when plain and small enough, else Lambda's JSON. */
+function toFunctionResult(result: unknown): FunctionResult {
+  // Lambda serializes the result with JSON.stringify; `undefined` becomes null.
+  const value = result === undefined ? null : result;
+  const bound = plainJsonBound(value, 0);
+  if (bound >= 0 && bound <= config.resultMaxBytes) return { value };
+  return { json: JSON.stringify(value) ?? 'null' };
+}
+
 async function invoke(handler: Handler, message: InvokeMessage): Promise<void> {
   currentRequestId = message.id;
   env['_X_AMZN_TRACE_ID'] = message.trace;
   const context = createContext(message);
   const started = performance.now();
-  let payload: string;
+  let result: FunctionResult;
   try {
-    const result = await call(handler, message.event, context);
-    // Lambda serializes the result with JSON.stringify; `undefined` becomes null.
-    payload = JSON.stringify(result === undefined ? null : result) ?? 'null';
+    result = toFunctionResult(await call(handler, message.event, context));
   } catch (error) {
     const shape = toErrorShape(error);
     log('ERROR', `Invoke Error \t${JSON.stringify(shape)}`);
     send({ t: 'error', id: message.id, error: shape, ms: performance.now() - started, rss: peakRssKb() });
     return;
   }
-  send({ t: 'result', id: message.id, payload, ms: performance.now() - started, rss: peakRssKb() });
+  send({ t: 'result', id: message.id, result, ms: performance.now() - started, rss: peakRssKb() });
 }
 
 const loaded = await loadHandler();

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import type { FunctionLogRecord } from '../logs/logger.js';
-import type { BootstrapConfig, ErrorShape, FromEnvironment, InvokeMessage } from './protocol.js';
+import type { BootstrapConfig, ErrorShape, FromEnvironment, FunctionResult, InvokeMessage } from './protocol.js';
 
 /** Everything needed to start one execution environment. */
 export interface EnvironmentSpec {
@@ -32,7 +32,7 @@ export type InitOutcome =
   | { readonly ok: false; readonly status: 'error' | 'timeout'; readonly initMs: number; readonly error: ErrorShape | undefined };
 
 export type InvokeOutcome =
-  | { readonly kind: 'result'; readonly payload: string; readonly durationMs: number }
+  | { readonly kind: 'result'; readonly result: FunctionResult; readonly durationMs: number }
   | { readonly kind: 'error'; readonly error: ErrorShape; readonly durationMs: number }
   | { readonly kind: 'timeout'; readonly durationMs: number }
   | { readonly kind: 'crash'; readonly exit: string; readonly durationMs: number };
@@ -274,7 +274,7 @@ export class ExecutionEnvironment {
         this.lastUsedAt = Date.now();
         pending.resolve(
           message.t === 'result'
-            ? { kind: 'result', payload: message.payload, durationMs: message.ms }
+            ? { kind: 'result', result: message.result, durationMs: message.ms }
             : { kind: 'error', error: message.error, durationMs: message.ms },
         );
         return;

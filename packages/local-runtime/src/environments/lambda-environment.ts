@@ -70,6 +70,7 @@ export function environmentSpec(definition: FunctionDefinition, settings: Enviro
       handlerExport: definition.handlerExport,
       runtime: definition.runtime,
       accountId: settings.accountId,
+      resultMaxBytes: PLATFORM_LIMITS.resultPayloadMaxBytes,
     },
     env: lambdaVariables(definition, settings),
     cwd: dirname(definition.entry),

@@ -5,6 +5,7 @@ import type { FunctionDefinition } from '@lambda-efs/function-spec';
 import { PLATFORM_LIMITS } from '../limits.js';
 import type { FunctionLogger, RuntimeNotes } from '../logs/logger.js';
 import { ExecutionEnvironment, type EnvironmentSpec } from './environment.js';
+import type { FunctionResult } from './protocol.js';
 
 /**
  * How long an environment stays idle before it is frozen. The delay keeps the stop/continue pair
@@ -15,7 +16,7 @@ export const FREEZE_DELAY_MS = 10;
 
 /** What the HTTP front learns of an invocation. */
 export type PoolOutcome =
-  | { readonly kind: 'result'; readonly payload: string }
+  | { readonly kind: 'result'; readonly result: FunctionResult }
   /** Every environment busy at the concurrency cap: Lambda's 429, which API Gateway turns into a 500. */
   | { readonly kind: 'throttled' }
   /** Handler error, init failure, timeout, crash or oversized result: API Gateway's 500. */
@@ -117,7 +118,8 @@ export class FunctionPool {
     };
     switch (outcome.kind) {
       case 'result': {
-        const bytes = Buffer.byteLength(outcome.payload);
+        // A result that crossed as a value is under the limit (the environment checked a bound).
+        const bytes = 'json' in outcome.result ? Buffer.byteLength(outcome.result.json) : 0;
         if (bytes > PLATFORM_LIMITS.resultPayloadMaxBytes) {
           // Lambda refuses the result; the environment itself is fine.
           logger.functionLine({
@@ -132,7 +134,7 @@ export class FunctionPool {
         }
         logger.endAndReport({ ...report, durationMs: outcome.durationMs, status: 'success' });
         this.#release(environment);
-        return { kind: 'result', payload: outcome.payload };
+        return { kind: 'result', result: outcome.result };
       }
       case 'error':
         logger.endAndReport({ ...report, durationMs: outcome.durationMs, status: 'error' });

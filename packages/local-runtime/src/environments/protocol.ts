@@ -1,6 +1,6 @@
 /**
  * The messages between the runtime and an execution environment's bootstrap, over the IPC
- * channel of `child_process.fork` (JSON serialization: the event and result are JSON anyway).
+ * channel of `child_process.fork` (structured clone: strings cross it copied, not escaped).
  * Field names are short: they cross the channel on every invocation.
  */
 
@@ -11,7 +11,17 @@ export interface BootstrapConfig {
   readonly runtime: string;
   /** For `context.invokedFunctionArn`. */
   readonly accountId: string;
+  /** Lambda's limit on a result's JSON, bytes: a result that may exceed it travels as JSON text. */
+  readonly resultMaxBytes: number;
 }
+
+/**
+ * A function's result as it crosses the channel. Lambda serializes it with JSON.stringify and
+ * API Gateway parses that text. A result made only of plain objects, arrays, strings, finite
+ * numbers, booleans and null comes out of that round trip unchanged, so it travels as itself
+ * (`value`), certainly under the size limit; anything else travels as the JSON text (`json`).
+ */
+export type FunctionResult = { readonly json: string } | { readonly value: unknown };
 
 /** An error as Lambda reports it (`errorType`, `errorMessage`, `stack` lines). */
 export interface ErrorShape {
@@ -42,6 +52,6 @@ export type FromEnvironment =
   | { readonly t: 'log'; readonly ts: string; readonly level: string; readonly id: string | undefined; readonly msg: string }
   /** Text written to process.stdout or process.stderr directly (not through console). */
   | { readonly t: 'out'; readonly s: 'stdout' | 'stderr'; readonly d: string }
-  /** `payload`: the result as JSON text; `ms`: handler duration; `rss`: peak resident set, KiB. */
-  | { readonly t: 'result'; readonly id: string; readonly payload: string; readonly ms: number; readonly rss: number }
+  /** `ms`: handler duration; `rss`: peak resident set, KiB. */
+  | { readonly t: 'result'; readonly id: string; readonly result: FunctionResult; readonly ms: number; readonly rss: number }
   | { readonly t: 'error'; readonly id: string; readonly error: ErrorShape; readonly ms: number; readonly rss: number };

@@ -1,3 +1,5 @@
+import type { FunctionResult } from '../environments/protocol.js';
+
 /** An HTTP response ready to write: status, headers as `[name, value]` pairs, body bytes. */
 export interface HttpResponse {
   readonly statusCode: number;
@@ -15,8 +17,8 @@ const JSON_TYPE = 'application/json';
 const DEFAULT_STRUCTURED_TYPE = 'text/plain; charset=utf-8';
 
 /**
- * Maps a function's result, as the JSON text Lambda serialized, to the HTTP response API Gateway
- * sends for payload format 2.0:
+ * Maps a function's result (the JSON text Lambda serialized, or the plain value that text would
+ * parse to) to the HTTP response API Gateway sends for payload format 2.0:
  * - an object with `statusCode` is used as given: `headers`, `body`, `isBase64Encoded`, and each
  *   of `cookies` as one `set-cookie`; a field of the wrong type makes it malformed (500);
  * - a string is a 200 with that string as the body;
@@ -24,16 +26,20 @@ const DEFAULT_STRUCTURED_TYPE = 'text/plain; charset=utf-8';
  *   body is the JSON text.
  * The last two get `content-type: application/json`, as API Gateway assumes.
  */
-export function mapResult(payload: string): HttpResponse | MalformedResult {
+export function mapResult(result: FunctionResult): HttpResponse | MalformedResult {
   let value: unknown;
-  try {
-    value = JSON.parse(payload);
-  } catch {
-    return { malformed: 'the result is not valid JSON' };
+  if ('json' in result) {
+    try {
+      value = JSON.parse(result.json);
+    } catch {
+      return { malformed: 'the result is not valid JSON' };
+    }
+  } else {
+    value = result.value;
   }
   if (typeof value === 'string') return json200(Buffer.from(value, 'utf8'));
   if (value === null || typeof value !== 'object' || Array.isArray(value) || !('statusCode' in value)) {
-    return json200(Buffer.from(payload, 'utf8'));
+    return json200(Buffer.from('json' in result ? result.json : JSON.stringify(value), 'utf8'));
   }
   return mapStructured(value as Record<string, unknown>);
 }

@@ -109,7 +109,7 @@ async function handle(settings: HttpFrontSettings, request: IncomingMessage, res
     send(response, requestId, GATEWAY_RESPONSES.internalServerError);
     return;
   }
-  const mapped = mapResult(outcome.payload);
+  const mapped = mapResult(outcome.result);
   if ('malformed' in mapped) {
     settings.notes.note(`${match.functionName}: malformed result (${mapped.malformed}); the client gets 500, as from API Gateway.`);
     send(response, requestId, GATEWAY_RESPONSES.internalServerError);

@@ -75,5 +75,9 @@ describe('faults', () => {
     expect(response.status).toBe(500);
     expect(harness.lines.some((line) => line.includes('exceeded maximum allowed payload size (6291556 bytes)'))).toBe(true);
     expect(await pid(url)).toBe(first);
+    // Exactly at the limit: the JSON text (the string and its two quotes) is 6,291,556 bytes.
+    const atLimit = await fetch(`${url}/big?bytes=${6 * 1024 * 1024 + 100 - 2}`);
+    expect(atLimit.status).toBe(200);
+    expect((await atLimit.text()).length).toBe(6 * 1024 * 1024 + 98);
   });
 });

@@ -122,6 +122,18 @@ describe('execution environments', () => {
     expect(Buffer.from(await response.arrayBuffer())).toEqual(Buffer.from([1, 2, 3]));
   });
 
+  it('answers results that JSON changes (Dates, toJSON, undefined, NaN, holes, instances, proxies) as Lambda’s JSON.stringify makes them', async () => {
+    const values = await fetch(`${harness.api.url}/not-plain?kind=values`);
+    expect(await values.text()).toBe('{"when":"1970-01-01T00:00:00.000Z","nan":null,"negativeZero":0,"list":[null,1,null,3],"custom":"custom"}');
+    const instance = await fetch(`${harness.api.url}/not-plain?kind=instance`);
+    expect([instance.status, instance.headers.get('x-from'), await instance.text()]).toEqual([201, 'class instance', 'from a class']);
+    const proxy = await fetch(`${harness.api.url}/not-plain?kind=proxy`);
+    expect([proxy.status, await proxy.text()]).toEqual([202, 'through a proxy']);
+    const circular = await fetch(`${harness.api.url}/not-plain?kind=circular`);
+    expect(circular.status).toBe(500);
+    expect(harness.lines.some((line) => /\tERROR\tInvoke Error \t\{"errorType":"TypeError","errorMessage":"Converting circular structure to JSON/.test(line))).toBe(true);
+  });
+
   it('answers a malformed result with 500 Internal Server Error', async () => {
     const response = await fetch(`${harness.api.url}/result`, {
       method: 'POST',

@@ -2,8 +2,15 @@ import { describe, expect, it } from 'vitest';
 
 import { GATEWAY_RESPONSES, mapResult, type HttpResponse } from '../../src/http/response.js';
 
+/** Maps `result` as it may cross from the environment, JSON text or plain value: both must agree. */
+function mapBoth(result: unknown): ReturnType<typeof mapResult> {
+  const fromJson = mapResult({ json: JSON.stringify(result) });
+  expect(mapResult({ value: result })).toEqual(fromJson);
+  return fromJson;
+}
+
 function mapped(result: unknown): HttpResponse {
-  const response = mapResult(JSON.stringify(result));
+  const response = mapBoth(result);
   if ('malformed' in response) throw new Error(response.malformed);
   return response;
 }
@@ -71,12 +78,12 @@ describe('mapResult (payload 2.0 responses)', () => {
     [{ statusCode: 200, cookies: 'a=1' }, /cookies/],
     [{ statusCode: 200, isBase64Encoded: 'yes' }, /isBase64Encoded/],
   ])('calls %j malformed (API Gateway answers 500)', (result, reason) => {
-    const response = mapResult(JSON.stringify(result));
+    const response = mapBoth(result);
     expect('malformed' in response && response.malformed).toMatch(reason);
   });
 
   it('calls a result that is not JSON malformed', () => {
-    expect(mapResult('{')).toEqual({ malformed: 'the result is not valid JSON' });
+    expect(mapResult({ json: '{' })).toEqual({ malformed: 'the result is not valid JSON' });
   });
 });
 
