@@ -4,11 +4,12 @@
 //
 //   pnpm --filter @lambda-efs/message-wall bench            # print the results
 //   pnpm --filter @lambda-efs/message-wall bench -- --write # and write bench/RESULTS.md
+//   options: --requests N (per round, default 1000), --rounds N (default 3)
 //
 // Needs the package and its dependencies built (`turbo run bench` builds them first).
 /* global fetch */
 import { fork } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +21,7 @@ import { accessPoint, functionDefinition } from '../dist/function.js';
 
 const WALL_MESSAGES = 1_000;
 const REQUESTS = Number(option('--requests') ?? 1_000);
+const ROUNDS = Number(option('--rounds') ?? 3);
 const ENVIRONMENTS = [1, 8];
 const LOAD = fileURLToPath(new URL('./load.mjs', import.meta.url));
 
@@ -65,6 +67,27 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
+/** CPU time (user + system) of a process so far, ms, from /proc (Linux); undefined elsewhere. */
+function processCpuMs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks, USER_HZ = 100
+  } catch {
+    return undefined;
+  }
+}
+
+function environmentsCpuMs(pids) {
+  let total = 0;
+  for (const pid of pids) total += processCpuMs(pid) ?? NaN;
+  return total;
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
 /** What the handler logged for the requests of one scenario: its own time and the lock wait. */
 function handlerStats(lines) {
   const entries = [];
@@ -79,14 +102,26 @@ function handlerStats(lines) {
   return { handlerP50: percentile(durations, 50), handlerP99: percentile(durations, 99), lockWaitP50: percentile(waits, 50), lockWaitP99: percentile(waits, 99) };
 }
 
-async function scenario(api, logs, environments, method, path = '/message-wall') {
+/**
+ * One round: a fresh 1,000-message wall, then REQUESTS requests. CPU is counted per process
+ * group: the local runtime (this process: HTTP front, events, IPC, logs), the environments
+ * (handler, bootstrap, IPC), and the load generator.
+ */
+async function round(api, logs, environments, method, path) {
   const url = `${api.url}/message-wall`;
   await fillWall(url, WALL_MESSAGES, environments);
   const prefix = `bench ${method.toLowerCase()} ${environments}env`;
   logs.length = 0;
+  const pids = api.environmentPids();
+  const runtimeBefore = process.cpuUsage();
+  const environmentsBefore = environmentsCpuMs(pids);
   const result = await load({ url: `${api.url}${path}`, method, concurrency: environments, requests: REQUESTS, prefix });
-  const handler = handlerStats(logs);
-  const sorted = [...result.latencies].sort((a, b) => a - b);
+  const runtime = process.cpuUsage(runtimeBefore);
+  const cpu = {
+    runtime: (runtime.user + runtime.system) / 1000,
+    environments: environmentsCpuMs(pids) - environmentsBefore,
+    load: result.cpuMs,
+  };
   let lost = 0;
   let duplicated = 0;
   let wallAfter = WALL_MESSAGES;
@@ -102,22 +137,40 @@ async function scenario(api, logs, environments, method, path = '/message-wall')
       if (n > 1) duplicated++;
     }
   }
+  return { result, cpu, lost, duplicated, wallAfter, handlerLines: [...logs] };
+}
+
+async function scenario(api, logs, environments, method, path = '/message-wall') {
+  const rounds = [];
+  for (let index = 0; index < ROUNDS; index++) rounds.push(await round(api, logs, environments, method, path));
+  const rates = rounds.map((r) => REQUESTS / (r.result.elapsedMs / 1000));
+  const sorted = rounds.flatMap((r) => r.result.latencies).sort((a, b) => a - b);
+  const statuses = {};
+  for (const r of rounds) for (const [status, n] of Object.entries(r.result.statuses)) statuses[status] = (statuses[status] ?? 0) + n;
+  const total = REQUESTS * ROUNDS;
+  const cpuPerRequest = (key) => rounds.reduce((sum, r) => sum + r.cpu[key], 0) / total;
+  const elapsedMs = rounds.reduce((sum, r) => sum + r.result.elapsedMs, 0);
+  const cpuMs = rounds.reduce((sum, r) => sum + r.cpu.runtime + r.cpu.environments + r.cpu.load, 0);
   return {
     method,
     path,
     environments,
-    requests: REQUESTS,
-    ok: result.statuses[200] ?? 0,
-    statuses: result.statuses,
-    rps: REQUESTS / (result.elapsedMs / 1000),
+    requests: total,
+    ok: statuses[200] ?? 0,
+    statuses,
+    rps: median(rates),
+    rpsMin: Math.min(...rates),
+    rpsMax: Math.max(...rates),
     p50: percentile(sorted, 50),
     p99: percentile(sorted, 99),
     max: sorted.at(-1),
-    avgResponseKb: result.responseBytes / REQUESTS / 1024,
-    lost,
-    duplicated,
-    wallAfter,
-    ...handler,
+    avgResponseKb: rounds.reduce((sum, r) => sum + r.result.responseBytes, 0) / total / 1024,
+    cpu: { runtime: cpuPerRequest('runtime'), environments: cpuPerRequest('environments'), load: cpuPerRequest('load') },
+    busy: cpuMs / (elapsedMs * cpus().length),
+    lost: rounds.reduce((sum, r) => sum + r.lost, 0),
+    duplicated: rounds.reduce((sum, r) => sum + r.duplicated, 0),
+    wallAfter: rounds.at(-1).wallAfter,
+    ...handlerStats(rounds.flatMap((r) => r.handlerLines)),
   };
 }
 
@@ -142,7 +195,7 @@ for (const environments of ENVIRONMENTS) {
     for (const [method, path] of [['POST'], ['GET'], ['POST', '/message-wall?tail=1'], ['GET', '/message-wall/never-posted']]) {
       const row = await scenario(api, logs, environments, method, path);
       rows.push(row);
-      console.error(`${row.method} ${row.path} ×${environments}: ${Math.round(row.rps)} requests/s, p50 ${row.p50.toFixed(2)} ms, p99 ${row.p99.toFixed(2)} ms, statuses ${JSON.stringify(row.statuses)}`);
+      console.error(`${row.method} ${row.path} ×${environments}: ${Math.round(row.rps)} requests/s (${Math.round(row.rpsMin)}–${Math.round(row.rpsMax)}), p50 ${row.p50.toFixed(2)} ms, p99 ${row.p99.toFixed(2)} ms, CPU ${Math.round(row.busy * 100)}%, statuses ${JSON.stringify(row.statuses)}`);
     }
   } finally {
     await api.close();
@@ -153,10 +206,10 @@ for (const environments of ENVIRONMENTS) {
 const cpu = cpus();
 const machine = `${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM (${(freemem() / 2 ** 30).toFixed(1)} free), Linux ${release()}, Node.js ${process.version}`;
 const table = [
-  '| request | environments | requests | 200 | requests/s | p50 ms | p99 ms | max ms | answer KiB (avg) | handler p50 / p99 ms | lock wait p50 / p99 ms | wall after | lost | duplicated |',
-  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  '| request | environments | requests | 200 | requests/s: median (min–max) | p50 ms | p99 ms | max ms | answer KiB (avg) | CPU ms per request: runtime / environments / load generator | CPUs busy | handler p50 / p99 ms | lock wait p50 / p99 ms | wall after | lost | duplicated |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...rows.map((r) =>
-    `| ${r.method} ${r.path} | ${r.environments} | ${r.requests} | ${r.ok} | ${Math.round(r.rps)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.max.toFixed(1)} | ${r.avgResponseKb.toFixed(1)} | ${r.handlerP50.toFixed(2)} / ${r.handlerP99.toFixed(2)} | ${r.method === 'POST' ? `${r.lockWaitP50.toFixed(2)} / ${r.lockWaitP99.toFixed(2)}` : '– (no lock)'} | ${r.wallAfter} | ${r.method === 'POST' ? r.lost : '–'} | ${r.method === 'POST' ? r.duplicated : '–'} |`,
+    `| ${r.method} ${r.path} | ${r.environments} | ${r.requests} | ${r.ok} | **${Math.round(r.rps)}** (${Math.round(r.rpsMin)}–${Math.round(r.rpsMax)}) | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.max.toFixed(1)} | ${r.avgResponseKb.toFixed(1)} | ${r.cpu.runtime.toFixed(2)} / ${r.cpu.environments.toFixed(2)} / ${r.cpu.load.toFixed(2)} | ${Math.round(r.busy * 100)}% | ${r.handlerP50.toFixed(2)} / ${r.handlerP99.toFixed(2)} | ${r.method === 'POST' ? `${r.lockWaitP50.toFixed(2)} / ${r.lockWaitP99.toFixed(2)}` : '– (no lock)'} | ${r.wallAfter} | ${r.method === 'POST' ? r.lost : '–'} | ${r.method === 'POST' ? r.duplicated : '–'} |`,
   ),
 ].join('\n');
 const post8 = rows.find((r) => r.method === 'POST' && r.path === '/message-wall' && r.environments === 8);
@@ -169,21 +222,26 @@ if (process.argv.includes('--write')) {
 
 Through the local runtime (\`@lambda-efs/local-runtime\`: HTTP front, payload 2.0 events, one
 child process per execution environment, the access point a local directory), built handler
-\`dist/handler.js\`. Each scenario starts from a wall of exactly ${WALL_MESSAGES} messages of about
-40 bytes (posted through the API), then sends ${REQUESTS} requests from as many concurrent
-keep-alive clients as there are environments (reserved concurrency = environments), from a
-separate load-generator process. POST answers carry the whole wall, as in the post, so they
-grow with it (\`wall after\`). \`lost\`: acknowledged (200) messages missing from the wall
-afterwards; \`duplicated\`: acknowledged messages stored more than once. \`handler\`: the time the
+\`dist/handler.js\`. Each scenario runs ${ROUNDS} rounds; each round starts from a wall of exactly
+${WALL_MESSAGES} messages of about 40 bytes (posted through the API, which also warms the
+environments), then sends ${REQUESTS} requests from as many concurrent keep-alive clients as there
+are environments (reserved concurrency = environments), from a separate load-generator process
+(a lean HTTP/1.1 client on plain sockets, so that it takes little of the CPUs it shares).
+\`requests/s\` is the median round (and the range); latencies are over all rounds. POST answers
+carry the whole wall, as in the post, so they grow with it (\`wall after\`). \`lost\`: acknowledged
+(200) messages missing from the wall afterwards; \`duplicated\`: acknowledged messages stored more
+than once. \`CPU ms per request\`: CPU time of the local runtime's process (which also collects
+the logs for this table), of all the environments, and of the load generator, divided by the
+requests; \`CPUs busy\`: their sum over the elapsed time of both CPUs. \`handler\`: the time the
 handler itself logged (\`durationMs\`, inside the environment), and the lock wait it logged
-(\`lockWaitMs\`); the rest of a request's latency is the local runtime (HTTP, event, IPC to
-the environment and back, freezing and thawing the environment) and the machine's load. Two rows are references, not
-the post's contract: \`POST /message-wall?tail=1\` does the same locked read and append but
-answers one line, so the difference from \`POST /message-wall\` is what carrying the whole wall
-back costs; \`GET /message-wall/never-posted\` costs the handler almost nothing, so it shows the
-local runtime's own cost per request on this machine.
+(\`lockWaitMs\`); the rest of a request's latency is the local runtime (HTTP, event, IPC to the
+environment and back, freezing and thawing the environment) and queueing for the CPUs. Two rows
+are references, not the post's contract: \`POST /message-wall?tail=1\` does the same locked read
+and append but answers one line, so the difference from \`POST /message-wall\` is what carrying
+the whole wall back costs; \`GET /message-wall/never-posted\` costs the handler almost nothing, so
+it shows the local runtime's own cost per request on this machine.
 
-Command: \`pnpm --filter @lambda-efs/message-wall bench -- --write\` (after \`pnpm build\`)
+Command: \`pnpm --filter @lambda-efs/message-wall bench -- --write\` (after \`pnpm build\`; ${REQUESTS} requests × ${ROUNDS} rounds)
 
 Machine: ${machine}
 
