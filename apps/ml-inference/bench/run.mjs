@@ -2,14 +2,15 @@
 // 448×448, random weights) on a 1024×768 JPEG, 2 onnxruntime threads (a 3008 MB function).
 // Runs against the built package (dist/): build first. Not part of the tests.
 //
-//   node bench/run.mjs [--cold-runs 5] [--warm-runs 200] [--variants float32,float16,int8]
+//   node bench/run.mjs [--cold-runs 5] [--warm-runs 200] [--variants float32,float16,int8,int8-qdq]
 //                      [--work <dir>] [--json <file>] [--quiet-idle 85] [--quiet-wait 240]
 //
 // The machine may be shared: before each measured block the script waits (up to --quiet-wait s)
 // until the CPUs were --quiet-idle % idle over 2 s, and reports how idle they were.
 //
-// 1. Models: generates the ResNet-50-shaped model once per weight storage (float32 ≈ 96 MB,
-//    float16 ≈ 48 MB, int8 ≈ 24 MB) into <work>/src-<storage> (default apps/ml-inference/.bench,
+// 1. Models: generates the ResNet-50-shaped model once per variant (float32 ≈ 96 MB,
+//    float16 ≈ 48 MB, int8 ≈ 24 MB of weights, all inferring in float32; int8-qdq ≈ 26 MB,
+//    statically quantized, inferring in int8) into <work>/src-<variant> (default apps/ml-inference/.bench,
 //    gitignored), and installs each twice with the real installer: with the optimized graph for
 //    this CPU class ("cached") and without it ("no cache", what a CPU class without an
 //    optimized/ entry gets).
@@ -41,7 +42,7 @@ const { values } = parseArgs({
   options: {
     'cold-runs': { type: 'string', default: '5' },
     'warm-runs': { type: 'string', default: '200' },
-    variants: { type: 'string', default: 'float32,float16,int8' },
+    variants: { type: 'string', default: 'float32,float16,int8,int8-qdq' },
     work: { type: 'string', default: join(PACKAGE, '.bench') },
     json: { type: 'string' },
     'quiet-idle': { type: 'string', default: '85' },
@@ -153,7 +154,7 @@ for (const storage of variants) {
   const source = join(work, `src-${storage}`);
   if (!existsSync(join(source, 'model.onnx'))) {
     log(`generating the ResNet-50-shaped model (${storage})…`);
-    await writeResNetModel(source, storage);
+    await writeResNetModel(source, storage, ort);
   }
   for (const optimize of [true, false]) {
     const name = `resnet50-${storage}${optimize ? '' : '-nocache'}`;
@@ -338,7 +339,7 @@ for (const entry of warm) {
 }
 server.close();
 
-// --- Agreement of the narrow storages with float32 (same random weights).
+// --- Agreement of the other variants with float32 (same random weights).
 const agreement = [];
 if (variants.includes('float32')) {
   const images = [jpeg];

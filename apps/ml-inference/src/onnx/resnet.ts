@@ -6,9 +6,22 @@
 // the narrower ones are stored narrow and widened by Cast (and Mul) nodes on constant inputs,
 // which onnxruntime folds when it loads the model. Inference then runs in float32 exactly as
 // before; what changes is the bytes read from the file system at every cold start.
+//
+// `int8-qdq` is different: the model is statically quantized, as onnxruntime's quantize_static
+// writes a trained one (QDQ format). Weights are int8 with per-output-channel scales, biases
+// int32, and every activation passes a QuantizeLinear/DequantizeLinear pair whose uint8 scale
+// comes from calibration (the float32 model's ranges on sample inputs, see calibrate.ts).
+// onnxruntime fuses each DequantizeLinear → Conv → QuantizeLinear into an int8 QLinearConv, so
+// inference itself runs in int8 (VNNI/AMX where the CPU has them).
 import { DataType, attr, encodeModel, floatTensor, int64Tensor, type Chunks, type NodeSpec, type TensorSpec } from './proto.js';
 
-export type WeightStorage = 'float32' | 'float16' | 'int8';
+export type WeightStorage = 'float32' | 'float16' | 'int8' | 'int8-qdq';
+
+/** The range of one activation over the calibration inputs. */
+export interface ActivationRange {
+  readonly min: number;
+  readonly max: number;
+}
 
 export interface ResNetOptions {
   /** @default 200 (CUB-200, the post's bird classes) */
@@ -21,6 +34,10 @@ export interface ResNetOptions {
   readonly storage?: WeightStorage;
   /** PRNG seed, so a generated model is the same bytes every time. @default 50 */
   readonly seed?: number;
+  /** Calibration: also output every activation that int8-qdq quantizes (float32 only). */
+  readonly exposeActivations?: boolean;
+  /** int8-qdq only, required: each quantized activation's range, by its name in `activations`. */
+  readonly activationRanges?: ReadonlyMap<string, ActivationRange>;
 }
 
 export interface ResNetModel {
@@ -28,6 +45,17 @@ export interface ResNetModel {
   readonly parameters: number;
   readonly classes: number;
   readonly inputSize: number;
+  /** The activations int8-qdq quantizes (the graph input `image` first), in graph order. */
+  readonly activations: readonly string[];
+}
+
+/** uint8 quantization of a range (asymmetric; zero stays exactly representable, as ONNX needs). */
+export function uint8Quantization(range: ActivationRange): { readonly scale: number; readonly zeroPoint: number } {
+  const min = Math.min(0, range.min);
+  const max = Math.max(0, range.max);
+  if (!(max > min)) return { scale: 1, zeroPoint: 0 };
+  const scale = (max - min) / 255;
+  return { scale, zeroPoint: Math.min(255, Math.max(0, Math.round(-min / scale))) };
 }
 
 /** mulberry32: a small, fast, seedable PRNG (uniform in [0, 1)). */
@@ -72,17 +100,59 @@ export function toHalf(value: number): number {
   return sign | half;
 }
 
+/** Symmetric int8 quantization with one scale per output channel (the first dimension). */
+function quantizePerChannel(dims: readonly number[], values: Float32Array): { raw: Buffer; scales: Float32Array } {
+  const channels = dims[0] ?? 1;
+  const perChannel = values.length / channels;
+  const raw = Buffer.alloc(values.length);
+  const scales = new Float32Array(channels);
+  for (let c = 0; c < channels; c++) {
+    let max = 0;
+    for (let i = 0; i < perChannel; i++) max = Math.max(max, Math.abs(values[c * perChannel + i] ?? 0));
+    const scale = max === 0 ? 1 : max / 127;
+    scales[c] = scale;
+    for (let i = 0; i < perChannel; i++) raw.writeInt8(Math.round((values[c * perChannel + i] ?? 0) / scale), c * perChannel + i);
+  }
+  return { raw, scales };
+}
+
 class GraphBuilder {
   readonly nodes: NodeSpec[] = [];
   readonly initializers: TensorSpec[] = [];
+  /** Activations a quantized model quantizes, by their float32 names. */
+  readonly activations: string[] = [];
   parameters = 0;
   #counter = 0;
   readonly #random: () => number;
   readonly #storage: WeightStorage;
+  readonly #ranges: ReadonlyMap<string, ActivationRange> | undefined;
+  // int8-qdq: the uint8 scale of each dequantized activation, for the int32 biases that read it.
+  readonly #scaleOf = new Map<string, number>();
 
-  constructor(seed: number, storage: WeightStorage) {
+  constructor(seed: number, storage: WeightStorage, ranges: ReadonlyMap<string, ActivationRange> | undefined) {
     this.#random = mulberry32(seed);
     this.#storage = storage;
+    this.#ranges = ranges;
+  }
+
+  /**
+   * Marks a point where a quantized model quantizes the activation `name`. For int8-qdq it adds
+   * QuantizeLinear → DequantizeLinear with the calibrated range and returns the dequantized name;
+   * otherwise it returns `name` as is.
+   */
+  activation(name: string): string {
+    this.activations.push(name);
+    if (this.#storage !== 'int8-qdq') return name;
+    const range = this.#ranges?.get(name);
+    if (range === undefined) throw new Error(`No calibrated range for activation ${name}.`);
+    const { scale, zeroPoint } = uint8Quantization(range);
+    this.initializers.push(floatTensor(`${name}_qscale`, [], [scale]));
+    this.initializers.push({ name: `${name}_qzero`, dataType: DataType.UINT8, dims: [], raw: Uint8Array.of(zeroPoint) });
+    const params = [`${name}_qscale`, `${name}_qzero`];
+    this.nodes.push({ opType: 'QuantizeLinear', inputs: [name, ...params], outputs: [`${name}_q`], name: `${name}_quantize` });
+    this.nodes.push({ opType: 'DequantizeLinear', inputs: [`${name}_q`, ...params], outputs: [`${name}_dq`], name: `${name}_dequantize` });
+    this.#scaleOf.set(`${name}_dq`, scale);
+    return `${name}_dq`;
   }
 
   name(prefix: string): string {
@@ -115,16 +185,22 @@ class GraphBuilder {
       return name;
     }
     // int8, symmetric, one scale per output channel (dims[0]).
+    const { raw, scales } = quantizePerChannel(dims, values);
     const channels = dims[0] ?? 1;
-    const perChannel = values.length / channels;
-    const raw = Buffer.alloc(values.length);
-    const scales = new Float32Array(channels);
-    for (let c = 0; c < channels; c++) {
-      let max = 0;
-      for (let i = 0; i < perChannel; i++) max = Math.max(max, Math.abs(values[c * perChannel + i] ?? 0));
-      const scale = max === 0 ? 1 : max / 127;
-      scales[c] = scale;
-      for (let i = 0; i < perChannel; i++) raw.writeInt8(Math.round((values[c * perChannel + i] ?? 0) / scale), c * perChannel + i);
+    if (this.#storage === 'int8-qdq') {
+      // Left for onnxruntime's QDQ fusion to take (DequantizeLinear → Conv → QuantizeLinear).
+      this.initializers.push({ name: `${name}_i8`, dataType: DataType.INT8, dims, raw });
+      this.initializers.push(floatTensor(`${name}_scale`, [channels], scales));
+      this.initializers.push({ name: `${name}_zero`, dataType: DataType.INT8, dims: [channels], raw: new Uint8Array(channels) });
+      this.nodes.push({
+        opType: 'DequantizeLinear',
+        inputs: [`${name}_i8`, `${name}_scale`, `${name}_zero`],
+        outputs: [name],
+        name: `${name}_dequantize`,
+        attributes: { axis: attr.int(0) },
+      });
+      this.#weightScales.set(name, scales);
+      return name;
     }
     const scaleDims = [channels, ...dims.slice(1).map(() => 1)];
     this.initializers.push({ name: `${name}_i8`, dataType: DataType.INT8, dims, raw });
@@ -134,14 +210,42 @@ class GraphBuilder {
     return name;
   }
 
-  /** Conv (batch-norm folded in: weights and bias) + optional Relu; He-uniform weights. */
+  readonly #weightScales = new Map<string, Float32Array>();
+
+  /** A conv bias: float32, or for int8-qdq int32 at the input's scale × each weight scale. */
+  bias(name: string, input: string, weight: string, values: Float32Array): string {
+    this.parameters += values.length;
+    const weightScales = this.#weightScales.get(weight);
+    const inputScale = this.#scaleOf.get(input);
+    if (weightScales === undefined || inputScale === undefined) {
+      this.initializers.push(floatTensor(name, [values.length], values));
+      return name;
+    }
+    const scales = weightScales.map((scale) => scale * inputScale);
+    const quantized = new Int32Array(values.length);
+    for (let c = 0; c < values.length; c++) quantized[c] = Math.round((values[c] ?? 0) / (scales[c] as number));
+    this.initializers.push({ name: `${name}_i32`, dataType: DataType.INT32, dims: [values.length], raw: new Uint8Array(quantized.buffer) });
+    this.initializers.push(floatTensor(`${name}_scale`, [values.length], scales));
+    this.initializers.push({ name: `${name}_zero`, dataType: DataType.INT32, dims: [values.length], raw: new Uint8Array(values.length * 4) });
+    this.nodes.push({
+      opType: 'DequantizeLinear',
+      inputs: [`${name}_i32`, `${name}_scale`, `${name}_zero`],
+      outputs: [name],
+      name: `${name}_dequantize`,
+      attributes: { axis: attr.int(0) },
+    });
+    return name;
+  }
+
+  /**
+   * Conv (batch-norm folded in: weights and bias) + optional Relu; He-uniform weights. The output
+   * is an activation point (see {@link activation}).
+   */
   conv(input: string, inChannels: number, outChannels: number, kernel: number, stride: number, relu: boolean, gain = 1): string {
     const id = this.name('conv');
     const fanIn = inChannels * kernel * kernel;
     const w = this.weight(`${id}_W`, [outChannels, inChannels, kernel, kernel], this.uniform(outChannels * fanIn, gain * Math.sqrt(6 / fanIn)));
-    const bias = `${id}_B`;
-    this.initializers.push(floatTensor(bias, [outChannels], this.uniform(outChannels, 0.01)));
-    this.parameters += outChannels;
+    const bias = this.bias(`${id}_B`, input, w, this.uniform(outChannels, 0.01));
     const pad = Math.floor(kernel / 2);
     const out = relu ? `${id}_pre` : `${id}_out`;
     this.nodes.push({
@@ -155,17 +259,16 @@ class GraphBuilder {
         pads: attr.ints([pad, pad, pad, pad]),
       },
     });
-    if (!relu) return out;
-    this.nodes.push({ opType: 'Relu', inputs: [out], outputs: [`${id}_out`], name: `${id}_relu` });
-    return `${id}_out`;
+    if (relu) this.nodes.push({ opType: 'Relu', inputs: [out], outputs: [`${id}_out`], name: `${id}_relu` });
+    return this.activation(`${id}_out`);
   }
 
   add(a: string, b: string, relu: boolean): string {
     const id = this.name('add');
-    this.nodes.push({ opType: 'Add', inputs: [a, b], outputs: [`${id}_sum`], name: id });
-    if (!relu) return `${id}_sum`;
-    this.nodes.push({ opType: 'Relu', inputs: [`${id}_sum`], outputs: [`${id}_out`], name: `${id}_relu` });
-    return `${id}_out`;
+    const sum = relu ? `${id}_sum` : `${id}_out`;
+    this.nodes.push({ opType: 'Add', inputs: [a, b], outputs: [sum], name: id });
+    if (relu) this.nodes.push({ opType: 'Relu', inputs: [sum], outputs: [`${id}_out`], name: `${id}_relu` });
+    return this.activation(`${id}_out`);
   }
 }
 
@@ -174,9 +277,14 @@ export function buildResNet(options: ResNetOptions = {}): ResNetModel {
   const classes = options.classes ?? 200;
   const inputSize = options.inputSize ?? 448;
   const blocks = options.blocks ?? [3, 4, 6, 3];
-  const g = new GraphBuilder(options.seed ?? 50, options.storage ?? 'float32');
+  const storage = options.storage ?? 'float32';
+  if (storage === 'int8-qdq' && options.activationRanges === undefined) {
+    throw new Error('An int8-qdq model needs activationRanges: calibrate the float32 model first (calibrateResNet).');
+  }
+  if (options.exposeActivations === true && storage !== 'float32') throw new Error('exposeActivations is for the float32 model.');
+  const g = new GraphBuilder(options.seed ?? 50, storage, options.activationRanges);
 
-  let x = g.conv('image', 3, 64, 7, 2, true);
+  let x = g.conv(g.activation('image'), 3, 64, 7, 2, true);
   g.nodes.push({
     opType: 'MaxPool',
     inputs: [x],
@@ -184,7 +292,7 @@ export function buildResNet(options: ResNetOptions = {}): ResNetModel {
     name: 'stem_pool',
     attributes: { kernel_shape: attr.ints([3, 3]), strides: attr.ints([2, 2]), pads: attr.ints([1, 1, 1, 1]) },
   });
-  x = 'stem_pool';
+  x = g.activation('stem_pool');
   let channels = 64;
   const widths = [64, 128, 256, 512] as const;
   for (let stage = 0; stage < 4; stage++) {
@@ -203,20 +311,35 @@ export function buildResNet(options: ResNetOptions = {}): ResNetModel {
     }
   }
   g.nodes.push({ opType: 'GlobalAveragePool', inputs: [x], outputs: ['pooled'], name: 'pool' });
+  const pooled = g.activation('pooled');
   g.initializers.push(int64Tensor('flat_shape', [2], [0, -1]));
-  g.nodes.push({ opType: 'Reshape', inputs: ['pooled', 'flat_shape'], outputs: ['features'], name: 'flatten' });
-  const fcW = g.weight('fc_W', [classes, channels], g.uniform(classes * channels, Math.sqrt(6 / channels)));
+  g.nodes.push({ opType: 'Reshape', inputs: [pooled, 'flat_shape'], outputs: ['features'], name: 'flatten' });
+  // The classifier is 2% of the weights and a rounding error of the time: int8-qdq keeps it float32,
+  // as quantizers commonly keep the last layer.
+  const fcValues = g.uniform(classes * channels, Math.sqrt(6 / channels));
+  const fcW = storage === 'int8-qdq' ? floatWeight(g, 'fc_W', [classes, channels], fcValues) : g.weight('fc_W', [classes, channels], fcValues);
   g.initializers.push(floatTensor('fc_B', [classes], g.uniform(classes, 0.01)));
   g.parameters += classes;
   g.nodes.push({ opType: 'Gemm', inputs: ['features', fcW, 'fc_B'], outputs: ['logits'], name: 'fc', attributes: { transB: attr.int(1) } });
 
+  const exposed = options.exposeActivations === true ? g.activations.filter((name) => name !== 'image') : [];
   const onnx = encodeModel({
     graphName: 'resnet50-shaped',
-    docString: `ResNet-50-shaped benchmark graph with random weights (${options.storage ?? 'float32'} storage); not a trained model.`,
+    docString: `ResNet-50-shaped benchmark graph with random weights (${storage}); not a trained model.`,
     nodes: g.nodes,
     initializers: g.initializers,
     inputs: [{ name: 'image', elemType: DataType.FLOAT, shape: [1, 3, inputSize, inputSize] }],
-    outputs: [{ name: 'logits', elemType: DataType.FLOAT, shape: [1, classes] }],
+    outputs: [
+      { name: 'logits', elemType: DataType.FLOAT, shape: [1, classes] },
+      // Shapes left symbolic: only calibration reads these.
+      ...exposed.map((name) => ({ name, elemType: DataType.FLOAT, shape: ['n', 'c', 'h', 'w'] })),
+    ],
   });
-  return { onnx, parameters: g.parameters, classes, inputSize };
+  return { onnx, parameters: g.parameters, classes, inputSize, activations: [...g.activations] };
+}
+
+function floatWeight(g: GraphBuilder, name: string, dims: readonly number[], values: Float32Array): string {
+  g.parameters += values.length;
+  g.initializers.push(floatTensor(name, dims, values));
+  return name;
 }

@@ -4,6 +4,8 @@ import { mkdir, open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { DEFAULT_MODEL_CONFIG, resolveModelConfig, serializeModelConfig, type ModelConfigFile } from '../core/model-config.js';
+import type { Ort } from '../core/native.js';
+import { calibrateResNet, calibrationInputs } from './calibrate.js';
 import { buildDemoModel } from './demo-model.js';
 import type { Chunks } from './proto.js';
 import { buildResNet, type WeightStorage } from './resnet.js';
@@ -43,18 +45,32 @@ export async function writeDemoModel(dir: string, options: Parameters<typeof bui
   return { dir, modelBytes: demo.onnx.length, labels: demo.labels.trimEnd().split('\n').length };
 }
 
-/** The ResNet-50-shaped benchmark model (random weights) as a model:install source directory. */
-export async function writeResNetModel(dir: string, storage: WeightStorage = 'float32'): Promise<GeneratedModel> {
-  const model = buildResNet({ storage });
+/** Calibration inputs for the int8-qdq benchmark model (each one float32 inference at 448×448). */
+export const CALIBRATION_INPUTS = 8;
+
+/**
+ * The ResNet-50-shaped benchmark model (random weights) as a model:install source directory.
+ * `int8-qdq` is calibrated on the float32 model first, which needs onnxruntime (`ort`).
+ */
+export async function writeResNetModel(dir: string, storage: WeightStorage = 'float32', ort?: Ort): Promise<GeneratedModel> {
+  let model;
+  if (storage === 'int8-qdq') {
+    if (ort === undefined) throw new Error('Generating an int8-qdq model calibrates it with onnxruntime: pass ort.');
+    const activationRanges = await calibrateResNet(ort, {}, calibrationInputs(CALIBRATION_INPUTS, 448));
+    model = buildResNet({ storage, activationRanges });
+  } else {
+    model = buildResNet({ storage });
+  }
   const labels = Array.from({ length: model.classes }, (_, i) => `${String(i + 1).padStart(3, '0')}.class_${i + 1}`).join('\n');
   // The post's preprocessing (the defaults) and a model that outputs logits.
   const { input: _input, output: _output, ...post } = DEFAULT_MODEL_CONFIG;
+  const kind = storage === 'int8-qdq' ? 'statically quantized to int8 (QDQ, min-max calibration)' : `${storage} weight storage`;
   await writeSource(dir, model.onnx, `${labels}\n`, {
     ...post,
     input: 'image',
     output: 'logits',
     softmax: true,
-    description: `ResNet-50-shaped benchmark model, random weights, ${storage} weight storage (not a trained model).`,
+    description: `ResNet-50-shaped benchmark model, random weights, ${kind} (not a trained model).`,
   });
   return { dir, modelBytes: model.onnx.length, labels: model.classes, parameters: model.parameters };
 }

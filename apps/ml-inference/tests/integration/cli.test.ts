@@ -53,6 +53,12 @@ describe('model:install', () => {
     expect(installed.stdout).toContain(join(dir, 'models', 'colours', 'releases', '7'));
   });
 
+  it('names the storages model:generate knows when given another', async () => {
+    const result = await runNode(['dist/cli/model-generate.js', '--kind', 'resnet50', '--storage', 'int4', '--out', join(dir, 'never')]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe('error: --storage must be one of float32, float16, int8, int8-qdq.\n');
+  });
+
   it('refuses a model the function would refuse, with the reason', async () => {
     const generated = await runNode(['dist/cli/model-generate.js', '--kind', 'demo', '--out', join(dir, 'bad')]);
     expect(generated.code).toBe(0);

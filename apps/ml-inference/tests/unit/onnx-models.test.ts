@@ -1,10 +1,15 @@
 // The generated models are real ONNX graphs: onnxruntime loads them, and the demo's answers are
 // the ones its construction promises (checked against plain arithmetic).
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { describe, expect, it } from 'vitest';
 
 import { buildDemoModel, demoExpectedProbabilities, DEMO_LABELS } from '../../src/onnx/demo-model.js';
 import { Chunks, MessageWriter, encodeModel, DataType, floatTensor } from '../../src/onnx/proto.js';
-import { buildResNet, mulberry32, toHalf } from '../../src/onnx/resnet.js';
+import { calibrateResNet, calibrationInputs } from '../../src/onnx/calibrate.js';
+import { buildResNet, mulberry32, toHalf, uint8Quantization } from '../../src/onnx/resnet.js';
 import { libraries } from '../helpers/models.js';
 
 describe('protobuf encoding', () => {
@@ -111,6 +116,49 @@ describe('the benchmark model builder', () => {
     const scale = Math.max(...[...f32.out].map(Math.abs));
     expect(worst(f32.out, f16.out) / scale).toBeLessThan(0.01);
     expect(worst(f32.out, i8.out) / scale).toBeLessThan(0.1);
+  });
+
+  it('quantizes statically to int8 (QDQ): onnxruntime runs every conv as QLinearConv, with float32’s answers within 10%', async () => {
+    const { ort } = libraries();
+    const options = { classes: 10, inputSize: 64, blocks: [1, 1, 1, 1] as const };
+    const activationRanges = await calibrateResNet(ort, options, calibrationInputs(8, 64));
+    const float32 = buildResNet(options);
+    expect([...activationRanges.keys()]).toEqual(float32.activations);
+    // After a ReLU the range starts at 0, so the uint8 zero point is 0 (onnxruntime then drops the ReLU).
+    expect(uint8Quantization(activationRanges.get('conv_1_out') ?? { min: -1, max: 1 }).zeroPoint).toBe(0);
+    const quantized = buildResNet({ ...options, storage: 'int8-qdq', activationRanges });
+    expect(quantized.onnx.length).toBeLessThan(float32.onnx.length * 0.35);
+
+    const dir = await mkdtemp(join(tmpdir(), 'qdq-'));
+    try {
+      const optimized = join(dir, 'optimized.onnx');
+      const session = await ort.InferenceSession.create(quantized.onnx.toBuffer(), { graphOptimizationLevel: 'all', optimizedModelFilePath: optimized });
+      const reference = await ort.InferenceSession.create(float32.onnx.toBuffer());
+      // 1 stem conv + 4 blocks × (3 convs + 1 projection shortcut): all fused into int8 convs.
+      const fused = (await readFile(optimized)).toString('latin1');
+      expect(fused.split('QLinearConv').length - 1).toBe(17);
+      let worst = 0;
+      for (const input of calibrationInputs(6, 64, 99)) {
+        const feed = { image: new ort.Tensor('float32', input, [1, 3, 64, 64]) };
+        const q = (await session.run(feed))['logits']?.data as Float32Array;
+        const f = (await reference.run(feed))['logits']?.data as Float32Array;
+        const scale = Math.max(...[...f].map(Math.abs));
+        worst = Math.max(worst, ...[...f].map((v, i) => Math.abs(v - (q[i] as number)) / scale));
+        // Random weights make near ties: int8's top class is float32's, or within 5% of it there.
+        const top = q.indexOf(Math.max(...q));
+        expect((Math.max(...f) - (f[top] as number)) / scale).toBeLessThan(0.05);
+      }
+      // Each logit within 10% of the largest (measured here: 3%).
+      expect(worst).toBeLessThan(0.1);
+      await session.release();
+      await reference.release();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses to build int8-qdq without calibrated ranges, naming what to do', () => {
+    expect(() => buildResNet({ storage: 'int8-qdq' })).toThrow(/calibrate the float32 model first/);
   });
 
   it('has a deterministic PRNG', () => {
