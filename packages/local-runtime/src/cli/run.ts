@@ -45,9 +45,9 @@ export async function runLocalApi(options: RunLocalApiOptions): Promise<LocalApi
   }
 
   const width = Math.max(...api.routes.map((route) => route.routeKey.length));
-  console.log(`Local API on ${api.url} (EFS root ${api.efsRoot})`);
-  for (const route of api.routes) console.log(`  ${route.routeKey.padEnd(width)}  -> ${route.functionName}`);
-  console.log('Ctrl-C stops it.');
+  // One write: a reader of the pipe (a script, a test) gets the URL and the routes together.
+  const routes = api.routes.map((route) => `  ${route.routeKey.padEnd(width)}  -> ${route.functionName}\n`).join('');
+  process.stdout.write(`Local API on ${api.url} (EFS root ${api.efsRoot})\n${routes}Ctrl-C stops it.\n`);
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
