@@ -126,16 +126,18 @@ export class AccessPointDirectories {
   }
 
   /**
-   * As root, an environment takes on its access point's user only where that user can reach both
-   * the EFS root and the function's code — on AWS both always can. A checkout under a private
-   * directory (a 0700 home or temp dir) can't be entered by uid 1001; then the function runs as the
-   * runtime's own user, with one warning saying why and how to get AWS's behaviour back.
+   * As root, an environment takes on its access point's user only where that user can reach the
+   * EFS root, the function's code and Node.js itself — on AWS all three always can. A checkout or
+   * a Node.js under a private directory (a 0700 home or temp dir, nvm in a home) can't be entered
+   * by uid 1001; then the function runs as the runtime's own user, with one warning saying why and
+   * how to get AWS's behaviour back.
    */
   async #canTakeOnUser(accessPoint: AccessPointDefinition, codePath: string): Promise<boolean> {
     const ids = accessPoint.posixUser;
     for (const [what, path] of [
       ['the EFS root', this.efsRoot],
       ['the function code', codePath],
+      ['Node.js', process.execPath],
     ] as const) {
       const blocked = await firstBlockedDirectory(path, ids);
       if (blocked === undefined) continue;
@@ -143,7 +145,7 @@ export class AccessPointDirectories {
         `unreachable:${accessPoint.name}:${what}`,
         `access point "${accessPoint.name}": its user (uid ${ids.uid}, gid ${ids.gid}) cannot reach ${what} (${path}): ` +
           `${blocked} may not be entered by that user. Environments using it run as the runtime's own user, so permission ` +
-          `errors will not look as they do on AWS; allow it (chmod o+x ${blocked}) or move the checkout to get that back.`,
+          `errors will not look as they do on AWS; allow it (chmod o+x ${blocked}) or move it to get that back.`,
       );
       return false;
     }

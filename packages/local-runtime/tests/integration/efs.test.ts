@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,6 +100,39 @@ describe.runIf(isRoot)('code the access point’s user cannot read', () => {
       expect(warnings[0]).toContain(`chmod o+x ${locked}`);
     } finally {
       await api.close();
+      rmSync(locked, { recursive: true, force: true });
+      rmSync(efsRoot, { recursive: true, force: true });
+    }
+  });
+});
+
+describe.runIf(isRoot)('a Node.js the access point’s user cannot run', () => {
+  it('runs the function as the runtime’s own user, with one warning, instead of failing every request', async () => {
+    // Node.js under a private directory, as a CI clone's own Node.js in a mktemp dir or nvm in a 0700 home.
+    const locked = mkdtempSync(join(tmpdir(), 'local-runtime-node-'));
+    const efsRoot = tempDir('local-runtime-efs-');
+    const node = join(locked, 'node');
+    copyFileSync(process.execPath, node);
+    chmodSync(node, 0o755);
+    const runner = join(locked, 'runner.mjs');
+    const dist = new URL('../../dist/index.js', import.meta.url).href;
+    writeFileSync(
+      runner,
+      `import { startLocalApi } from ${JSON.stringify(dist)};
+const lines = [];
+const api = await startLocalApi({ functions: [JSON.parse(process.argv[2])], efsRoot: process.argv[3], port: 0, watch: false, logSink: (line) => lines.push(line) });
+const status = (await fetch(api.url + '/pid')).status;
+await api.close();
+console.log(JSON.stringify({ status, lines }));`,
+    );
+    try {
+      const output = execFileSync(node, [runner, JSON.stringify(fixtureFunction()), efsRoot], { encoding: 'utf8' });
+      const { status, lines } = JSON.parse(output) as { status: number; lines: string[] };
+      expect(status).toBe(200);
+      const warnings = lines.filter((line) => line.includes('cannot reach Node.js'));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toContain(`chmod o+x ${locked}`);
+    } finally {
       rmSync(locked, { recursive: true, force: true });
       rmSync(efsRoot, { recursive: true, force: true });
     }
