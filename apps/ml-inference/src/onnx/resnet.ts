@@ -189,16 +189,7 @@ class GraphBuilder {
     const channels = dims[0] ?? 1;
     if (this.#storage === 'int8-qdq') {
       // Left for onnxruntime's QDQ fusion to take (DequantizeLinear → Conv → QuantizeLinear).
-      this.initializers.push({ name: `${name}_i8`, dataType: DataType.INT8, dims, raw });
-      this.initializers.push(floatTensor(`${name}_scale`, [channels], scales));
-      this.initializers.push({ name: `${name}_zero`, dataType: DataType.INT8, dims: [channels], raw: new Uint8Array(channels) });
-      this.nodes.push({
-        opType: 'DequantizeLinear',
-        inputs: [`${name}_i8`, `${name}_scale`, `${name}_zero`],
-        outputs: [name],
-        name: `${name}_dequantize`,
-        attributes: { axis: attr.int(0) },
-      });
+      this.#dequantizePerChannel(name, { name: `${name}_i8`, dataType: DataType.INT8, dims, raw }, scales);
       this.#weightScales.set(name, scales);
       return name;
     }
@@ -224,17 +215,23 @@ class GraphBuilder {
     const scales = weightScales.map((scale) => scale * inputScale);
     const quantized = new Int32Array(values.length);
     for (let c = 0; c < values.length; c++) quantized[c] = Math.round((values[c] ?? 0) / (scales[c] as number));
-    this.initializers.push({ name: `${name}_i32`, dataType: DataType.INT32, dims: [values.length], raw: new Uint8Array(quantized.buffer) });
-    this.initializers.push(floatTensor(`${name}_scale`, [values.length], scales));
-    this.initializers.push({ name: `${name}_zero`, dataType: DataType.INT32, dims: [values.length], raw: new Uint8Array(values.length * 4) });
+    this.#dequantizePerChannel(name, { name: `${name}_i32`, dataType: DataType.INT32, dims: [values.length], raw: new Uint8Array(quantized.buffer) }, scales);
+    return name;
+  }
+
+  /** `name` = DequantizeLinear of the constant `quantized`, one scale per output channel, zero points 0. */
+  #dequantizePerChannel(name: string, quantized: TensorSpec, scales: Float32Array): void {
+    const zeroPointBytes = quantized.dataType === DataType.INT32 ? 4 : 1;
+    this.initializers.push(quantized);
+    this.initializers.push(floatTensor(`${name}_scale`, [scales.length], scales));
+    this.initializers.push({ name: `${name}_zero`, dataType: quantized.dataType, dims: [scales.length], raw: new Uint8Array(scales.length * zeroPointBytes) });
     this.nodes.push({
       opType: 'DequantizeLinear',
-      inputs: [`${name}_i32`, `${name}_scale`, `${name}_zero`],
+      inputs: [quantized.name, `${name}_scale`, `${name}_zero`],
       outputs: [name],
       name: `${name}_dequantize`,
       attributes: { axis: attr.int(0) },
     });
-    return name;
   }
 
   /**
