@@ -157,6 +157,15 @@ describe('the benchmark model builder', () => {
     }
   });
 
+  it('quantizes a range to uint8 with zero exactly representable', () => {
+    expect(uint8Quantization({ min: -1, max: 1 })).toEqual({ scale: 2 / 255, zeroPoint: 128 });
+    // A range that excludes zero is widened to include it (ONNX pads with the zero point).
+    expect(uint8Quantization({ min: 2, max: 5 })).toEqual({ scale: 5 / 255, zeroPoint: 0 });
+    expect(uint8Quantization({ min: -3, max: -1 })).toEqual({ scale: 3 / 255, zeroPoint: 255 });
+    // An activation that was always 0 (a dead channel set) still gets a valid scale.
+    expect(uint8Quantization({ min: 0, max: 0 })).toEqual({ scale: 1, zeroPoint: 0 });
+  });
+
   it('refuses to build int8-qdq without calibrated ranges, naming what to do', () => {
     expect(() => buildResNet({ storage: 'int8-qdq' })).toThrow(/calibrate the float32 model first/);
   });
