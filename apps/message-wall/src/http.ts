@@ -1,6 +1,6 @@
 // The API Gateway HTTP API side of the function: the payload 2.0 event and response, and turning
 // an event into a request for the core (the event and result types are shared: @lambda-efs/lambda-http). No file system here.
-import { httpMethodOf, isRecord, type HttpApiEventV2, type HttpApiResultV2, type InvocationContext } from '@lambda-efs/lambda-http';
+import { httpMethodOf, stringField, type HttpApiEventV2, type HttpApiResultV2, type InvocationContext } from '@lambda-efs/lambda-http';
 
 import {
   InvalidBodyError,
@@ -94,12 +94,6 @@ export function textResponse(statusCode: number, body: string, headers: Readonly
     body,
     isBase64Encoded: false,
   };
-}
-
-function stringField(record: unknown, key: string): string | undefined {
-  if (!isRecord(record)) return undefined;
-  const value = record[key];
-  return typeof value === 'string' ? value : undefined;
 }
 
 export type { HttpApiEventV2, HttpApiResultV2, InvocationContext };

@@ -1,9 +1,10 @@
 /**
- * One error hierarchy for the package. Every error has a stable `code`, the HTTP `status` the
- * handler answers with, and `expose`: whether its message may be shown to the client (the message
- * then says what to do). Errors with `expose: false` are logged with their cause, and the client
- * gets a generic message with the request id instead.
+ * One error hierarchy for the package, rooted in lambda-http's FunctionError: a stable `code`, the
+ * HTTP `status` the handler answers with, and `expose` (whether the message, which then says what
+ * to do, may be shown to the client).
  */
+import { FunctionError, type FunctionErrorOptions } from '@lambda-efs/lambda-http';
+
 export type MlInferenceErrorCode =
   | 'ECONFIG'
   | 'ENOTHTTP'
@@ -27,27 +28,10 @@ export type MlInferenceErrorCode =
   | 'EINFERENCE'
   | 'EINTERNAL';
 
-export interface MlInferenceErrorOptions {
-  readonly cause?: unknown;
-  /** @default status < 500 */
-  readonly expose?: boolean;
-  /** Response headers that belong to this error (`allow`, `retry-after`). */
-  readonly headers?: Readonly<Record<string, string>>;
-}
-
-export class MlInferenceError extends Error {
-  readonly code: MlInferenceErrorCode;
-  readonly status: number;
-  readonly expose: boolean;
-  readonly headers: Readonly<Record<string, string>>;
-
-  constructor(code: MlInferenceErrorCode, status: number, message: string, options: MlInferenceErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+export class MlInferenceError extends FunctionError<MlInferenceErrorCode> {
+  constructor(code: MlInferenceErrorCode, status: number, message: string, options: FunctionErrorOptions = {}) {
+    super(code, status, message, options);
     this.name = 'MlInferenceError';
-    this.code = code;
-    this.status = status;
-    this.expose = options.expose ?? status < 500;
-    this.headers = options.headers ?? {};
   }
 }
 

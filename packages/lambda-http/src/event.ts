@@ -45,6 +45,13 @@ export function requestIds(event: unknown, context: InvocationContext | undefine
   return { requestId: context?.awsRequestId ?? (typeof apiRequestId === 'string' ? apiRequestId : 'unknown'), ...api };
 }
 
+/** `record[key]` when `record` is an object and that field a string. */
+export function stringField(record: unknown, key: string): string | undefined {
+  if (!isRecord(record)) return undefined;
+  const value = record[key];
+  return typeof value === 'string' ? value : undefined;
+}
+
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

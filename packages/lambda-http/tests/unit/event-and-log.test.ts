@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { errorFields, httpMethodOf, requestIds } from '../../src/index.js';
+import { errorFields, FunctionError, httpMethodOf, requestIds, stringField } from '../../src/index.js';
 
 describe('httpMethodOf', () => {
   it('reads the method of a payload 2.0 event', () => {
@@ -33,5 +33,25 @@ describe('errorFields', () => {
     const error = Object.assign(new Error('outer', { cause: new Error('inner') }), { code: 'EOUTER' });
     expect(errorFields(error)).toMatchObject({ name: 'Error', message: 'outer', code: 'EOUTER', cause: { message: 'inner' } });
     expect(errorFields('plain')).toEqual({ value: 'plain' });
+  });
+});
+
+describe('stringField', () => {
+  it('reads a string field, and nothing from anything else', () => {
+    expect(stringField({ tail: '5' }, 'tail')).toBe('5');
+    expect(stringField({ tail: 5 }, 'tail')).toBeUndefined();
+    expect(stringField(undefined, 'tail')).toBeUndefined();
+    expect(stringField(['5'], '0')).toBeUndefined();
+  });
+});
+
+describe('FunctionError', () => {
+  it('shows the message of a caller’s mistake (4xx) and hides a failure’s (5xx) unless told otherwise', () => {
+    const refused = new FunctionError('EBODY', 400, 'Message is empty.', { headers: { allow: 'GET' } });
+    expect([refused.code, refused.status, refused.expose, refused.headers]).toEqual(['EBODY', 400, true, { allow: 'GET' }]);
+    const cause = new Error('disk');
+    const failed = new FunctionError('EINTERNAL', 500, 'write failed', { cause });
+    expect([failed.expose, failed.cause, failed.headers]).toEqual([false, cause, {}]);
+    expect(new FunctionError('EBUSY', 503, 'busy: retry', { expose: true }).expose).toBe(true);
   });
 });
