@@ -4,7 +4,8 @@
 // Generates the demo model and installs it where the local runtime's ml-inference reads it,
 // <repo>/.efs/ml/models/demo (the declaration's MODEL_DIR and MODEL_NAME, rebased as the local
 // runtime does). Idempotent: when the model already has a current release, nothing changes.
-import { chown, chmod, mkdir, mkdtemp, readlink, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chown, chmod, mkdir, mkdtemp, readlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,18 +20,9 @@ import { DEMO_VERSION } from '../onnx/demo-model.js';
 import { writeDemoModel } from '../onnx/write-model.js';
 import { defaultEfsRoot, localModelLocation, runMain, userPath } from './shared.js';
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Creates the access point's directory as EFS (and the local runtime) would: declared mode and owner. */
 async function ensureAccessPointDir(efsRoot: string, dir: string): Promise<void> {
-  if (await exists(dir)) return;
+  if (existsSync(dir)) return;
   await mkdir(efsRoot, { recursive: true, mode: 0o755 });
   await mkdir(dirname(dir), { recursive: true, mode: 0o755 });
   const mode = Number.parseInt(accessPoint.permissions, 8);
@@ -62,7 +54,7 @@ runMain(async () => {
   } catch (error) {
     if (systemErrorCode(error) !== 'ENOENT') throw error;
   }
-  if (await exists(join(modelDir, 'releases', DEMO_VERSION, 'release.json'))) {
+  if (existsSync(join(modelDir, 'releases', DEMO_VERSION, 'release.json'))) {
     await withLock(current, () => switchSymlink(current, `releases/${DEMO_VERSION}`));
     process.stdout.write(`Model "${name}": current -> releases/${DEMO_VERSION} (already installed, now current).\n`);
     return;
@@ -75,7 +67,7 @@ runMain(async () => {
     process.stdout.write(`Installed the demo model as "${name}" ${result.version} in ${result.releaseDir}; current -> releases/${result.version}\n`);
   } catch (error) {
     // Another model:demo got there first.
-    if (error instanceof InstallError && (await exists(join(modelDir, 'releases', DEMO_VERSION)))) {
+    if (error instanceof InstallError && existsSync(join(modelDir, 'releases', DEMO_VERSION))) {
       process.stdout.write(`Model "${name}" ${DEMO_VERSION} was installed concurrently; nothing to do.\n`);
       return;
     }

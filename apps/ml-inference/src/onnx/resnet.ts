@@ -168,16 +168,17 @@ class GraphBuilder {
   }
 
   /**
-   * A weight tensor in the chosen storage; returns the name of a float32 value. Narrow storage adds
-   * Cast (and, for int8, Mul by per-output-channel scales) on the constant, which onnxruntime folds.
+   * A weight tensor in the model's storage (or `storage`); returns the name of a float32 value.
+   * Narrow storage adds Cast (and, for int8, Mul by per-output-channel scales) on the constant, which
+   * onnxruntime folds; int8-qdq a DequantizeLinear that onnxruntime fuses into the conv.
    */
-  weight(name: string, dims: readonly number[], values: Float32Array): string {
+  weight(name: string, dims: readonly number[], values: Float32Array, storage: WeightStorage = this.#storage): string {
     this.parameters += values.length;
-    if (this.#storage === 'float32') {
+    if (storage === 'float32') {
       this.initializers.push(floatTensor(name, dims, values));
       return name;
     }
-    if (this.#storage === 'float16') {
+    if (storage === 'float16') {
       const raw = Buffer.alloc(values.length * 2);
       for (let i = 0; i < values.length; i++) raw.writeUInt16LE(toHalf(values[i] ?? 0), i * 2);
       this.initializers.push({ name: `${name}_f16`, dataType: DataType.FLOAT16, dims, raw });
@@ -187,7 +188,7 @@ class GraphBuilder {
     // int8, symmetric, one scale per output channel (dims[0]).
     const { raw, scales } = quantizePerChannel(dims, values);
     const channels = dims[0] ?? 1;
-    if (this.#storage === 'int8-qdq') {
+    if (storage === 'int8-qdq') {
       // Left for onnxruntime's QDQ fusion to take (DequantizeLinear → Conv → QuantizeLinear).
       this.#dequantizePerChannel(name, { name: `${name}_i8`, dataType: DataType.INT8, dims, raw }, scales);
       this.#weightScales.set(name, scales);
@@ -314,7 +315,7 @@ export function buildResNet(options: ResNetOptions = {}): ResNetModel {
   // The classifier is 2% of the weights and a rounding error of the time: int8-qdq keeps it float32,
   // as quantizers commonly keep the last layer.
   const fcValues = g.uniform(classes * channels, Math.sqrt(6 / channels));
-  const fcW = storage === 'int8-qdq' ? floatWeight(g, 'fc_W', [classes, channels], fcValues) : g.weight('fc_W', [classes, channels], fcValues);
+  const fcW = g.weight('fc_W', [classes, channels], fcValues, storage === 'int8-qdq' ? 'float32' : storage);
   g.initializers.push(floatTensor('fc_B', [classes], g.uniform(classes, 0.01)));
   g.parameters += classes;
   g.nodes.push({ opType: 'Gemm', inputs: ['features', fcW, 'fc_B'], outputs: ['logits'], name: 'fc', attributes: { transB: attr.int(1) } });
@@ -322,7 +323,7 @@ export function buildResNet(options: ResNetOptions = {}): ResNetModel {
   const exposed = options.exposeActivations === true ? g.activations.filter((name) => name !== 'image') : [];
   const onnx = encodeModel({
     graphName: 'resnet50-shaped',
-    docString: `ResNet-50-shaped benchmark graph with random weights (${storage}); not a trained model.`,
+    docString: `ResNet-50-shaped benchmark graph with random weights (${storage === 'int8-qdq' ? 'statically quantized to int8, QDQ' : `${storage} storage`}); not a trained model.`,
     nodes: g.nodes,
     initializers: g.initializers,
     inputs: [{ name: 'image', elemType: DataType.FLOAT, shape: [1, 3, inputSize, inputSize] }],
@@ -333,10 +334,4 @@ export function buildResNet(options: ResNetOptions = {}): ResNetModel {
     ],
   });
   return { onnx, parameters: g.parameters, classes, inputSize, activations: [...g.activations] };
-}
-
-function floatWeight(g: GraphBuilder, name: string, dims: readonly number[], values: Float32Array): string {
-  g.parameters += values.length;
-  g.initializers.push(floatTensor(name, dims, values));
-  return name;
 }
