@@ -6,6 +6,19 @@ export type Runtime = (typeof RUNTIMES)[number];
 export const ARCHITECTURES = ['x86_64', 'arm64'] as const;
 export type Architecture = (typeof ARCHITECTURES)[number];
 
+/** Where a function's native modules (npm packages with compiled addons) come from at run time. */
+export const NATIVE_MODULE_SOURCES = ['package', 'file-system'] as const;
+export type NativeModuleSource = (typeof NATIVE_MODULE_SOURCES)[number];
+
+/**
+ * The platform whose native binaries a function's architecture needs (Lambda runs Amazon Linux,
+ * glibc): the name of its libraries directory, e.g. `libraries/linux-x64` on the file system.
+ * @example nativePlatform('arm64') // 'linux-arm64'
+ */
+export function nativePlatform(architecture: Architecture): 'linux-x64' | 'linux-arm64' {
+  return architecture === 'arm64' ? 'linux-arm64' : 'linux-x64';
+}
+
 /** HTTP methods an API Gateway HTTP API route key may name. `ANY` matches every method. */
 export const ROUTE_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'ANY'] as const;
 export type RouteMethod = (typeof ROUTE_METHODS)[number];

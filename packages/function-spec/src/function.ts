@@ -6,6 +6,7 @@ import {
   ARCHITECTURES,
   FUNCTION_DEFAULTS,
   LIMITS,
+  NATIVE_MODULE_SOURCES,
   RESERVED_ENVIRONMENT_KEYS,
   RUNTIMES,
   type RouteKey,
@@ -25,7 +26,13 @@ import {
   subjectOf,
 } from './internal/checks.js';
 import { checkRouteKey, routeIdentity } from './route-key.js';
-import type { FileSystemDefinition, FunctionDefinition, FunctionSpec, ValidationResult } from './types.js';
+import type {
+  FileSystemDefinition,
+  FunctionDefinition,
+  FunctionSpec,
+  NativeModulesDefinition,
+  ValidationResult,
+} from './types.js';
 
 const FUNCTION_KEYS = [
   'name',
@@ -41,6 +48,7 @@ const FUNCTION_KEYS = [
   'reservedConcurrency',
   'provisionedConcurrency',
   'description',
+  'nativeModules',
 ] as const;
 const FUNCTION_ALIASES: Aliases = {
   functionName: 'name',
@@ -70,6 +78,18 @@ const FUNCTION_ALIASES: Aliases = {
   reserved: 'reservedConcurrency',
   provisionedConcurrentExecutions: 'provisionedConcurrency',
   provisioned: 'provisionedConcurrency',
+  native: 'nativeModules',
+  natives: 'nativeModules',
+  nativeLibraries: 'nativeModules',
+  externals: 'nativeModules',
+  externalModules: 'nativeModules',
+};
+const NATIVE_MODULES_KEYS = ['packages', 'from'] as const;
+const NATIVE_MODULES_ALIASES: Aliases = {
+  modules: 'packages',
+  names: 'packages',
+  source: 'from',
+  location: 'from',
 };
 const FILE_SYSTEM_KEYS = ['accessPoint', 'mountPath', 'readOnly'] as const;
 const FILE_SYSTEM_ALIASES: Aliases = {
@@ -89,6 +109,9 @@ const MOUNT_PATH = /^\/mnt\/[A-Za-z0-9_.-]+$/;
 // Lambda's Environment key pattern, [a-zA-Z]([a-zA-Z0-9_])+ : two characters at least.
 const ENVIRONMENT_KEY = /^[a-zA-Z][a-zA-Z0-9_]+$/;
 const ENTRY_EXTENSION = /\.(?:js|mjs|cjs)$/;
+// npm's package name rule (validate-npm-package-name, new packages): lower case, optional scope.
+const PACKAGE_NAME = /^(?:@[a-z0-9-~][a-z0-9-._~]*\/)?[a-z0-9-~][a-z0-9-._~]*$/;
+const PACKAGE_NAME_MAX_LENGTH = 214;
 
 /**
  * Validates a function declaration (from TypeScript or plain JavaScript) without throwing.
@@ -198,6 +221,14 @@ export function checkFunction(spec: unknown, base: string, issues: IssueList): F
     );
   }
   const description = checkDescription(optional(spec, 'description'), at('description'), issues);
+  const nativeModules = checkNativeModules(optional(spec, 'nativeModules'), at('nativeModules'), issues);
+  if (nativeModules?.from === 'file-system' && fileSystem === null) {
+    issues.invalid(
+      childPath(at('nativeModules'), 'from'),
+      nativeModules.from,
+      `native modules on the file system need a fileSystem to load them from; declare fileSystem, or use from: 'package' to ship them in the deployment package`,
+    );
+  }
 
   if (
     issues.length > before ||
@@ -213,7 +244,8 @@ export function checkFunction(spec: unknown, base: string, issues: IssueList): F
     environment === undefined ||
     reservedConcurrency === undefined ||
     provisionedConcurrency === undefined ||
-    description === undefined
+    description === undefined ||
+    nativeModules === undefined
   ) {
     return undefined;
   }
@@ -231,6 +263,7 @@ export function checkFunction(spec: unknown, base: string, issues: IssueList): F
     reservedConcurrency,
     provisionedConcurrency,
     description,
+    nativeModules,
   });
 }
 
@@ -467,3 +500,43 @@ function checkDescription(value: unknown, path: string, issues: IssueList): stri
   return value;
 }
 
+
+function checkNativeModules(value: unknown, path: string, issues: IssueList): NativeModulesDefinition | undefined {
+  const shape = `native modules are an object like { packages: ['onnxruntime-node', 'sharp'], from: 'package' } (or null for none)`;
+  if (value === undefined) return { packages: [], from: 'package' };
+  if (!isRecord(value)) {
+    issues.invalid(path, value, shape);
+    return undefined;
+  }
+  checkKnownKeys(value, NATIVE_MODULES_KEYS, path, issues, NATIVE_MODULES_ALIASES);
+  const before = issues.length;
+  const packagesPath = childPath(path, 'packages');
+  const packages: string[] = [];
+  const list = value['packages'];
+  if (list === undefined) {
+    issues.missing(packagesPath, `list the npm packages with native addons, e.g. ['onnxruntime-node', 'sharp']`);
+  } else if (!Array.isArray(list)) {
+    issues.invalid(packagesPath, list, `packages must be an array of npm package names, e.g. ['onnxruntime-node', 'sharp']`);
+  } else {
+    for (const [index, name] of list.entries()) {
+      const itemPath = childPath(packagesPath, index);
+      if (typeof name !== 'string' || !PACKAGE_NAME.test(name) || name.length > PACKAGE_NAME_MAX_LENGTH) {
+        issues.invalid(
+          itemPath,
+          name,
+          `a package name is what package.json's "name" holds: lower case letters, digits, "-", ".", "_", "~", optionally "@scope/", at most ${PACKAGE_NAME_MAX_LENGTH} characters, no version (example: "sharp")`,
+        );
+        continue;
+      }
+      const first = packages.indexOf(name);
+      if (first !== -1) {
+        issues.conflict(itemPath, name, `it is already listed as ${childPath(packagesPath, first)}; remove one`);
+        continue;
+      }
+      packages.push(name);
+    }
+  }
+  const from = checkOneOf(optional(value, 'from'), NATIVE_MODULE_SOURCES, 'package', childPath(path, 'from'), issues);
+  if (issues.length > before || from === undefined) return undefined;
+  return { packages, from };
+}

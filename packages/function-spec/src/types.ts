@@ -1,4 +1,4 @@
-import type { Architecture, RouteKey, RouteMethod, Runtime } from './constants.js';
+import type { Architecture, NativeModuleSource, RouteKey, RouteMethod, Runtime } from './constants.js';
 import type { InvalidSpecError, Issue } from './errors.js';
 
 /** A POSIX user and group id pair. */
@@ -81,6 +81,37 @@ export interface FileSystemDefinition {
 }
 
 /**
+ * The npm packages with native addons (`.node` files, shared libraries) that a function loads at
+ * run time, and where they come from. esbuild cannot bundle them: infra leaves them out of
+ * `handler.mjs` and either ships them in the deployment package or expects them on the file system.
+ * @example { packages: ['onnxruntime-node', 'sharp'] }
+ * @example { packages: ['onnxruntime-node', 'sharp'], from: 'file-system' }
+ */
+export interface NativeModulesSpec {
+  /**
+   * npm package names (as in package.json: lower case, optionally `@scope/`), each once. Their
+   * versions are the ones installed in the workspace.
+   * @example ['onnxruntime-node', 'sharp']
+   */
+  readonly packages: readonly string[];
+  /**
+   * `'package'`: the deployment zip carries `node_modules/<pkg>` (with its runtime dependencies)
+   * for the function's architecture only (linux x64 or arm64, glibc). `'file-system'`: the zip
+   * leaves them out; they live in a `node_modules` directory on the function's file system
+   * (built for {@link nativePlatform} and installed by the provisioner) that the function finds
+   * through `NODE_MODULES_DIR`. Needs a `fileSystem`.
+   * @default 'package'
+   */
+  readonly from?: NativeModuleSource;
+}
+
+/** A validated {@link NativeModulesSpec}. Frozen. */
+export interface NativeModulesDefinition {
+  readonly packages: readonly string[];
+  readonly from: NativeModuleSource;
+}
+
+/**
  * What you write to declare a Lambda function. See {@link FunctionDefinition} for the resolved form.
  * @example
  * export const functionDefinition = defineFunction({
@@ -151,6 +182,12 @@ export interface FunctionSpec {
   readonly provisionedConcurrency?: number | null;
   /** Lambda description, 256 characters at most. @default '' */
   readonly description?: string;
+  /**
+   * Native modules the handler loads at run time, and where they come from. `null` or omitted:
+   * none (every import is bundled or a Node.js built-in).
+   * @default { packages: [], from: 'package' }
+   */
+  readonly nativeModules?: NativeModulesSpec | null;
 }
 
 /**
@@ -172,6 +209,7 @@ export interface FunctionDefinition {
   readonly reservedConcurrency: number | null;
   readonly provisionedConcurrency: number | null;
   readonly description: string;
+  readonly nativeModules: NativeModulesDefinition;
 }
 
 /** One segment of a route path. */

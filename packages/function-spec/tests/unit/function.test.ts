@@ -4,6 +4,7 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 
 import {
   FunctionSpecError,
+  nativePlatform,
   InvalidSpecError,
   defineFunction,
   validateFunction,
@@ -38,7 +39,20 @@ describe('defineFunction', () => {
       reservedConcurrency: null,
       provisionedConcurrency: null,
       description: '',
+      nativeModules: { packages: [], from: 'package' },
     } satisfies FunctionDefinition);
+  });
+
+  it('ships declared native modules in the package unless told to load them from the file system', () => {
+    expect(defineFunction({ ...messageWallSpec, nativeModules: { packages: ['onnxruntime-node', '@img/colour'] } }).nativeModules).toEqual({
+      packages: ['onnxruntime-node', '@img/colour'],
+      from: 'package',
+    });
+    expect(defineFunction({ ...messageWallSpec, nativeModules: { packages: ['sharp'], from: 'file-system' } }).nativeModules).toEqual({
+      packages: ['sharp'],
+      from: 'file-system',
+    });
+    expect(defineFunction({ ...messageWallSpec, nativeModules: null }).nativeModules).toEqual({ packages: [], from: 'package' });
   });
 
   it('resolves the file system with readOnly false and the access point with posixUser = owner', () => {
@@ -186,6 +200,14 @@ describe('validateFunction refuses', () => {
     ['a misspelt field', withChanges(base, { enviroment: {} }), 'enviroment is not a known field', 'did you mean "environment"?'],
     ['the ambiguous handler', withChanges(base, { handler: './handler.js' }), 'handler is not a known field', 'did you mean "entry" or "handlerExport"?'],
     ['an unrelated field', withChanges(base, { colour: 'blue' }), 'colour is not a known field', 'remove it, or use one of: name, entry, handlerExport'],
+    ['native modules as a list', withChanges(base, { nativeModules: ['sharp'] }), 'nativeModules', "an object like { packages: ['onnxruntime-node', 'sharp']"],
+    ['native modules without packages', withChanges(base, { nativeModules: { from: 'package' } }), 'nativeModules.packages is missing', 'list the npm packages'],
+    ['a native package with a version', withChanges(base, { nativeModules: { packages: ['sharp@0.35.5'] } }), 'nativeModules.packages[0] "sharp@0.35.5"', 'no version (example: "sharp")'],
+    ['an upper-case native package', withChanges(base, { nativeModules: { packages: ['Sharp'] } }), 'nativeModules.packages[0]', 'lower case letters'],
+    ['a native package listed twice', withChanges(base, { nativeModules: { packages: ['sharp', 'sharp'] } }), 'nativeModules.packages[1] "sharp"', 'already listed as nativeModules.packages[0]'],
+    ['an unknown native source', withChanges(base, { nativeModules: { packages: ['sharp'], from: 'efs' } }), 'nativeModules.from "efs"', 'must be one of "package", "file-system"'],
+    ['native modules on a file system the function does not mount', withChanges(base, { fileSystem: undefined, nativeModules: { packages: ['sharp'], from: 'file-system' } }), 'nativeModules.from "file-system"', 'need a fileSystem to load them from'],
+    ['the typo externalModules', withChanges(base, { externalModules: ['sharp'] }), 'externalModules is not a known field', 'did you mean "nativeModules"?'],
     ['a typo in the file system', withChanges(base, { fileSystem: { accessPoint: messageAccessPointSpec, mountPath: '/mnt/msg', readonly: true } }), 'fileSystem.readonly is not a known field', 'did you mean "readOnly"?'],
   ];
 
@@ -239,5 +261,12 @@ describe('validateFunction refuses', () => {
     expect(routes).toHaveLength(1);
     expectTypeOf(defineFunction).returns.toEqualTypeOf<FunctionDefinition>();
     expectTypeOf<FunctionDefinition['fileSystem']>().toEqualTypeOf<FileSystemDefinition | null>();
+  });
+});
+
+describe('nativePlatform', () => {
+  it('names the linux platform of each architecture, as libraries directories are named', () => {
+    expect(nativePlatform('x86_64')).toBe('linux-x64');
+    expect(nativePlatform('arm64')).toBe('linux-arm64');
   });
 });
