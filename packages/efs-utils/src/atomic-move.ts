@@ -1,7 +1,7 @@
 import type { Stats } from 'node:fs';
-import { link, lstat, realpath, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { CrossDeviceError, DestinationExistsError } from './errors.js';
+import { platform } from './platform.js';
 import { errorCode, holdsFile, isAmbiguous, lstatIfExists, sameFile, unlinkQuietly } from './fs-helpers.js';
 import type { Lock } from './types.js';
 import { assertOptionalBoolean, assertOptionalLock, assertOptions, assertPath } from './validate.js';
@@ -75,7 +75,7 @@ export async function atomicMove(from: string, to: string, options?: AtomicMoveO
   assertOptionalBoolean('options.overwrite', overwrite);
   assertOptionalLock('options.lock', lock);
   // A missing source rejects here with the fs ENOENT error, as is.
-  const source = await lstat(from);
+  const source = await platform.fsp.lstat(from);
   if (overwrite === true) {
     await lock?.assertHeld();
     return renameVerified(from, to, source, true);
@@ -102,13 +102,13 @@ async function sameEntry(a: string, b: string): Promise<boolean> {
   const [ra, rb] = [resolve(a), resolve(b)];
   if (ra === rb) return true;
   if (basename(ra) !== basename(rb)) return false;
-  const [pa, pb] = await Promise.all([realpath(dirname(ra)), realpath(dirname(rb))]);
+  const [pa, pb] = await Promise.all([platform.fsp.realpath(dirname(ra)), platform.fsp.realpath(dirname(rb))]);
   return pa === pb;
 }
 
 async function renameVerified(from: string, to: string, source: Stats, overwrite: boolean): Promise<void> {
   try {
-    await rename(from, to);
+    await platform.fsp.rename(from, to);
   } catch (error) {
     if (isAmbiguous(error) && (await movedTo(from, to, source))) return;
     throw await explainMoveError(error, from, to, source, overwrite);
@@ -122,7 +122,7 @@ async function movedTo(from: string, to: string, source: Stats): Promise<boolean
 
 async function isGone(path: string): Promise<boolean> {
   try {
-    await lstat(path);
+    await platform.fsp.lstat(path);
     return false;
   } catch (error) {
     return errorCode(error) === 'ENOENT';
@@ -131,7 +131,7 @@ async function isGone(path: string): Promise<boolean> {
 
 async function linkThenUnlink(from: string, to: string, source: Stats): Promise<void> {
   try {
-    await link(from, to);
+    await platform.fsp.link(from, to);
   } catch (error) {
     if (LINK_UNSUPPORTED.has(errorCode(error) ?? '')) return renameVerified(from, to, source, false);
     // EEXIST can be our own link: a retried LINK whose first reply was lost.
@@ -144,7 +144,7 @@ async function linkThenUnlink(from: string, to: string, source: Stats): Promise<
 /** Second half of link-then-unlink. If the old name cannot be removed, undo the link: no move. */
 async function dropSourceName(from: string, to: string, source: Stats): Promise<void> {
   try {
-    await unlink(from);
+    await platform.fsp.unlink(from);
   } catch (error) {
     // ENOENT: a retried UNLINK, or a concurrent move of the same file: either way `from` is gone.
     if (await isGone(from)) return;

@@ -1,7 +1,7 @@
 import type { FileHandle } from 'node:fs/promises';
-import { open, rename, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { InvalidArgumentError } from './errors.js';
+import { platform } from './platform.js';
 import type { FileIdentity } from './fs-helpers.js';
 import { closeQuietly, errorCode, fsyncDirectory, holdsFile, isAmbiguous, siblingTempPath, unlinkQuietly } from './fs-helpers.js';
 import type { Lock } from './types.js';
@@ -76,7 +76,7 @@ export async function atomicWriteFile(path: string, data: string | Uint8Array, o
   const mode = plan.mode ?? (await existingMode(path));
   const tmp = siblingTempPath(path, 'tmp');
   // Nothing to clean up if this fails: 'wx' created nothing.
-  const handle = await open(tmp, 'wx', mode ?? 0o666);
+  const handle = await platform.fsp.open(tmp, 'wx', mode ?? 0o666);
   try {
     const id = await fillAndClose(handle, plan.bytes, mode, plan.fsync);
     await plan.lock?.assertHeld();
@@ -117,7 +117,7 @@ function toBytes(data: unknown, encoding: BufferEncoding | undefined): Uint8Arra
 async function existingMode(path: string): Promise<number | undefined> {
   try {
     // stat, not lstat: when replacing a symlink, keep the mode of the file it pointed to, not 0o777.
-    return (await stat(path)).mode & 0o7777;
+    return (await platform.fsp.stat(path)).mode & 0o7777;
   } catch (error) {
     if (errorCode(error) === 'ENOENT') return undefined;
     throw error;
@@ -163,7 +163,7 @@ async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
  */
 async function renameVerified(tmp: string, path: string, id: FileIdentity): Promise<void> {
   try {
-    await rename(tmp, path);
+    await platform.fsp.rename(tmp, path);
   } catch (error) {
     if (isAmbiguous(error) && (await holdsFile(path, id))) return;
     throw error;

@@ -1,8 +1,8 @@
 import type { Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { lstat, open, unlink } from 'node:fs/promises';
+
 import { basename, dirname, join } from 'node:path';
-import { uniqueToken } from './random.js';
+import { platform } from './platform.js';
 
 /**
  * Internal fs helpers shared by atomicWriteFile, atomicMove, switchSymlink and removeTree.
@@ -39,7 +39,7 @@ export function sameFile(a: FileIdentity, b: FileIdentity): boolean {
 /** lstat, with a missing entry as undefined (other errors propagate). */
 export async function lstatIfExists(path: string): Promise<Stats | undefined> {
   try {
-    return await lstat(path);
+    return await platform.fsp.lstat(path);
   } catch (error) {
     if (errorCode(error) === 'ENOENT') return undefined;
     throw error;
@@ -52,7 +52,7 @@ export async function lstatIfExists(path: string): Promise<Stats | undefined> {
  */
 export async function holdsFile(path: string, id: FileIdentity): Promise<boolean> {
   try {
-    return sameFile(await lstat(path), id);
+    return sameFile(await platform.fsp.lstat(path), id);
   } catch {
     return false;
   }
@@ -65,13 +65,13 @@ export async function holdsFile(path: string, id: FileIdentity): Promise<boolean
  */
 export function siblingTempPath(path: string, suffix: 'tmp' | 'trash'): string {
   const stem = [...basename(path)].slice(0, 48).join('');
-  return join(dirname(path), `.${stem}.${uniqueToken()}.${suffix}`);
+  return join(dirname(path), `.${stem}.${platform.token()}.${suffix}`);
 }
 
 /** Best-effort unlink for cleanup paths: never throws, so it cannot mask the error being reported. */
 export async function unlinkQuietly(path: string): Promise<void> {
   try {
-    await unlink(path);
+    await platform.fsp.unlink(path);
   } catch {
     // Already gone, or unremovable: the caller is already reporting a more useful error.
   }
@@ -97,7 +97,7 @@ const DIR_FSYNC_UNSUPPORTED = new Set(['EISDIR', 'EINVAL', 'EPERM', 'EACCES', 'E
 export async function fsyncDirectory(dir: string): Promise<void> {
   let handle: FileHandle;
   try {
-    handle = await open(dir, 'r');
+    handle = await platform.fsp.open(dir, 'r');
   } catch (error) {
     if (DIR_FSYNC_UNSUPPORTED.has(errorCode(error) ?? '')) return;
     throw error;

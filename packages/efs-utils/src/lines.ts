@@ -1,7 +1,7 @@
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { InvalidArgumentError } from './errors.js';
 import { errorCode } from './fs-helpers.js';
+import { platform } from './platform.js';
 import { Lease } from './lock/lease.js';
 import { withLock, type LockOptions } from './lock.js';
 import type { Lock, LockMode } from './types.js';
@@ -78,7 +78,7 @@ export async function readLines(path: string, options?: ReadLinesOptions): Promi
     return await withLock(path, () => readWholeLines(path), { ...lockOptions, mode: 'shared' });
   } catch (error) {
     // No directory, so no file (and nowhere to put a lock): nothing to read.
-    if (errorCode(error) === 'ENOENT' && !existsSync(dirname(resolve(path)))) return [];
+    if (errorCode(error) === 'ENOENT' && !platform.fs.existsSync(dirname(resolve(path)))) return [];
     throw error;
   }
 }
@@ -86,20 +86,20 @@ export async function readLines(path: string, options?: ReadLinesOptions): Promi
 async function writeAppend(path: string, data: Buffer, held: Lock, fsync: boolean): Promise<void> {
   await assertStillHeld(held);
   // From here to the write there is no await: nothing can run between check and commit.
-  const fd = openSync(path, 'a', 0o666);
+  const fd = platform.fs.openSync(path, 'a', 0o666);
   try {
     let written = 0;
-    while (written < data.length) written += writeSync(fd, data, written, data.length - written);
-    if (fsync) fsyncSync(fd);
+    while (written < data.length) written += platform.fs.writeSync(fd, data, written, data.length - written);
+    if (fsync) platform.fs.fsyncSync(fd);
   } finally {
-    closeSync(fd);
+    platform.fs.closeSync(fd);
   }
 }
 
 function readWholeLines(path: string): string[] {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = platform.fs.readFileSync(path, 'utf8');
   } catch (error) {
     if (errorCode(error) === 'ENOENT') return [];
     throw error;

@@ -1,6 +1,6 @@
-import { rename, rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { InvalidArgumentError } from './errors.js';
+import { platform } from './platform.js';
 import { errorCode, isAmbiguous, lstatIfExists, siblingTempPath } from './fs-helpers.js';
 import { assertPath } from './validate.js';
 
@@ -36,13 +36,13 @@ export async function removeTree(path: string): Promise<void> {
   const trash = siblingTempPath(full, 'trash');
   if (!(await moveToTrash(full, trash))) return;
   // Retries cover transient EBUSY/ENOTEMPTY while another client closes files inside.
-  await rm(trash, { recursive: true, force: true, maxRetries: 2, retryDelay: 50 });
+  await platform.fsp.rm(trash, { recursive: true, force: true, maxRetries: 2, retryDelay: 50 });
 }
 
 /** Renames `path` to `trash`; false when there was nothing to remove. */
 async function moveToTrash(path: string, trash: string): Promise<boolean> {
   try {
-    await rename(path, trash);
+    await platform.fsp.rename(path, trash);
     return true;
   } catch (error) {
     // The trash name is ours alone: if it exists, a retried RENAME reported ENOENT after succeeding.

@@ -1,7 +1,7 @@
 import type { Stats } from 'node:fs';
-import { lstat, rename, symlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { InvalidArgumentError } from './errors.js';
+import { platform } from './platform.js';
 import { errorCode, fsyncDirectory, holdsFile, isAmbiguous, lstatIfExists, siblingTempPath, unlinkQuietly } from './fs-helpers.js';
 import { assertPath } from './validate.js';
 
@@ -36,9 +36,9 @@ export async function switchSymlink(linkPath: string, target: string): Promise<v
   assertPath('target', target);
   refuseNonSymlink(linkPath, await lstatIfExists(linkPath));
   const tmp = siblingTempPath(linkPath, 'tmp');
-  await symlink(target, tmp);
+  await platform.fsp.symlink(target, tmp);
   try {
-    await renameVerified(tmp, linkPath, await lstat(tmp));
+    await renameVerified(tmp, linkPath, await platform.fsp.lstat(tmp));
   } catch (error) {
     await unlinkQuietly(tmp);
     throw explain(error, linkPath);
@@ -61,7 +61,7 @@ function notASymlink(linkPath: string, what: string, cause?: unknown): InvalidAr
 
 async function renameVerified(tmp: string, linkPath: string, id: Stats): Promise<void> {
   try {
-    await rename(tmp, linkPath);
+    await platform.fsp.rename(tmp, linkPath);
   } catch (error) {
     if (isAmbiguous(error) && (await holdsFile(linkPath, id))) return;
     throw error;

@@ -1,6 +1,5 @@
-import { readdirSync, renameSync, rmSync, rmdirSync } from 'node:fs';
 import { InvalidArgumentError, LockTimeoutError } from '../errors.js';
-import { uniqueToken } from '../random.js';
+import { platform } from '../platform.js';
 import type { LockMode } from '../types.js';
 import { errorCode } from '../fs-helpers.js';
 import { monotonicMs, sleep } from './clock.js';
@@ -79,7 +78,7 @@ export async function acquire(request: AcquireRequest): Promise<Lease> {
       }
       if (now >= deadline) throw new LockTimeoutError(layout.target, timeoutMs);
       // Randomized, capped backoff: contenders spread out and none waits long for a free lock.
-      const wait = Math.min(delayMs * (0.5 + Math.random() * 0.5), deadline - now);
+      const wait = Math.min(delayMs * (0.5 + platform.random() * 0.5), deadline - now);
       delayMs = Math.min(delayMs * 2, MAX_DELAY_MS);
       await sleep(Math.max(wait, 0), signal);
     }
@@ -96,13 +95,13 @@ export async function acquire(request: AcquireRequest): Promise<Lease> {
  */
 function reserveAfterShared(layout: LockLayout, staging: Staging): boolean {
   try {
-    renameSync(layout.sharedDir, layout.drainingDir);
+    platform.fs.renameSync(layout.sharedDir, layout.drainingDir);
   } catch (error) {
     const code = errorCode(error);
     if (code === 'ENOENT' || code === 'ENOTEMPTY' || code === 'EEXIST') return false;
     throw error;
   }
-  renameSync(staging.stagedEntryPath, `${layout.lockDir}/${staging.entryName}`);
+  platform.fs.renameSync(staging.stagedEntryPath, `${layout.lockDir}/${staging.entryName}`);
   return true;
 }
 
@@ -124,7 +123,7 @@ async function waitForDrain(
       const now = monotonicMs();
       if (now >= deadline) throw new LockTimeoutError(layout.target, timeoutMs);
       observeAndReap(layout, 'exclusive', staleness, lease.entryName);
-      const wait = Math.min(delayMs * (0.5 + Math.random() * 0.5), deadline - now);
+      const wait = Math.min(delayMs * (0.5 + platform.random() * 0.5), deadline - now);
       delayMs = Math.min(delayMs * 2, MAX_DELAY_MS);
       await sleep(Math.max(wait, 0), signal);
     }
@@ -136,7 +135,7 @@ async function waitForDrain(
 
 function existsAsDir(path: string): boolean {
   try {
-    readdirSync(path);
+    platform.fs.readdirSync(path);
     return true;
   } catch (error) {
     if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return false;
@@ -160,7 +159,7 @@ type TakeResult = 'taken' | 'busy' | 'staging-gone';
 
 function tryTake(layout: LockLayout, staging: Staging): TakeResult {
   try {
-    renameSync(staging.dir, layout.lockDir);
+    platform.fs.renameSync(staging.dir, layout.lockDir);
     return 'taken';
   } catch (error) {
     const code = errorCode(error);
@@ -176,14 +175,14 @@ function tryTake(layout: LockLayout, staging: Staging): TakeResult {
   }
   if (staging.mode === 'exclusive') return 'busy';
   try {
-    renameSync(staging.stagedEntryPath, `${layout.sharedDir}/${staging.entryName}`);
+    platform.fs.renameSync(staging.stagedEntryPath, `${layout.sharedDir}/${staging.entryName}`);
   } catch (error) {
     // ENOENT: the lock is exclusive (no shared/ directory), or was just released.
     if (errorCode(error) === 'ENOENT') return 'busy';
     throw error;
   }
-  rmdirSync(`${staging.dir}/${SHARED_DIR}`);
-  rmdirSync(staging.dir);
+  platform.fs.rmdirSync(`${staging.dir}/${SHARED_DIR}`);
+  platform.fs.rmdirSync(staging.dir);
   return 'taken';
 }
 
@@ -204,7 +203,7 @@ function observeAndReap(
 ): boolean {
   let names: string[];
   try {
-    names = readdirSync(layout.lockDir);
+    names = platform.fs.readdirSync(layout.lockDir);
   } catch (error) {
     if (errorCode(error) === 'ENOENT') return true;
     throw error;
@@ -243,20 +242,20 @@ function observeAndReap(
 
 
 function reap(layout: LockLayout, name: string): boolean {
-  const trash = layout.trashPath(uniqueToken());
+  const trash = layout.trashPath(platform.token());
   try {
-    renameSync(`${layout.lockDir}/${name}`, trash);
+    platform.fs.renameSync(`${layout.lockDir}/${name}`, trash);
   } catch (error) {
     if (errorCode(error) === 'ENOENT') return false;
     throw error;
   }
-  rmSync(trash, { recursive: true, force: true });
+  platform.fs.rmSync(trash, { recursive: true, force: true });
   return true;
 }
 
 function listDir(path: string): string[] {
   try {
-    return readdirSync(path);
+    return platform.fs.readdirSync(path);
   } catch (error) {
     if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return [];
     throw error;

@@ -1,8 +1,9 @@
+import { platform } from '../platform.js';
+
 /** Monotonic milliseconds: immune to wall-clock jumps, never compared across processes. */
 export function monotonicMs(): number {
-  return performance.now();
+  return platform.monotonicMs();
 }
-
 
 /** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -12,10 +13,10 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       return;
     }
     const onAbort = (): void => {
-      clearTimeout(timer);
+      platform.clearTimeout(timer);
       reject(signal?.reason);
     };
-    const timer = setTimeout(() => {
+    const timer = platform.setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
     }, ms);

@@ -1,5 +1,5 @@
-import { renameSync, rmdirSync, unlinkSync } from 'node:fs';
 import { LockCompromisedError } from '../errors.js';
+import { platform } from '../platform.js';
 import type { Lock, LockMode } from '../types.js';
 import { errorCode } from '../fs-helpers.js';
 import { monotonicMs } from './clock.js';
@@ -39,7 +39,7 @@ export class Lease implements Lock {
   #pool: StagingPool | undefined;
   readonly #staleMs: number;
   readonly #onRelease: () => void;
-  readonly #renewTimer: NodeJS.Timeout;
+  readonly #renewTimer: unknown;
   #seq: number;
   /** Where a shared lease lives: shared/, or draining/ once an exclusive waiter closed it. */
   #container: string;
@@ -60,8 +60,7 @@ export class Lease implements Lock {
     this.#visibleSince = init.visibleSince;
     this.#onRelease = init.onRelease;
     // Renew four times per stale period: one missed renewal never costs the lease.
-    this.#renewTimer = setInterval(() => this.#renew(), Math.max(1, Math.floor(this.#staleMs / 4)));
-    this.#renewTimer.unref();
+    this.#renewTimer = platform.setInterval(() => this.#renew(), Math.max(1, Math.floor(this.#staleMs / 4)));
   }
 
   /** The entry's current name in the lock directory (exclusive leases). */
@@ -98,7 +97,7 @@ export class Lease implements Lock {
 
   async release(): Promise<void> {
     if (this.#state === 'released') return;
-    clearInterval(this.#renewTimer);
+    platform.clearInterval(this.#renewTimer);
     try {
       if (this.#state === 'held') this.#removeEntry();
     } finally {
@@ -112,7 +111,7 @@ export class Lease implements Lock {
     // once it knows the directory is still its own: a fresh lease, or one just renewed.
     if (this.mode === 'exclusive' && this.#pool && (this.#fresh() || this.#renewEntry())) {
       try {
-        renameSync(this.#layout.lockDir, this.#staging.dir);
+        platform.fs.renameSync(this.#layout.lockDir, this.#staging.dir);
         this.#staging.renamedTo(this.#seq);
         this.#pool.put(this.#layout, this.#staging);
         return;
@@ -120,7 +119,7 @@ export class Lease implements Lock {
         // Fall through: remove the entry by its own name, which is always safe.
       }
     }
-    if (!this.#onEntry((entry) => unlinkSync(entry))) return; // reaped: nothing here is ours
+    if (!this.#onEntry((entry) => platform.fs.unlinkSync(entry))) return; // reaped: nothing here is ours
     if (this.mode === 'shared' && !removeEmptyDir(this.#container)) return;
     removeEmptyDir(this.#layout.lockDir);
   }
@@ -137,10 +136,10 @@ export class Lease implements Lock {
   #renewEntry(): boolean {
     const startedAt = monotonicMs();
     try {
-      const renamed = this.#onEntry((entry) => renameSync(entry, this.#entryPath(this.#seq + 1)));
+      const renamed = this.#onEntry((entry) => platform.fs.renameSync(entry, this.#entryPath(this.#seq + 1)));
       if (!renamed) {
         this.#state = 'lost';
-        clearInterval(this.#renewTimer);
+        platform.clearInterval(this.#renewTimer);
         this.#lostReason = `another process took it over after seeing it unrenewed for ${this.#staleMs} ms`;
         return false;
       }
@@ -181,7 +180,7 @@ export class Lease implements Lock {
 /** rmdir that only succeeds on an empty directory; false when it is not empty or gone. */
 export function removeEmptyDir(path: string): boolean {
   try {
-    rmdirSync(path);
+    platform.fs.rmdirSync(path);
     return true;
   } catch (error) {
     const code = errorCode(error);

@@ -1,4 +1,5 @@
 import { LockTimeoutError } from '../errors.js';
+import { platform } from '../platform.js';
 
 interface Waiter {
   readonly grant: () => void;
@@ -25,15 +26,15 @@ export class LocalQueue {
       const cancel = (error: unknown): void => {
         const index = queue.indexOf(waiter);
         if (index >= 0) queue.splice(index, 1);
-        clearTimeout(timer);
+        platform.clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         reject(error);
       };
       const onAbort = (): void => cancel(signal?.reason);
-      const timer = setTimeout(() => cancel(new LockTimeoutError(path, timeoutMs)), timeoutMs);
+      const timer = platform.setTimeout(() => cancel(new LockTimeoutError(path, timeoutMs)), timeoutMs);
       const waiter: Waiter = {
         grant: () => {
-          clearTimeout(timer);
+          platform.clearTimeout(timer);
           signal?.removeEventListener('abort', onAbort);
           resolve();
         },

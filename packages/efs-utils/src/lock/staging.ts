@@ -1,13 +1,8 @@
-import { hostname } from 'node:os';
-import { lstatSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { uniqueToken } from '../random.js';
+import { platform } from '../platform.js';
 import type { LockMode } from '../types.js';
 import { errorCode } from '../fs-helpers.js';
 import { EXCLUSIVE_PREFIX, SHARED_DIR, leaseName, type LockLayout } from './layout.js';
-
-/** The symlinks' target: never followed, only there to tell a person who holds the lease. */
-const OWNER = `${hostname()}:${process.pid}`;
 
 /**
  * A would-be holder's private directory, holding its lease entry, ready to be renamed onto
@@ -28,14 +23,14 @@ export class Staging {
   }
 
   static create(layout: LockLayout, mode: LockMode): Staging {
-    const token = uniqueToken();
+    const token = platform.token();
     const staging = new Staging(layout.stagingDir(token), token, mode);
-    mkdirSync(staging.dir);
+    platform.fs.mkdirSync(staging.dir);
     try {
-      if (mode === 'shared') mkdirSync(`${staging.dir}/${SHARED_DIR}`);
-      symlinkSync(OWNER, staging.stagedEntryPath);
+      if (mode === 'shared') platform.fs.mkdirSync(`${staging.dir}/${SHARED_DIR}`);
+      platform.fs.symlinkSync(platform.owner, staging.stagedEntryPath);
     } catch (error) {
-      rmSync(staging.dir, { recursive: true, force: true });
+      platform.fs.rmSync(staging.dir, { recursive: true, force: true });
       throw error;
     }
     return staging;
@@ -62,7 +57,7 @@ export class Staging {
   bump(): void {
     const from = this.stagedEntryPath;
     this.#seq += 1;
-    renameSync(from, this.stagedEntryPath);
+    platform.fs.renameSync(from, this.stagedEntryPath);
   }
 
   /** Records a rename of the entry done while it sat in the lock directory. */
@@ -71,7 +66,7 @@ export class Staging {
   }
 
   remove(): void {
-    rmSync(this.dir, { recursive: true, force: true });
+    platform.fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
@@ -108,18 +103,18 @@ function removeAbandonedStaging(layout: LockLayout): void {
   const prefix = `.${basename(layout.target)}.lock.`;
   let names: string[];
   try {
-    names = readdirSync(parent);
+    names = platform.fs.readdirSync(parent);
   } catch {
     return;
   }
-  const cutoff = Date.now() - ABANDONED_AFTER_MS;
+  const cutoff = platform.wallMs() - ABANDONED_AFTER_MS;
   for (const name of names) {
     if (!name.startsWith(prefix)) continue;
     try {
-      if (lstatSync(`${parent}/${name}`).mtimeMs > cutoff) continue;
-      const trash = layout.trashPath(uniqueToken());
-      renameSync(`${parent}/${name}`, trash);
-      rmSync(trash, { recursive: true, force: true });
+      if (platform.fs.lstatSync(`${parent}/${name}`).mtimeMs > cutoff) continue;
+      const trash = layout.trashPath(platform.token());
+      platform.fs.renameSync(`${parent}/${name}`, trash);
+      platform.fs.rmSync(trash, { recursive: true, force: true });
     } catch (error) {
       if (errorCode(error) !== 'ENOENT') return;
     }
