@@ -1,1 +1,21 @@
-export {};
+export { ImageError, SmokeError, UsageError, type SmokeErrorCode } from './errors.js';
+export { exchange, excerpt, quote, type Exchange, type RequestSpec } from './http.js';
+export { failureLines, formatReport, type ReportFormat } from './report.js';
+export {
+  DEFAULT_RETRY_DELAYS_MS,
+  DEFAULT_TIMEOUT_MS,
+  DELETED,
+  METHOD_UNSUPPORTED,
+  NO_MESSAGE,
+  RETRIED_STATUSES,
+  newWallId,
+  normalizeBaseUrl,
+  runSmoke,
+  type Attempt,
+  type ClassExpectation,
+  type SmokeImage,
+  type SmokeOptions,
+  type SmokeReport,
+  type StepResult,
+} from './session.js';
+export { main, parseSmokeArgs, readImage, MAX_IMAGE_BYTES, SAMPLE_EXPECTATION, SAMPLE_IMAGE, USAGE, type CliIo, type SmokeCliSettings } from './cli/main.js';
