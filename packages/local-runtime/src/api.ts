@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { basename } from 'node:path';
 
 import type { FunctionDefinition } from '@lambda-efs/function-spec';
 
@@ -8,12 +9,14 @@ import { AccessPointDirectories } from './efs/access-points.js';
 import { watchCode } from './environments/code-watcher.js';
 import { environmentSpec } from './environments/lambda-environment.js';
 import { FunctionPool } from './environments/pool.js';
-import { ListenError } from './errors.js';
+import { InvalidOptionError, ListenError } from './errors.js';
 import { LOCAL_ACCOUNT_ID } from './http/event.js';
 import { Router } from './http/router.js';
 import { createHttpFront } from './http/server.js';
+import { createInvokeFront, type InvokeFront } from './invoke/server.js';
 import { FunctionLogger, processLogSink, RuntimeNotes } from './logs/logger.js';
 import { resolveOptions, type LocalApiOptions } from './options.js';
+import { TaskDirectories, type TaskDirectory } from './packages/task-directories.js';
 
 /** A route served, and the function behind it. */
 export interface ServedRoute {
@@ -28,6 +31,14 @@ export interface LocalApi {
   readonly url: string;
   /** The port bound (the one picked when `port: 0`). */
   readonly port: number;
+  /**
+   * Base URL of Lambda's Invoke API (the `--endpoint-url` of `aws lambda invoke`, the `endpoint`
+   * of a LambdaClient), without a trailing slash; `undefined` when `invokePort` was not given.
+   * @example 'http://127.0.0.1:3001'
+   */
+  readonly invokeUrl: string | undefined;
+  /** Where each function served from a deployment package was extracted, by function name. */
+  readonly taskDirectories: ReadonlyMap<string, string>;
   /** Every route, most specific first per function as declared. */
   readonly routes: readonly ServedRoute[];
   /** The validated function definitions served. */
@@ -54,6 +65,7 @@ export interface LocalApi {
  * @throws {MissingEntryError} a function's `entry` module does not exist (not built)
  * @throws {InvalidOptionError} an option is invalid (a non-loopback host without `allowRemote`…)
  * @throws {AccessPointDirectoryError} the EFS root cannot be created, or an access point's user cannot reach it
+ * @throws {InvalidPackageError} a deployment package (`packages`) is missing, unsafe, corrupt or has no handler.mjs
  * @throws {ListenError} the port is taken or cannot be bound
  * @example
  * import { functionDefinition, accessPoint } from '@lambda-efs/message-wall/function';
@@ -66,11 +78,30 @@ export interface LocalApi {
  */
 export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi> {
   const settings = resolveOptions(options);
-  const { system, accessPoints } = loadDeclarations(options.functions, options.accessPoints);
+  const { system, accessPoints } = loadDeclarations(options.functions, options.accessPoints, new Set(settings.packages.keys()));
+  const unknown = [...settings.packages.keys()].filter((name) => !system.functions.some((definition) => definition.name === name));
+  if (unknown.length > 0) {
+    throw new InvalidOptionError(
+      'packages',
+      `${unknown.map((name) => `"${name}"`).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not among the functions passed ` +
+        `(${system.functions.map((definition) => definition.name).join(', ')}): pass its declaration too, or leave its package out`,
+    );
+  }
   const sink = settings.logSink ?? processLogSink;
   const notes = new RuntimeNotes(sink);
   const efs = new AccessPointDirectories(settings.efsRoot, notes);
   await efs.prepare(accessPoints);
+
+  // Every package is checked and extracted before anything is served: a bad zip fails the start.
+  const tasks = new TaskDirectories();
+  const extracted = new Map<string, TaskDirectory>();
+  for (const [name, zipPath] of settings.packages) extracted.set(name, await tasks.prepare(name, zipPath));
+  if (settings.invokePort === undefined) {
+    const unrouted = system.functions.filter((definition) => definition.routes.length === 0).map((definition) => definition.name);
+    if (unrouted.length > 0) {
+      notes.note(`${unrouted.join(', ')}: no routes and no Invoke API (invokePort, --invoke-port): nothing can invoke ${unrouted.length === 1 ? 'it' : 'them'}.`);
+    }
+  }
 
   const pools = new Map<string, FunctionPool>();
   for (const definition of system.functions) {
@@ -83,27 +114,40 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
         freeze: settings.freeze,
         logger: new FunctionLogger(definition.name, settings.logFormat, sink),
         notes,
-        prepare: async () =>
-          environmentSpec(definition, {
+        prepare: async () => {
+          const zipPath = settings.packages.get(definition.name);
+          // A zip rebuilt since the last start is extracted again (a stat when it is not).
+          const task = zipPath === undefined ? undefined : await tasks.prepare(definition.name, zipPath);
+          if (task !== undefined) extracted.set(definition.name, task);
+          return environmentSpec(definition, {
             region: settings.region,
             accountId: LOCAL_ACCOUNT_ID,
             logFormat: settings.logFormat,
             mountDir: accessPoint === undefined ? undefined : await efs.ensure(accessPoint),
-            user: await efs.userFor(accessPoint, definition.entry),
-          }),
+            user: await efs.userFor(accessPoint, task?.entry ?? definition.entry),
+            task,
+            credentials: settings.credentials,
+          });
+        },
       }),
     );
   }
 
   const stopWatching = settings.watch
-    ? system.functions.map((definition) =>
-        watchCode(definition.entry, () => {
+    ? system.functions.map((definition) => {
+        const zipPath = settings.packages.get(definition.name);
+        const recycle = (): void => {
           const pool = pools.get(definition.name);
           if (pool === undefined) return;
-          notes.note(`${definition.name}: code changed — its environments are recycled (new ones start on the next requests).`);
+          notes.note(
+            `${definition.name}: ${zipPath === undefined ? 'code' : 'deployment package'} changed — its environments are recycled (new ones start on the next requests).`,
+          );
           pool.recycle();
-        }),
-      )
+        };
+        return zipPath === undefined
+          ? watchCode(definition.entry, recycle)
+          : watchCode(zipPath, recycle, { matches: (filename) => filename === basename(zipPath) });
+      })
     : [];
   const reaper = setInterval(
     () => {
@@ -114,13 +158,25 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
   );
   reaper.unref();
 
+  // The fronts only name functions of the system, so the pool exists.
+  const invoke = (functionName: string, event: unknown, traceId: string) =>
+    (pools.get(functionName) as FunctionPool).invoke(event, traceId);
   const server = createHttpFront({
     router: new Router(system.routes),
-    // The router only returns functions of the system, so the pool exists.
-    invoke: (functionName, event, traceId) => (pools.get(functionName) as FunctionPool).invoke(event, traceId),
+    invoke,
     integrationTimeoutMs: settings.integrationTimeoutMs,
     notes,
   });
+  const invokeFront: InvokeFront | undefined =
+    settings.invokePort === undefined
+      ? undefined
+      : createInvokeFront({
+          functionNames: new Set(pools.keys()),
+          invoke,
+          region: settings.region,
+          accountId: LOCAL_ACCOUNT_ID,
+          notes,
+        });
 
   // A frozen environment cannot see its IPC channel close: if the runtime exits without
   // close() (an uncaught exception, process.exit), end the environments on the way out.
@@ -133,25 +189,40 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
     process.off('exit', killOnExit);
     clearInterval(reaper);
     for (const stop of stopWatching) stop();
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeAllConnections();
+    const servers = [server, ...(invokeFront === undefined ? [] : [invokeFront.server])];
+    const closed = servers.map((each) => (each.listening ? new Promise<void>((resolve) => each.close(() => resolve())) : Promise.resolve()));
+    for (const each of servers) each.closeAllConnections();
+    // Throttled Event invocations stop retrying; running ones end with their environments.
+    const drained = invokeFront?.drain();
     await Promise.all([...pools.values()].map((pool) => pool.close()));
-    if (server.listening) await closed;
+    await drained;
+    await Promise.all(closed);
   };
 
-  try {
-    await listen(server, settings.port, settings.host);
-  } catch (error) {
-    await stopAll();
-    throw new ListenError(settings.host, settings.port, error as NodeJS.ErrnoException);
+  for (const [front, port] of [
+    [server, settings.port],
+    [invokeFront?.server, settings.invokePort],
+  ] as const) {
+    if (front === undefined || port === undefined) continue;
+    try {
+      await listen(front, port, settings.host);
+    } catch (error) {
+      await stopAll();
+      throw new ListenError(settings.host, port, error as NodeJS.ErrnoException);
+    }
   }
   const { port } = server.address() as AddressInfo;
   const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
+  const invokeAddress = invokeFront?.server.address() as AddressInfo | undefined;
 
   let closing: Promise<void> | undefined;
   return {
     url: `http://${host}:${port}`,
     port,
+    invokeUrl: invokeAddress === undefined ? undefined : `http://${host}:${invokeAddress.port}`,
+    get taskDirectories() {
+      return new Map([...extracted].map(([name, task]) => [name, task.dir]));
+    },
     routes: system.routes.map(({ routeKey, functionName }) => ({ routeKey, functionName })),
     functions: system.functions,
     efsRoot: efs.efsRoot,

@@ -20,13 +20,15 @@ export interface LoadedDeclarations {
 
 /**
  * Validates the functions and access points with function-spec (the same rules infra applies)
- * and checks that each function's handler module exists. Nothing partial: any problem throws.
+ * and checks that each function's handler module exists (except for those in `packaged`, which
+ * run from their deployment package). Nothing partial: any problem throws.
  * @throws {InvalidDeclarationError} listing every problem, each with its function and field.
  * @throws {MissingEntryError} naming each function whose `entry` is not built.
  */
 export function loadDeclarations(
   functions: readonly FunctionSpec[],
   accessPoints: readonly AccessPointSpec[] | undefined,
+  packaged: ReadonlySet<string> = new Set(),
 ): LoadedDeclarations {
   if (!Array.isArray(functions)) {
     throw new InvalidDeclarationError([
@@ -83,7 +85,7 @@ export function loadDeclarations(
   if (issues.length > 0) throw new InvalidDeclarationError(issues);
 
   const missing = result.value.functions
-    .filter((definition) => !existsSync(definition.entry))
+    .filter((definition) => !packaged.has(definition.name) && !existsSync(definition.entry))
     .map((definition) => ({ functionName: definition.name, entry: definition.entry }));
   if (missing.length > 0) throw new MissingEntryError(missing);
 

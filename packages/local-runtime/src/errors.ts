@@ -7,7 +7,8 @@ export type LocalRuntimeErrorCode =
   | 'EMISSINGENTRY'
   | 'EINVALIDOPTION'
   | 'EACCESSPOINTDIR'
-  | 'ELISTEN';
+  | 'ELISTEN'
+  | 'EPACKAGE';
 
 /** Base class of every error this package throws. */
 export class LocalRuntimeError extends Error {
@@ -107,5 +108,33 @@ export class ListenError extends LocalRuntimeError {
     this.name = 'ListenError';
     this.host = host;
     this.port = port;
+  }
+}
+
+/**
+ * A deployment package (a function's zip, see `packages`) is missing, cannot be read, breaks a
+ * rule of the format (an absolute path, `..`, a link leaving the package, a device…) or has no
+ * `handler.mjs` at its root. Nothing was extracted where a function could run it.
+ */
+export class InvalidPackageError extends LocalRuntimeError {
+  /** What is wrong, without the function and path. @example 'has an entry "../x" with ".." in its path' */
+  readonly problem: string;
+  readonly functionName: string | undefined;
+  readonly zipPath: string | undefined;
+
+  constructor(problem: string, options?: { functionName?: string; zipPath?: string; cause?: unknown }) {
+    const subject =
+      options?.functionName === undefined
+        ? 'The deployment package'
+        : `Function "${options.functionName}": the deployment package ${options.zipPath ?? ''}`.trimEnd();
+    super(
+      'EPACKAGE',
+      `${subject} ${problem}. Rebuild it with \`pnpm bundle\` (infra's bundler), or serve the function from its built entry instead.`,
+      options?.cause === undefined ? undefined : { cause: options.cause },
+    );
+    this.name = 'InvalidPackageError';
+    this.problem = problem;
+    this.functionName = options?.functionName;
+    this.zipPath = options?.zipPath;
   }
 }

@@ -5,6 +5,7 @@ export {
   AccessPointDirectoryError,
   InvalidDeclarationError,
   InvalidOptionError,
+  InvalidPackageError,
   ListenError,
   LocalRuntimeError,
   MissingEntryError,
@@ -12,6 +13,8 @@ export {
   type LocalRuntimeErrorCode,
 } from './errors.js';
 export type { HttpApiEvent, HttpApiEventHttp, HttpApiRequestContext, HttpApiStructuredResult } from './http/payload.js';
+export type { AwsCredentials } from './environments/lambda-environment.js';
 export { PLATFORM_LIMITS } from './limits.js';
+export { PACKAGE_LIMITS } from './packages/task-directories.js';
 export type { LogFormat, LogSink } from './logs/logger.js';
 export { LOCAL_API_DEFAULTS, type LocalApiOptions } from './options.js';

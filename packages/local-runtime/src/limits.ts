@@ -9,6 +9,8 @@ export const PLATFORM_LIMITS = Object.freeze({
   requestHeaderMaxBytes: 10_240,
   /** Lambda synchronous invocation: the event (request payload). */
   invokePayloadMaxBytes: 6 * 1024 * 1024,
+  /** Lambda asynchronous invocation (`Event`): the event; 256 KB until October 2025, 1 MB since. */
+  asyncInvokePayloadMaxBytes: 1024 * 1024,
   /** Lambda synchronous invocation: the function's result (Lambda's message says 6291556 bytes). */
   resultPayloadMaxBytes: 6 * 1024 * 1024 + 100,
   /** API Gateway's integration timeout: the client gets 503 after this, whatever the function timeout. */

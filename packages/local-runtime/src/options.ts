@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 
 import { LOCAL_EFS_DIR, type AccessPointSpec, type FunctionSpec } from '@lambda-efs/function-spec';
 
+import type { AwsCredentials } from './environments/lambda-environment.js';
 import { InvalidOptionError } from './errors.js';
 import { PLATFORM_LIMITS } from './limits.js';
 import type { LogFormat, LogSink } from './logs/logger.js';
@@ -54,6 +55,28 @@ export interface LocalApiOptions {
   readonly region?: string;
   /** API Gateway's integration timeout (30 s); lower it in tests of the 503. @default 30_000 */
   readonly integrationTimeoutMs?: number;
+  /**
+   * Serve these functions from their deployment packages (function name → path of the zip infra
+   * ships, `<bundles>/<name>/handler.zip`) instead of their `entry`: each zip is extracted into a
+   * task directory named by its SHA-256 and its `handler.mjs` runs there, with
+   * `--enable-source-maps`. Functions not named here run from `entry`.
+   * @default none
+   * @example new Map([['message-wall', 'infra/cdktf.out/bundles/message-wall/handler.zip']])
+   */
+  readonly packages?: ReadonlyMap<string, string>;
+  /**
+   * Port of Lambda's Invoke API (`POST /2015-03-31/functions/{name}/invocations`) for every
+   * function, routed or not; `0` picks a free one (see `LocalApi.invokeUrl`). Bound on `host`.
+   * @default no Invoke API
+   */
+  readonly invokePort?: number;
+  /**
+   * AWS credentials set in every environment (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+   * `AWS_SESSION_TOKEN`), as Lambda sets its execution role's: for functions that call AWS APIs
+   * (or a local stand-in such as an S3 server).
+   * @default none
+   */
+  readonly credentials?: AwsCredentials;
 }
 
 /** The options with every default applied and every value checked. */
@@ -69,6 +92,10 @@ export interface ResolvedOptions {
   readonly freeze: boolean;
   readonly region: string;
   readonly integrationTimeoutMs: number;
+  /** Absolute zip paths by function name. */
+  readonly packages: ReadonlyMap<string, string>;
+  readonly invokePort: number | undefined;
+  readonly credentials: AwsCredentials | undefined;
 }
 
 /** Defaults of {@link LocalApiOptions}. */
@@ -100,6 +127,9 @@ const KNOWN_KEYS = new Set([
   'freeze',
   'region',
   'integrationTimeoutMs',
+  'packages',
+  'invokePort',
+  'credentials',
 ]);
 
 /** Applies defaults and checks every option. @throws {InvalidOptionError} */
@@ -151,6 +181,44 @@ export function resolveOptions(options: LocalApiOptions): ResolvedOptions {
       1,
       2 ** 31 - 1,
     ),
+    packages: packages(options.packages),
+    invokePort: options.invokePort === undefined ? undefined : integer('invokePort', options.invokePort, 0, 65_535),
+    credentials: credentials(options.credentials),
+  };
+}
+
+function packages(value: unknown): ReadonlyMap<string, string> {
+  if (value === undefined) return new Map();
+  if (!(value instanceof Map)) {
+    throw new InvalidOptionError('packages', "must be a Map of function name to zip path: new Map([['message-wall', 'bundles/message-wall/handler.zip']])");
+  }
+  const resolved = new Map<string, string>();
+  for (const [name, path] of value as Map<unknown, unknown>) {
+    if (typeof name !== 'string' || typeof path !== 'string' || path === '') {
+      throw new InvalidOptionError('packages', `${JSON.stringify(name)} → ${JSON.stringify(path)}: each key must be a function name and each value a zip path`);
+    }
+    resolved.set(name, resolve(path));
+  }
+  return resolved;
+}
+
+function credentials(value: unknown): AwsCredentials | undefined {
+  if (value === undefined) return undefined;
+  const record = value as Partial<Record<keyof AwsCredentials, unknown>> | null;
+  const text = (field: unknown): field is string => typeof field === 'string' && field !== '';
+  if (
+    record === null ||
+    typeof record !== 'object' ||
+    !text(record.accessKeyId) ||
+    !text(record.secretAccessKey) ||
+    (record.sessionToken !== undefined && !text(record.sessionToken))
+  ) {
+    throw new InvalidOptionError('credentials', 'must be { accessKeyId, secretAccessKey, sessionToken? }, non-empty strings');
+  }
+  return {
+    accessKeyId: record.accessKeyId,
+    secretAccessKey: record.secretAccessKey,
+    ...(record.sessionToken === undefined ? {} : { sessionToken: record.sessionToken }),
   };
 }
 

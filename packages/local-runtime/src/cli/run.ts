@@ -1,6 +1,9 @@
+import { join, resolve } from 'node:path';
+
 import type { AccessPointSpec, FunctionSpec } from '@lambda-efs/function-spec';
 
 import { startLocalApi, type LocalApi } from '../api.js';
+import type { AwsCredentials } from '../environments/lambda-environment.js';
 import { LocalRuntimeError } from '../errors.js';
 import { CLI_USAGE, parseCliArgs, type CliSettings } from './args.js';
 
@@ -15,7 +18,14 @@ export interface RunLocalApiOptions {
   /** Usage line shown above the options by `--help`. @default 'Usage: lambda-efs-local [options]' */
   readonly usage?: string;
   readonly env?: NodeJS.ProcessEnv;
+  /** The directory `--bundles` without a value serves. @default 'infra/cdktf.out/bundles' (from the current directory) */
+  readonly bundlesDir?: string;
+  /** Credentials set in every environment (see `LocalApiOptions.credentials`). */
+  readonly credentials?: AwsCredentials;
 }
+
+/** Where `--bundles` looks by default, relative to the current directory (the repository root). */
+export const DEFAULT_BUNDLES_DIR = join('infra', 'cdktf.out', 'bundles');
 
 /**
  * The command-line front of {@link startLocalApi}: parses flags and environment, starts the
@@ -31,11 +41,15 @@ export async function runLocalApi(options: RunLocalApiOptions): Promise<LocalApi
       console.log(`${options.usage ?? 'Usage: lambda-efs-local [options]'}\n\n${CLI_USAGE}`);
       return undefined;
     }
+    const bundlesDir =
+      command.bundles === undefined ? undefined : resolve(command.bundles === true ? (options.bundlesDir ?? DEFAULT_BUNDLES_DIR) : command.bundles);
     api = await startLocalApi({
       ...options.defaults,
       ...command.settings,
       functions: options.functions,
       ...(options.accessPoints === undefined ? {} : { accessPoints: options.accessPoints }),
+      ...(bundlesDir === undefined ? {} : { packages: packagesIn(bundlesDir, options.functions) }),
+      ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
     });
   } catch (error) {
     if (!(error instanceof LocalRuntimeError)) throw error;
@@ -44,10 +58,23 @@ export async function runLocalApi(options: RunLocalApiOptions): Promise<LocalApi
     return undefined;
   }
 
-  const width = Math.max(...api.routes.map((route) => route.routeKey.length));
-  // One write: a reader of the pipe (a script, a test) gets the URL and the routes together.
-  const routes = api.routes.map((route) => `  ${route.routeKey.padEnd(width)}  -> ${route.functionName}\n`).join('');
-  process.stdout.write(`Local API on ${api.url} (EFS root ${api.efsRoot})\n${routes}Ctrl-C stops it.\n`);
+  const unrouted = api.functions.filter((definition) => definition.routes.length === 0).map((definition) => definition.name);
+  const invokeOnly = api.invokeUrl === undefined ? '(not invocable)' : '(Invoke API only)';
+  const width = Math.max(0, invokeOnly.length, ...api.routes.map((route) => route.routeKey.length));
+  // One write: a reader of the pipe (a script, a test) gets the URLs and the routes together.
+  const lines = [
+    `Local API on ${api.url} (EFS root ${api.efsRoot})`,
+    ...api.routes.map((route) => `  ${route.routeKey.padEnd(width)}  -> ${route.functionName}`),
+    ...unrouted.map((name) => `  ${invokeOnly.padEnd(width)}  -> ${name}`),
+  ];
+  if (api.invokeUrl !== undefined) {
+    const example = unrouted[0] ?? api.functions[0]?.name ?? '<function>';
+    lines.push(
+      `Lambda Invoke API on ${api.invokeUrl} (every function): aws lambda invoke --endpoint-url ${api.invokeUrl} --function-name ${example} --payload '{}' out.json`,
+    );
+  }
+  for (const [name, dir] of api.taskDirectories) lines.push(`  ${name}: deployment package extracted in ${dir}`);
+  process.stdout.write(`${lines.join('\n')}\nCtrl-C stops it.\n`);
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
@@ -65,4 +92,14 @@ export async function runLocalApi(options: RunLocalApiOptions): Promise<LocalApi
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   return api;
+}
+
+/** `<dir>/<function>/handler.zip` for each function (their existence is checked by startLocalApi). */
+function packagesIn(dir: string, functions: readonly FunctionSpec[]): Map<string, string> {
+  const packages = new Map<string, string>();
+  for (const spec of functions) {
+    const name = (spec as { name?: unknown }).name;
+    if (typeof name === 'string') packages.set(name, join(dir, name, 'handler.zip'));
+  }
+  return packages;
 }

@@ -4,6 +4,12 @@ import { dirname } from 'node:path';
 const CODE_FILE = /\.(?:[cm]?js|json|node)$/;
 const RETRY_MS = 1000;
 
+/** Which changed file names count (a file name in the watched directory). @default code files: .js .mjs .cjs .json .node */
+export interface WatchOptions {
+  readonly matches?: (filename: string) => boolean;
+  readonly debounceMs?: number;
+}
+
 /**
  * Calls `onChange` once a rebuild of the function's code settles: a watch on the directory of
  * its entry module (a build rewrites the entry and its siblings; tsc and bundlers both do),
@@ -11,8 +17,10 @@ const RETRY_MS = 1000;
  * clean build that deletes the directory is followed: the watch is set again once it is back.
  * @returns a function that stops watching.
  */
-export function watchCode(entry: string, onChange: () => void, debounceMs = 150): () => void {
+export function watchCode(entry: string, onChange: () => void, options: WatchOptions = {}): () => void {
   const directory = dirname(entry);
+  const debounceMs = options.debounceMs ?? 150;
+  const matches = options.matches ?? ((filename: string) => CODE_FILE.test(filename));
   let watcher: FSWatcher | undefined;
   let debounce: NodeJS.Timeout | undefined;
   let retry: NodeJS.Timeout | undefined;
@@ -44,7 +52,7 @@ export function watchCode(entry: string, onChange: () => void, debounceMs = 150)
   const start = (): void => {
     try {
       watcher = watch(directory, { persistent: false }, (_event, filename) => {
-        if (filename === null || CODE_FILE.test(filename)) changed();
+        if (filename === null || matches(filename)) changed();
       });
       watcher.on('error', restart);
     } catch {

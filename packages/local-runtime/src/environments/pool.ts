@@ -5,7 +5,7 @@ import type { FunctionDefinition } from '@lambda-efs/function-spec';
 import { PLATFORM_LIMITS } from '../limits.js';
 import type { FunctionLogger, RuntimeNotes } from '../logs/logger.js';
 import { ExecutionEnvironment, type EnvironmentSpec } from './environment.js';
-import type { FunctionResult } from './protocol.js';
+import type { ErrorShape, FunctionResult } from './protocol.js';
 
 /**
  * How long an environment stays idle before it is frozen. The delay keeps the stop/continue pair
@@ -14,13 +14,18 @@ import type { FunctionResult } from './protocol.js';
  */
 export const FREEZE_DELAY_MS = 10;
 
-/** What the HTTP front learns of an invocation. */
+const SHUTTING_DOWN: ErrorShape = { errorType: 'Runtime.Unavailable', errorMessage: 'The local runtime is shutting down.' };
+
+/** What the fronts (HTTP API, Invoke API) learn of an invocation. */
 export type PoolOutcome =
-  | { readonly kind: 'result'; readonly result: FunctionResult }
+  | { readonly kind: 'result'; readonly requestId: string; readonly result: FunctionResult }
   /** Every environment busy at the concurrency cap: Lambda's 429, which API Gateway turns into a 500. */
   | { readonly kind: 'throttled' }
-  /** Handler error, init failure, timeout, crash or oversized result: API Gateway's 500. */
-  | { readonly kind: 'failed' };
+  /**
+   * Handler error, init failure, timeout, crash or oversized result: API Gateway's 500, and the
+   * Invoke API's function error (`error` is the payload Lambda returns with `X-Amz-Function-Error`).
+   */
+  | { readonly kind: 'failed'; readonly requestId: string; readonly error: ErrorShape };
 
 export interface PoolSettings {
   readonly definition: FunctionDefinition;
@@ -51,6 +56,8 @@ export class FunctionPool {
   #freezeTimer: NodeJS.Timeout | undefined;
   #throttleNotedAt = 0;
   #closed = false;
+  // Why the last environment could not be started (reported to Invoke API callers).
+  #startError: ErrorShape | undefined;
 
   constructor(settings: PoolSettings) {
     this.#settings = settings;
@@ -69,7 +76,8 @@ export class FunctionPool {
   /** Runs one invocation of the function with `event`. Never rejects. */
   async invoke(event: unknown, traceId: string): Promise<PoolOutcome> {
     const { definition, logger } = this.#settings;
-    if (this.#closed) return { kind: 'failed' };
+    const requestId = randomUUID();
+    if (this.#closed) return { kind: 'failed', requestId, error: SHUTTING_DOWN };
     let environment = this.#idle.pop();
     const cold = environment === undefined;
     if (environment === undefined) {
@@ -78,11 +86,10 @@ export class FunctionPool {
         return { kind: 'throttled' };
       }
       const started = await this.#start();
-      if (started === undefined) return { kind: 'failed' };
+      if (started === undefined) return { kind: 'failed', requestId, error: this.#startError ?? SHUTTING_DOWN };
       environment = started;
     }
 
-    const requestId = randomUUID();
     let initDurationMs: number | undefined;
     if (cold) {
       logger.initStart(`nodejs:${definition.runtime.slice(6, 8)}.local`, 'on-demand');
@@ -100,7 +107,11 @@ export class FunctionPool {
           errorType: init.error?.errorType ?? 'Runtime.Unknown',
         });
         await this.#discard(environment);
-        return { kind: 'failed' };
+        const error =
+          init.status === 'timeout'
+            ? { errorType: 'Runtime.InitTimeout', errorMessage: `RequestId: ${requestId} Error: Init phase timed out after ${(PLATFORM_LIMITS.initTimeoutMs / 1000).toFixed(2)} seconds` }
+            : (init.error ?? { errorType: 'Runtime.Unknown', errorMessage: `RequestId: ${requestId} Error: init failed` });
+        return { kind: 'failed', requestId, error };
       }
       initDurationMs = init.initMs;
     }
@@ -130,26 +141,44 @@ export class FunctionPool {
           });
           logger.endAndReport({ ...report, durationMs: outcome.durationMs, status: 'error', errorType: 'Function.ResponseSizeTooLarge' });
           this.#release(environment);
-          return { kind: 'failed' };
+          return {
+            kind: 'failed',
+            requestId,
+            error: {
+              errorType: 'Function.ResponseSizeTooLarge',
+              errorMessage: `Response payload size exceeded maximum allowed payload size (${PLATFORM_LIMITS.resultPayloadMaxBytes} bytes).`,
+            },
+          };
         }
         logger.endAndReport({ ...report, durationMs: outcome.durationMs, status: 'success' });
         this.#release(environment);
-        return { kind: 'result', result: outcome.result };
+        return { kind: 'result', requestId, result: outcome.result };
       }
       case 'error':
         logger.endAndReport({ ...report, durationMs: outcome.durationMs, status: 'error' });
         this.#release(environment);
-        return { kind: 'failed' };
+        return { kind: 'failed', requestId, error: outcome.error };
       case 'timeout':
         logger.timedOut(requestId, definition.timeoutSeconds);
         logger.endAndReport({ ...report, durationMs: outcome.durationMs, status: 'timeout' });
         await this.#discard(environment);
-        return { kind: 'failed' };
+        return {
+          kind: 'failed',
+          requestId,
+          error: {
+            errorType: 'Sandbox.Timedout',
+            errorMessage: `RequestId: ${requestId} Error: Task timed out after ${definition.timeoutSeconds.toFixed(2)} seconds`,
+          },
+        };
       case 'crash':
         logger.runtimeExited(requestId, outcome.exit, 'Runtime.ExitError');
         logger.endAndReport({ ...report, durationMs: outcome.durationMs, status: 'error', errorType: 'Runtime.ExitError' });
         await this.#discard(environment);
-        return { kind: 'failed' };
+        return {
+          kind: 'failed',
+          requestId,
+          error: { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: ${outcome.exit}` },
+        };
     }
   }
 
@@ -162,7 +191,7 @@ export class FunctionPool {
     const cap = definition.reservedConcurrency === null ? 'the default cap' : 'its reserved concurrency';
     this.#settings.notes.note(
       `${definition.name}: ${this.#throttles} request(s) throttled — all ${maxEnvironments} environments busy ` +
-        `(${cap}); clients got 500, as from API Gateway.`,
+        `(${cap}); HTTP API clients got 500, as from API Gateway; Invoke API callers 429.`,
     );
     this.#throttles = 0;
     this.#throttleNotedAt = now;
@@ -232,6 +261,7 @@ export class FunctionPool {
       this.#settings.notes.note(
         `${this.#settings.definition.name}: cannot start an execution environment: ${(error as Error).message}`,
       );
+      this.#startError = { errorType: 'Runtime.Unavailable', errorMessage: `The local runtime could not start an execution environment: ${(error as Error).message}` };
       return undefined;
     } finally {
       this.#starting--;

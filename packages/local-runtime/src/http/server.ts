@@ -141,13 +141,13 @@ export function requestHeaderBytes(request: Pick<IncomingMessage, 'method' | 'ur
   return bytes;
 }
 
-function hasBody(request: IncomingMessage): boolean {
+export function hasBody(request: IncomingMessage): boolean {
   const length = request.headers['content-length'];
   return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 /** The whole body, or `null` once it is over `limit` bytes (the rest is not read). */
-function readBody(request: IncomingMessage, limit: number): Promise<Buffer | null> {
+export function readBody(request: IncomingMessage, limit: number): Promise<Buffer | null> {
   // Most requests (GET, DELETE) have no body: skip the stream machinery entirely.
   if (!hasBody(request)) return Promise.resolve(EMPTY);
   const declared = Number(request.headers['content-length']);

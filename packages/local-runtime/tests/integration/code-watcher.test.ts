@@ -21,7 +21,7 @@ describe('watchCode', () => {
     mkdirSync(dist);
     writeFileSync(join(dist, 'handler.js'), 'export const handler = async () => 1;');
     let changes = 0;
-    stops.push(watchCode(join(dist, 'handler.js'), () => changes++, 50));
+    stops.push(watchCode(join(dist, 'handler.js'), () => changes++, { debounceMs: 50 }));
 
     // One build: several files written at once.
     writeFileSync(join(dist, 'handler.js'), 'export const handler = async () => 2;');
