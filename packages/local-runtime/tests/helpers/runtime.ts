@@ -19,13 +19,13 @@ export const isRoot = process.getuid?.() === 0;
 const HANDLERS = (() => {
   const dir = mkdtempSync(join(tmpdir(), 'local-runtime-handlers-'));
   chmodSync(dir, 0o755);
-  for (const name of ['handler.mjs', 'callback.mjs', 'init-error.mjs']) copyFileSync(join(FIXTURES, name), join(dir, name));
+  for (const name of ['handler.mjs', 'callback.mjs', 'init-error.mjs', 'invoke.mjs']) copyFileSync(join(FIXTURES, name), join(dir, name));
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   return dir;
 })();
 export const HANDLER = join(HANDLERS, 'handler.mjs');
 /** A fixture handler by file name, from the readable copy. */
-export function fixtureHandler(name: 'handler.mjs' | 'callback.mjs' | 'init-error.mjs'): string {
+export function fixtureHandler(name: 'handler.mjs' | 'callback.mjs' | 'init-error.mjs' | 'invoke.mjs'): string {
   return join(HANDLERS, name);
 }
 
