@@ -6,6 +6,7 @@ export type InfraErrorCode =
   | 'EINFRACONFIG'
   | 'EMISSINGENTRY'
   | 'EBUNDLE'
+  | 'ENATIVEMODULES'
   | 'ETERRAFORMMISSING'
   | 'ETERRAFORM'
   | 'EUSAGE';
@@ -56,19 +57,33 @@ export class MissingEntryError extends InfraError {
   }
 }
 
-/** esbuild could not bundle a function's entry. */
+/**
+ * A function's deployment package cannot be built: esbuild failed, the bundle imports something
+ * the package will not have, or the package breaks Lambda's size limits.
+ */
 export class BundleError extends InfraError {
   readonly functionName: string;
 
-  constructor(functionName: string, details: string, options?: { cause?: unknown }) {
+  /** `hint` (what to do) replaces the default advice about imports. */
+  constructor(functionName: string, details: string, options?: { cause?: unknown; hint?: string }) {
     super(
       'EBUNDLE',
-      `Function "${functionName}": bundling failed: ${details}. Fix the import, or list a module that must stay ` +
-        'outside the bundle (a native module kept on EFS) in config.functions.externalModules.',
-      options,
+      `Function "${functionName}": bundling failed: ${details}. ` +
+        (options?.hint ??
+          'Fix the import; a package with native addons goes in the declaration\'s nativeModules (function-spec), ' +
+            'a module the Lambda runtime provides in config.functions.externalModules.'),
+      options?.cause === undefined ? undefined : { cause: options.cause },
     );
     this.name = 'BundleError';
     this.functionName = functionName;
+  }
+}
+
+/** The native modules of a platform cannot be gathered from the workspace's node_modules. */
+export class NativeModulesError extends InfraError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ENATIVEMODULES', `Native modules: ${message}`, options);
+    this.name = 'NativeModulesError';
   }
 }
 

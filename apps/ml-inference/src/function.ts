@@ -5,8 +5,8 @@ import { defineAccessPoint, defineFunction } from '@lambda-efs/function-spec';
 
 /**
  * The models' directory on the shared file system, with the post's owner and mode.
- * Layout: `models/<name>/releases/<version>/…`, `models/<name>/current` (switched atomically) and
- * an optional `node_modules/` of native libraries.
+ * Layout: `models/<name>/releases/<version>/…`, `models/<name>/current` (switched atomically) and,
+ * for native modules on the file system, `libraries/<platform>/current/node_modules/`.
  */
 export const accessPoint = defineAccessPoint({
   name: 'ml',
@@ -21,7 +21,8 @@ export const functionDefinition = defineFunction({
   description: 'Image classification with an ONNX model kept on the shared EFS file system',
   // Next to the compiled declaration: dist/handler.js after tsc.
   entry: new URL('./handler.js', import.meta.url),
-  // x86_64 (the default): the native onnxruntime-node and sharp binaries on EFS are installed for it.
+  // x86_64 (the default). The deployment package (or the EFS libraries directory) carries
+  // onnxruntime-node's and sharp's binaries for this architecture only.
   architecture: 'x86_64',
   // The post's values. Memory buys the CPU that inference needs; the timeout covers a cold start
   // that loads the model from EFS. HTTP clients still get 503 after API Gateway's 30 s.
@@ -30,9 +31,15 @@ export const functionDefinition = defineFunction({
   routes: ['GET /ml-inference', 'POST /ml-inference'],
   // Read-only: models are published by a release switch, never by the function.
   fileSystem: { accessPoint, mountPath: '/mnt/inference', readOnly: true },
-  // MODEL_DIR is the post's TORCH_HOME; NODE_MODULES_DIR its PYTHONPATH: onnxruntime-node and
-  // sharp are loaded from there when the directory exists, else from the deployment package.
-  environment: { MODEL_DIR: '/mnt/inference/models', MODEL_NAME: 'demo', NODE_MODULES_DIR: '/mnt/inference/node_modules' },
+  // MODEL_DIR is the post's TORCH_HOME.
+  environment: { MODEL_DIR: '/mnt/inference/models', MODEL_NAME: 'demo' },
+  // onnxruntime-node and sharp ship in the deployment package (node_modules/ next to handler.mjs,
+  // linux binaries of `architecture` only: about 30 MB zipped). The post's way, from: 'file-system',
+  // leaves them out: infra builds the libraries archive, the provisioner installs it on EFS and
+  // infra sets NODE_MODULES_DIR (the post's PYTHONPATH) to it. core/native.ts loads from
+  // NODE_MODULES_DIR when that directory exists, else from the package.
+  // The same packages as core/native.ts's NATIVE_PACKAGES (not imported: infra reads this module).
+  nativeModules: { packages: ['onnxruntime-node', 'sharp'], from: 'package' },
   // No provisioned concurrency: it bills around the clock. To keep a model loaded, set
   // provisionedConcurrency (and reservedConcurrency at least as high).
 });

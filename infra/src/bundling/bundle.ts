@@ -1,18 +1,50 @@
 // Turns each function's compiled entry into the deployment package Lambda runs: one ES module named
-// LAMBDA_BUNDLE_FILE_NAME (`handler.mjs`) bundled by esbuild, in a deterministic zip.
+// LAMBDA_BUNDLE_FILE_NAME (`handler.mjs`) bundled by esbuild, its source map (`handler.mjs.map`),
+// and, for native modules shipped in the package, `node_modules/` for the function's platform only,
+// in a deterministic zip. Every import the bundle leaves out is checked against what the package
+// or the file system will have, and the package against Lambda's size limits.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { dirname, join, sep } from 'node:path';
 
-import { LAMBDA_BUNDLE_FILE_NAME, type FunctionDefinition, type Runtime } from '@lambda-efs/function-spec';
-import { build, type Message } from 'esbuild';
+import {
+  LAMBDA_BUNDLE_FILE_NAME,
+  type Architecture,
+  type FunctionDefinition,
+  type NativeModuleSource,
+  type Runtime,
+} from '@lambda-efs/function-spec';
+import { build, type Message, type Metafile } from 'esbuild';
 
-import { BundleError, MissingEntryError } from '../errors.js';
-import { createZip } from './zip.js';
+import { BundleError, MissingEntryError, NativeModulesError } from '../errors.js';
+import { collectPlatformNodeModules, type PlatformFile, type PlatformPackage } from './native-modules.js';
+import { createZip, type ZipEntry } from './zip.js';
 
-/** A function's deployment package, ready for `aws_lambda_function.filename`. */
+/** Lambda's limit on a zip uploaded directly (`filename`): 50 MB. Bigger ones go through S3. */
+export const LAMBDA_DIRECT_UPLOAD_MAX_BYTES = 50 * 1024 * 1024;
+/** Lambda's limit on a deployment package once extracted (layers included): 250 MB. */
+export const LAMBDA_UNZIPPED_MAX_BYTES = 250 * 1024 * 1024;
+/** The source map's name, next to the bundle in the zip. */
+export const SOURCE_MAP_FILE_NAME = `${LAMBDA_BUNDLE_FILE_NAME}.map`;
+
+/** A native module in (or expected next to) a deployment package. */
+export interface BundledNativeModule {
+  readonly name: string;
+  readonly version: string;
+  /** Where its files came from (a directory of the workspace's node_modules, e.g. pnpm's store). */
+  readonly source: string;
+  /** Its directory in the zip, e.g. `node_modules/sharp`. */
+  readonly destination: string;
+  /** The package that needs it; `null` for one the function declares. */
+  readonly requiredBy: string | null;
+}
+
+/** A function's deployment package, ready for `aws_lambda_function.filename` (or an S3 object). */
 export interface FunctionBundle {
   readonly functionName: string;
+  /** The architecture whose native binaries the zip carries. */
+  readonly architecture: Architecture;
   /** Absolute path of the zip. */
   readonly zipPath: string;
   /** SHA-256 of the zip, base64: Lambda's `CodeSha256`, used as `source_code_hash`. */
@@ -21,12 +53,30 @@ export interface FunctionBundle {
   readonly sha256Hex: string;
   /** Size of the zip in bytes. */
   readonly bytes: number;
+  /** Size of the extracted files in bytes (Lambda allows {@link LAMBDA_UNZIPPED_MAX_BYTES}). */
+  readonly unzippedBytes: number;
+  /**
+   * The zip is over {@link LAMBDA_DIRECT_UPLOAD_MAX_BYTES}: Lambda refuses it as a direct upload,
+   * so it must be uploaded to S3 and referenced by `s3_bucket`/`s3_key`.
+   */
+  readonly uploadViaS3: boolean;
+  /**
+   * The function's native modules: `from: 'package'` lists what the zip carries under
+   * `node_modules/` (declared packages and their runtime dependencies); `from: 'file-system'`
+   * lists nothing (they come from the libraries directory, see `platformNodeModules`).
+   */
+  readonly nativeModules: { readonly from: NativeModuleSource; readonly declared: readonly string[]; readonly packages: readonly BundledNativeModule[] };
 }
 
 export interface BundleOptions {
   /** Where bundles are written, one folder per function. */
   readonly outDir: string;
-  /** Modules left out of the bundle (esbuild `external`). @default [] */
+  /**
+   * Modules the Lambda runtime provides (or whose absence the code handles): esbuild leaves them
+   * out and the import check accepts them. Native modules belong in the declaration's
+   * `nativeModules` instead. Patterns as esbuild's `external`.
+   * @default []
+   */
   readonly externalModules?: readonly string[];
 }
 
@@ -118,33 +168,111 @@ export function checkEntries(functions: readonly FunctionDefinition[]): {
 }
 
 /**
+ * The directory the source map's paths are relative to: the workspace root (the nearest
+ * pnpm-workspace.yaml above the entry), else the entry's package, else its directory. The same on
+ * every machine, so the zip's hash is too.
+ */
+export function sourceRootFor(entry: string): string {
+  let directory = dirname(entry);
+  for (;;) {
+    if (existsSync(join(directory, 'pnpm-workspace.yaml'))) return directory;
+    const parent = dirname(directory);
+    if (parent === directory) break;
+    directory = parent;
+  }
+  return owningPackage(entry)?.directory ?? dirname(entry);
+}
+
+/** Whether `specifier` names `pkg` or a path inside it (`sharp`, `sharp/lib/x.js`). */
+function isPackageOrSubpath(specifier: string, pkg: string): boolean {
+  return specifier === pkg || specifier.startsWith(`${pkg}/`);
+}
+
+function matchesExternalPattern(specifier: string, pattern: string): boolean {
+  if (!pattern.includes('*')) return isPackageOrSubpath(specifier, pattern);
+  const [prefix = '', suffix = ''] = pattern.split('*', 2);
+  return specifier.startsWith(prefix) && specifier.endsWith(suffix) && specifier.length >= prefix.length + suffix.length;
+}
+
+const BUILTINS = new Set(builtinModules);
+
+function isBuiltin(specifier: string): boolean {
+  return specifier.startsWith('node:') || BUILTINS.has(specifier) || BUILTINS.has(specifier.split('/')[0] ?? '');
+}
+
+/** A module the bundle imports but does not contain, and the file that imports it. */
+export interface UnsatisfiedImport {
+  readonly specifier: string;
+  /** Relative to the source root, as esbuild names it. */
+  readonly importer: string;
+  readonly kind: string;
+}
+
+/**
+ * The imports esbuild left out of a bundle that nothing will provide at run time: not a Node.js
+ * built-in, not a declared native module (shipped in the package or on the file system), not a
+ * module the runtime provides (`externalModules`).
+ */
+export function unsatisfiedImports(metafile: Metafile, nativePackages: readonly string[], externalModules: readonly string[]): UnsatisfiedImport[] {
+  const found: UnsatisfiedImport[] = [];
+  for (const importer of Object.keys(metafile.inputs).sort()) {
+    for (const imported of metafile.inputs[importer]?.imports ?? []) {
+      if (imported.external !== true) continue;
+      const specifier = imported.path;
+      if (isBuiltin(specifier)) continue;
+      if (nativePackages.some((pkg) => isPackageOrSubpath(specifier, pkg))) continue;
+      if (externalModules.some((pattern) => matchesExternalPattern(specifier, pattern))) continue;
+      found.push({ specifier, importer, kind: imported.kind });
+    }
+  }
+  return found;
+}
+
+/**
  * Bundles one function: esbuild (ESM, platform node, the runtime's Node version) into
- * `handler.mjs`, zipped deterministically as `<outDir>/<name>/handler.zip`.
+ * `handler.mjs` with its source map, plus `node_modules/` for native modules shipped in the
+ * package, zipped deterministically as `<outDir>/<name>/handler.zip`.
  * @throws {MissingEntryError} when `entry` does not exist (naming the build command).
- * @throws {BundleError} when esbuild fails (an unresolved import, a syntax error).
+ * @throws {BundleError} when esbuild fails, the bundle imports a module nothing provides (naming
+ *   it and the importing file), or the package is over 250 MB unzipped.
+ * @throws {NativeModulesError} when a declared native module is not installed.
  */
 export async function bundleFunction(fn: FunctionDefinition, options: BundleOptions): Promise<FunctionBundle> {
   if (!existsSync(fn.entry)) throw new MissingEntryError(fn.name, fn.entry, buildCommandFor(fn.entry));
   const folder = join(options.outDir, fn.name);
+  const sourceRoot = sourceRootFor(fn.entry);
+  const externalModules = options.externalModules ?? [];
+  const nativePackages = fn.nativeModules.packages;
   let code: Uint8Array;
+  let map: Uint8Array;
+  let metafile: Metafile;
   try {
     const result = await build({
       entryPoints: [fn.entry],
-      // Relative to the entry, so the path comments esbuild writes are the same on every machine.
-      absWorkingDir: dirname(fn.entry),
-      outfile: join(folder, LAMBDA_BUNDLE_FILE_NAME),
+      // The output is placed (virtually: nothing is written) at the source root, so the paths in
+      // the source map and esbuild's path comments are relative to it: the same on every machine.
+      absWorkingDir: sourceRoot,
+      outfile: join(sourceRoot, LAMBDA_BUNDLE_FILE_NAME),
       bundle: true,
       platform: 'node',
       format: 'esm',
       target: esbuildTarget(fn.runtime),
-      external: [...(options.externalModules ?? [])],
+      external: [...nativePackages, ...nativePackages.map((pkg) => `${pkg}/*`), ...externalModules],
       banner: { js: REQUIRE_SHIM },
+      // Stack traces point into the TypeScript (esbuild follows the compiled files' own maps) when
+      // Node runs with --enable-source-maps. The sources stay out: the map only names them.
+      sourcemap: 'linked',
+      sourcesContent: false,
+      metafile: true,
       write: false,
       logLevel: 'silent',
     });
-    const output = result.outputFiles[0];
-    if (output === undefined) throw new Error('esbuild produced no output file');
+    const output = result.outputFiles.find((file) => file.path.endsWith(LAMBDA_BUNDLE_FILE_NAME));
+    const mapOutput = result.outputFiles.find((file) => file.path.endsWith(SOURCE_MAP_FILE_NAME));
+    if (output === undefined || mapOutput === undefined) throw new Error('esbuild produced no bundle or no source map');
     code = output.contents;
+    map = mapOutput.contents;
+    metafile = result.metafile;
   } catch (error) {
     const messages = (error as { errors?: readonly Message[] }).errors;
     const details =
@@ -153,29 +281,115 @@ export async function bundleFunction(fn: FunctionDefinition, options: BundleOpti
         : error instanceof Error
           ? error.message
           : String(error);
-    throw new BundleError(fn.name, details, { cause: error });
+    const native = messages?.some((message) => /No loader is configured for "\.node" files/.test(message.text)) === true;
+    throw new BundleError(fn.name, details, {
+      cause: error,
+      ...(native
+        ? {
+            hint:
+              'A package with a native addon (.node) cannot be bundled: list it in the declaration\'s ' +
+              "nativeModules.packages (from: 'package' ships it in the zip, 'file-system' loads it from EFS).",
+          }
+        : {}),
+    });
   }
 
-  const zip = createZip([{ name: LAMBDA_BUNDLE_FILE_NAME, data: Buffer.from(code) }]);
+  const unsatisfied = unsatisfiedImports(metafile, nativePackages, externalModules);
+  if (unsatisfied.length > 0) {
+    const list = unsatisfied.map((item) => `"${item.specifier}" (${item.kind} in ${item.importer})`).join(', ');
+    throw new BundleError(fn.name, `the bundle imports ${list}, which neither the bundle, Node.js, the package nor the file system provides`, {
+      hint:
+        'Install the module in the function\'s package so that esbuild bundles it; or, for a package with native addons, list it in ' +
+        "the declaration's nativeModules.packages (from: 'package' ships it in the zip, 'file-system' loads it from the EFS " +
+        'libraries directory); or, for a module the Lambda runtime provides, list it in config.functions.externalModules.',
+    });
+  }
+
+  let natives: readonly PlatformPackage[] = [];
+  let files: readonly PlatformFile[] = [];
+  if (fn.nativeModules.from === 'package' && nativePackages.length > 0) {
+    const owner = owningPackage(fn.entry);
+    try {
+      const tree = collectPlatformNodeModules(nativePackages, { architecture: fn.architecture, resolveFrom: owner?.directory ?? dirname(fn.entry) });
+      natives = tree.packages;
+      files = tree.files;
+    } catch (error) {
+      if (error instanceof NativeModulesError) {
+        throw new NativeModulesError(`function "${fn.name}": ${error.message.replace(/^Native modules: /, '')}`, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  // Checked from the files' sizes, before reading hundreds of MB.
+  const unzippedBytes = code.length + map.length + files.reduce((sum, file) => sum + file.bytes, 0);
+  if (unzippedBytes > LAMBDA_UNZIPPED_MAX_BYTES) {
+    throw new BundleError(
+      fn.name,
+      `the deployment package would be ${megabytes(unzippedBytes)} unzipped, over Lambda's limit of ${megabytes(LAMBDA_UNZIPPED_MAX_BYTES)} ` +
+        `(largest: ${largest([{ path: LAMBDA_BUNDLE_FILE_NAME, bytes: code.length }, ...files])})`,
+      {
+        hint:
+          "Load the native modules from the file system instead (nativeModules.from: 'file-system' in the declaration), " +
+          'or drop dependencies the handler does not need.',
+      },
+    );
+  }
+  const entries: ZipEntry[] = [
+    { name: LAMBDA_BUNDLE_FILE_NAME, data: Buffer.from(code) },
+    { name: SOURCE_MAP_FILE_NAME, data: Buffer.from(map) },
+    ...files.map((file) => ({ name: file.path, data: readFileSync(file.source) })),
+  ];
+  const zip = createZip(entries);
   mkdirSync(folder, { recursive: true });
   const zipPath = join(folder, 'handler.zip');
   writeFileSync(join(folder, LAMBDA_BUNDLE_FILE_NAME), code);
+  writeFileSync(join(folder, SOURCE_MAP_FILE_NAME), map);
   writeFileSync(zipPath, zip);
   const digest = createHash('sha256').update(zip).digest();
   return {
     functionName: fn.name,
+    architecture: fn.architecture,
     zipPath,
     sha256Base64: digest.toString('base64'),
     sha256Hex: digest.toString('hex'),
     bytes: zip.length,
+    unzippedBytes,
+    uploadViaS3: zip.length > LAMBDA_DIRECT_UPLOAD_MAX_BYTES,
+    nativeModules: {
+      from: fn.nativeModules.from,
+      declared: nativePackages,
+      packages: natives.map(({ name, version, source, destination, requiredBy }) => ({ name, version, source, destination, requiredBy })),
+    },
   };
 }
 
-/** Bundles every function, concurrently; the result is keyed by function name. */
+/** Bundles every function, one after the other (each may compress tens of MB); keyed by function name. */
 export async function bundleFunctions(
   functions: readonly FunctionDefinition[],
   options: BundleOptions,
 ): Promise<ReadonlyMap<string, FunctionBundle>> {
-  const bundles = await Promise.all(functions.map((fn) => bundleFunction(fn, options)));
-  return new Map(bundles.map((bundle) => [bundle.functionName, bundle]));
+  const bundles = new Map<string, FunctionBundle>();
+  for (const fn of functions) bundles.set(fn.name, await bundleFunction(fn, options));
+  return bundles;
 }
+
+/** `12.3 MB` (MiB, as Lambda's limits are). */
+export function megabytes(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+function largest(files: readonly { path: string; bytes: number }[]): string {
+  const byPackage = new Map<string, number>();
+  for (const file of files) {
+    const parts = file.path.split('/');
+    const key = parts[0] === 'node_modules' ? parts.slice(0, parts[1]?.startsWith('@') === true ? 3 : 2).join('/') : (parts[0] ?? file.path);
+    byPackage.set(key, (byPackage.get(key) ?? 0) + file.bytes);
+  }
+  return [...byPackage.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 3)
+    .map(([name, bytes]) => `${name} ${megabytes(bytes)}`)
+    .join(', ');
+}
+

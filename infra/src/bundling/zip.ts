@@ -2,7 +2,7 @@
 // every run (fixed 1980-01-01 timestamps, fixed attributes, given order), so the archive's SHA-256
 // - which is what Lambda reports as CodeSha256 and what `source_code_hash` holds - changes only
 // when the code does. Deflate via node:zlib; no ZIP64 (a Lambda zip is at most 50 MiB).
-import { crc32, deflateRawSync } from 'node:zlib';
+import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib';
 
 /** One file of the archive. */
 export interface ZipEntry {
@@ -81,4 +81,33 @@ export function createZip(entries: readonly ZipEntry[]): Buffer {
   end.writeUInt32LE(centralDirectory.length, 12);
   end.writeUInt32LE(offset, 16);
   return Buffer.concat([...locals, centralDirectory, end]);
+}
+
+/**
+ * Reads the files of a ZIP archive through its central directory, as unzip does (stored and
+ * deflated entries, no ZIP64): for checking what a deployment package holds.
+ * @throws {RangeError} when the archive is not one this module could have written.
+ */
+export function readZip(zip: Buffer): ZipEntry[] {
+  const end = zip.length - 22;
+  if (end < 0 || zip.readUInt32LE(end) !== 0x06054b50) throw new RangeError('not a zip archive (no end of central directory record; archives with a comment are not read)');
+  const count = zip.readUInt16LE(end + 10);
+  let offset = zip.readUInt32LE(end + 16);
+  const entries: ZipEntry[] = [];
+  for (let index = 0; index < count; index += 1) {
+    if (zip.readUInt32LE(offset) !== 0x02014b50) throw new RangeError(`zip central directory entry ${index} is damaged`);
+    const method = zip.readUInt16LE(offset + 10);
+    const size = zip.readUInt32LE(offset + 20);
+    const nameLength = zip.readUInt16LE(offset + 28);
+    const extraLength = zip.readUInt16LE(offset + 30);
+    const commentLength = zip.readUInt16LE(offset + 32);
+    const local = zip.readUInt32LE(offset + 42);
+    const name = zip.toString('utf8', offset + 46, offset + 46 + nameLength);
+    const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
+    const raw = zip.subarray(start, start + size);
+    if (method !== 0 && method !== DEFLATE) throw new RangeError(`zip entry ${name} uses compression method ${method}; only stored and deflated entries are read`);
+    entries.push({ name, data: method === 0 ? Buffer.from(raw) : inflateRawSync(raw) });
+    offset += 46 + nameLength + extraLength + commentLength;
+  }
+  return entries;
 }

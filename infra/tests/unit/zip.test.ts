@@ -2,7 +2,7 @@ import { inflateRawSync } from 'node:zlib';
 
 import { describe, expect, it } from 'vitest';
 
-import { createZip } from '../../src/bundling/zip.js';
+import { createZip, readZip as readEntries } from '../../src/bundling/zip.js';
 
 /** Reads the entries back through the central directory, as unzip does. */
 function readZip(zip: Buffer): { name: string; data: Buffer; mode: number; date: number }[] {
@@ -51,6 +51,14 @@ describe('createZip', () => {
       expect(entry.mode).toBe(0o100644);
       expect(entry.date).toBe(0x21);
     }
+  });
+
+  it('reads back what it wrote (readZip), names and bytes', () => {
+    expect(readEntries(createZip(files)).map(({ name, data }) => [name, data.toString()])).toEqual(files.map(({ name, data }) => [name, data.toString()]));
+  });
+
+  it('refuses to read something that is not a zip', () => {
+    expect(() => readEntries(Buffer.from('just text, long enough to have 22 bytes'))).toThrow(/not a zip archive/);
   });
 
   it.each(['', '/etc/passwd', '../escape.js', 'a/../../b'])('refuses the entry name %j', (name) => {
