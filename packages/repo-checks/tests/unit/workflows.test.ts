@@ -243,6 +243,28 @@ describe('deploy.yml and deploy-stack.yml', () => {
     expect(runs).toMatch(/"\$ENVIRONMENT" = prod \] && \[ "\$GITHUB_REF" != refs\/heads\/main/);
   });
 
+  it('smoke-tests the deployed API right after cdktf deploy, its Markdown table in the job summary, failing the job', () => {
+    const steps = stepsOf(job(stack.path, 'deploy')['steps']);
+    const deployAt = steps.findIndex((step) => String(step['run'] ?? '').includes('cdktf deploy'));
+    const outputsAt = steps.findIndex((step) => step['id'] === 'outputs');
+    const smokeAt = steps.findIndex((step) => /\bpnpm\b.*\bsmoke\b/.test(String(step['run'] ?? '')));
+    expect(deployAt).toBeGreaterThanOrEqual(0);
+    expect(outputsAt).toBeGreaterThan(deployAt);
+    expect(String(steps[outputsAt]?.['run'])).toContain('output -raw api_url');
+    expect(smokeAt).toBeGreaterThan(outputsAt);
+    const smoke = steps[smokeAt] ?? {};
+    // The URL arrives through env, never expanded into the script by the expression engine.
+    expect(smoke['env']).toEqual({ API_URL: '${{ steps.outputs.outputs.api_url }}' });
+    // One command whose status is the step's: a failed smoke step fails the job.
+    expect(smoke['run']).toBe('pnpm --silent smoke "$API_URL" --format markdown >> "$GITHUB_STEP_SUMMARY"');
+    expect(smoke).not.toHaveProperty('continue-on-error');
+    expect(smoke).not.toHaveProperty('if');
+    // Only the table reaches stdout (the summary): the root script sends turbo's build output to stderr.
+    const scripts = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    expect(scripts['smoke']).toMatch(/^turbo run build --filter=@lambda-efs\/smoke [^&]*>&2 && node packages\/smoke\/dist\/cli\/bin\.js$/);
+    expect(existsSync(join(REPO_ROOT, 'packages/smoke/src/cli/bin.ts'))).toBe(true);
+  });
+
   it('assumes the role from a repository variable through OIDC', () => {
     const assume = stepsOf(job(stack.path, 'deploy')['steps']).find((step) => String(step['uses']).startsWith('aws-actions/configure-aws-credentials@'));
     expect(assume?.['with']).toMatchObject({ 'role-to-assume': '${{ vars.AWS_DEPLOY_ROLE_ARN }}' });
