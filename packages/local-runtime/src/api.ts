@@ -78,15 +78,17 @@ export interface LocalApi {
  */
 export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi> {
   const settings = resolveOptions(options);
-  const { system, accessPoints } = loadDeclarations(options.functions, options.accessPoints, new Set(settings.packages.keys()));
-  const unknown = [...settings.packages.keys()].filter((name) => !system.functions.some((definition) => definition.name === name));
+  // Checked first: a package named for a function not passed is a mistake whatever else is wrong.
+  const names = Array.isArray(options.functions) ? options.functions.map((spec) => (spec as { name?: unknown } | null)?.name) : [];
+  const unknown = [...settings.packages.keys()].filter((name) => !names.includes(name));
   if (unknown.length > 0) {
     throw new InvalidOptionError(
       'packages',
       `${unknown.map((name) => `"${name}"`).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not among the functions passed ` +
-        `(${system.functions.map((definition) => definition.name).join(', ')}): pass its declaration too, or leave its package out`,
+        `(${names.join(', ')}): pass its declaration too, or leave its package out`,
     );
   }
+  const { system, accessPoints } = loadDeclarations(options.functions, options.accessPoints, new Set(settings.packages.keys()));
   const sink = settings.logSink ?? processLogSink;
   const notes = new RuntimeNotes(sink);
   const efs = new AccessPointDirectories(settings.efsRoot, notes);
