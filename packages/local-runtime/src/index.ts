@@ -1,6 +1,6 @@
 export { startLocalApi, type LocalApi, type ServedRoute } from './api.js';
-export { CLI_ENVIRONMENT, CLI_USAGE, parseCliArgs, type CliCommand, type CliSettings } from './cli/args.js';
-export { runLocalApi, type RunLocalApiOptions } from './cli/run.js';
+export { CLI_ENVIRONMENT, CLI_USAGE, DEFAULT_INVOKE_PORT, parseCliArgs, type CliCommand, type CliSettings } from './cli/args.js';
+export { DEFAULT_BUNDLES_DIR, runLocalApi, type RunLocalApiOptions } from './cli/run.js';
 export {
   AccessPointDirectoryError,
   InvalidDeclarationError,

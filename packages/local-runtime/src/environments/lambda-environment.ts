@@ -45,6 +45,9 @@ function codeOf(definition: FunctionDefinition, settings: EnvironmentSettings): 
   };
 }
 
+/** The home directory of Lambda's sandbox user (`sbx_user1051`), set as HOME for other users. */
+export const SANDBOX_HOME = '/home/sbx_user1051';
+
 /**
  * Heap for a memory size: Lambda sizes Node's old space from the function's memory, leaving the
  * rest for the young generation, code and native memory; about 90% here.
@@ -78,6 +81,9 @@ export function lambdaVariables(definition: FunctionDefinition, settings: Enviro
     AWS_LAMBDA_LOG_STREAM_NAME: logStreamName(new Date()),
   };
   if (settings.logFormat === 'json') variables['AWS_LAMBDA_LOG_FORMAT'] = 'JSON';
+  // An access point's uid has no passwd entry here, so os.homedir() would throw (the AWS SDK calls
+  // it to find ~/.aws): give the home Lambda's sandbox user has, which does not exist either.
+  if (settings.user !== undefined) variables['HOME'] = SANDBOX_HOME;
   if (settings.credentials !== undefined) {
     variables['AWS_ACCESS_KEY_ID'] = settings.credentials.accessKeyId;
     variables['AWS_SECRET_ACCESS_KEY'] = settings.credentials.secretAccessKey;

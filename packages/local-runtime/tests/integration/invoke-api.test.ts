@@ -13,8 +13,9 @@ import {
 import { defineFunction } from '@lambda-efs/function-spec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { SANDBOX_HOME } from '../../src/environments/lambda-environment.js';
 import { PLATFORM_LIMITS } from '../../src/index.js';
-import { eventually, fixtureFunction, fixtureHandler, startHarness, type Harness } from '../helpers/runtime.js';
+import { eventually, fixtureFunction, fixtureHandler, isRoot, startHarness, type Harness } from '../helpers/runtime.js';
 
 const INVOKE = fixtureHandler('invoke.mjs');
 
@@ -96,6 +97,14 @@ describe('the Invoke API (POST /2015-03-31/functions/{name}/invocations)', () =>
   it('passes an empty object when there is no payload', async () => {
     const output = await lambda.send(new InvokeCommand({ FunctionName: 'invoked' }));
     expect(parsed(output)).toEqual({ received: {} });
+  });
+
+  it('gives the access point\'s user a home directory, so the AWS SDK can start', async () => {
+    const output = await lambda.send(new InvokeCommand({ FunctionName: 'invoked', Payload: payload({ action: 'home' }) }));
+    expect(output.FunctionError).toBeUndefined();
+    const { home, uid } = parsed(output) as { home: string; uid: number };
+    if (isRoot) expect({ home, uid }).toEqual({ home: SANDBOX_HOME, uid: 1001 });
+    else expect(home).not.toBe('');
   });
 
   it('serves routed functions too', async () => {

@@ -1,7 +1,7 @@
 import { defineFunction, RESERVED_ENVIRONMENT_KEYS } from '@lambda-efs/function-spec';
 import { describe, expect, it } from 'vitest';
 
-import { environmentSpec, heapLimitMb, lambdaVariables } from '../../src/environments/lambda-environment.js';
+import { environmentSpec, heapLimitMb, lambdaVariables, SANDBOX_HOME } from '../../src/environments/lambda-environment.js';
 import { requestHeaderBytes } from '../../src/http/server.js';
 import { dataAccessPoint } from '../helpers/runtime.js';
 
@@ -41,8 +41,27 @@ describe('lambdaVariables', () => {
 
   it('passes nothing else of the runtime’s environment but PATH', () => {
     const keys = Object.keys(lambdaVariables(definition, settings));
-    const expected = new Set([...RESERVED_ENVIRONMENT_KEYS, 'PATH', 'LANG', 'NODE_PATH', 'MESSAGE_WALL_DIR', 'WALLS', 'MODE', 'AWS_LAMBDA_LOG_FORMAT']);
+    const expected = new Set([...RESERVED_ENVIRONMENT_KEYS, 'PATH', 'LANG', 'NODE_PATH', 'MESSAGE_WALL_DIR', 'WALLS', 'MODE', 'AWS_LAMBDA_LOG_FORMAT', 'HOME']);
     expect(keys.filter((key) => !expected.has(key))).toEqual([]);
+  });
+
+  it('gives an access point\'s user the sandbox user\'s HOME (it has no passwd entry), and the runtime\'s own user none', () => {
+    expect(lambdaVariables(definition, { ...settings, user: { uid: 1001, gid: 1001 } })['HOME']).toBe(SANDBOX_HOME);
+    expect(lambdaVariables(definition, settings)['HOME']).toBeUndefined();
+  });
+
+  it('sets the credentials given, as Lambda sets its execution role\'s', () => {
+    const variables = lambdaVariables(definition, { ...settings, credentials: { accessKeyId: 'AKID', secretAccessKey: 'secret', sessionToken: 'token' } });
+    expect(variables).toMatchObject({ AWS_ACCESS_KEY_ID: 'AKID', AWS_SECRET_ACCESS_KEY: 'secret', AWS_SESSION_TOKEN: 'token' });
+    expect(lambdaVariables(definition, settings)['AWS_ACCESS_KEY_ID']).toBeUndefined();
+  });
+
+  it('runs a deployment package from its task directory, with source maps', () => {
+    const task = { dir: '/tmp/tasks/message-wall/abc', entry: '/tmp/tasks/message-wall/abc/handler.mjs' };
+    const spec = environmentSpec(definition, { ...settings, task });
+    expect(spec).toMatchObject({ cwd: task.dir, bootstrap: { entry: task.entry, handlerExport: 'handler' } });
+    expect(spec.env).toMatchObject({ LAMBDA_TASK_ROOT: task.dir, NODE_PATH: task.dir, _HANDLER: 'handler.handler' });
+    expect(spec.execArgv).toEqual(['--max-old-space-size=230', '--enable-source-maps']);
   });
 
   it('caps the heap from the declared memory', () => {
