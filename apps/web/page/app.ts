@@ -177,8 +177,8 @@ function renderMessages(next: readonly string[], requestId: number, announce: bo
   ui.messagesEmpty.hidden = next.length > 0;
   list.hidden = next.length === 0;
   if (atBottom || dropped === old.length) list.scrollTop = list.scrollHeight;
-  ui.wallMeta.textContent =
-    next.length >= TAIL ? `The latest ${TAIL} messages. Updated ${new Date().toLocaleTimeString()}.` : `${next.length} ${next.length === 1 ? 'message' : 'messages'}. Updated ${new Date().toLocaleTimeString()}.`;
+  const count = next.length >= TAIL ? `The latest ${TAIL} messages. ` : next.length === 0 ? '' : `${next.length} ${next.length === 1 ? 'message' : 'messages'}. `;
+  ui.wallMeta.textContent = `${count}Updated ${new Date().toLocaleTimeString()}.`;
   if (announce && added.length > 0 && kept > 0) {
     show(ui.wallStatus, `${added.length} new ${added.length === 1 ? 'message' : 'messages'}.`);
   }
