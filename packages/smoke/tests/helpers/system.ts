@@ -46,6 +46,8 @@ export interface SystemOptions {
   /** @default message-wall and ml-inference, as declared */
   readonly functions?: readonly FunctionSpec[];
   readonly accessPoints?: readonly AccessPointSpec[];
+  /** Serve these functions from deployment zips (function name → zip path), as Lambda runs them. */
+  readonly packages?: ReadonlyMap<string, string>;
 }
 
 /** Starts the local runtime on a free port over a fresh EFS root in a temporary directory. */
@@ -63,6 +65,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     port: 0,
     watch: false,
     logSink: (line) => logs.push(line),
+    ...(options.packages === undefined ? {} : { packages: options.packages }),
   });
   return {
     api,
