@@ -9,7 +9,6 @@ import {
   chromiumPath,
   DEADLINE_MS,
   launchBrowser,
-  openPage,
   screenshotPath,
   violations,
   warnIfNoChromium,

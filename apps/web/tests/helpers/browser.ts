@@ -3,7 +3,7 @@
 // .ci/run installs it when it runs as root.
 import { accessSync, constants, mkdirSync } from 'node:fs';
 
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable'];
 
@@ -88,14 +88,6 @@ export async function watchPage(page: Page, origin: string): Promise<PageWatch> 
 /** The CSP violations the page saw (see {@link watchPage}). */
 export function violations(page: Page): Promise<string[]> {
   return page.evaluate(() => (window as unknown as { __violations?: string[] }).__violations ?? []);
-}
-
-/** A new page in `context`, opened at `url`, once the script has finished starting. */
-export async function openPage(context: BrowserContext, url: string): Promise<Page> {
-  const page = await context.newPage();
-  await page.goto(url);
-  await page.waitForFunction(() => document.documentElement.dataset['ready'] === 'true', undefined, { timeout: 60_000 });
-  return page;
 }
 
 /** Generous deadline for DOM conditions on a loaded 2-core machine. */
