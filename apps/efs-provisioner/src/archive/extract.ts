@@ -44,6 +44,14 @@ export interface ExtractResult {
   readonly compressedBytes: number;
   /** Lower-case hex SHA-256 of every compressed byte read from the source. */
   readonly sha256Hex: string;
+  /** Each regular file's size and SHA-256 (lower-case hex), by relative path. */
+  readonly digests: ReadonlyMap<string, FileDigest>;
+}
+
+/** A file's size and content hash. */
+export interface FileDigest {
+  readonly bytes: number;
+  readonly sha256: string;
 }
 
 /** Options of {@link extractTarGz}. */
@@ -178,7 +186,8 @@ async function parseTar(
   chunks: AsyncIterable<Buffer>,
   root: string,
   limits: ExtractLimits,
-): Promise<{ files: number; directories: number; symlinks: number; contentBytes: number }> {
+): Promise<{ files: number; directories: number; symlinks: number; contentBytes: number; digests: Map<string, FileDigest> }> {
+  const digests = new Map<string, FileDigest>();
   const reader = new ChunkReader(chunks);
   // Every path written so far (explicitly or as an ancestor), with its type. Ancestors must be
   // directories: an entry under a symlink would be written wherever the symlink points.
@@ -213,7 +222,7 @@ async function parseTar(
         throw new ArchiveError(`The archive is corrupt: a zero block at byte ${headerOffset} is not followed by a second one. Build the archive again.`);
       }
       await reader.trailingZeros(MAX_TRAILING_ZEROS);
-      return { files, directories, symlinks, contentBytes };
+      return { files, directories, symlinks, contentBytes, digests };
     }
     const header = decodeHeader(block, headerOffset);
     let rawPath: string;
@@ -281,10 +290,12 @@ async function parseTar(
     const mode = header.mode & 0o111 ? EXEC_MODE : FILE_MODE;
     // O_EXCL: never opens something that already exists (a symlink planted by an earlier entry included).
     const out = await open(target, 'wx', mode);
+    const fileHash = createHash('sha256');
     try {
       let left = header.size;
       while (left > 0) {
         const piece = await reader.some(Math.min(left, WRITE_CHUNK), `the contents of ${path}`);
+        fileHash.update(piece);
         let offset = 0;
         while (offset < piece.length) offset += (await out.write(piece, offset, piece.length - offset)).bytesWritten;
         left -= piece.length;
@@ -296,6 +307,7 @@ async function parseTar(
     }
     const pad = padding(header.size);
     if (pad > 0 && (await reader.exactly(pad, `the padding after ${path}`)) === undefined) throw truncated(`the padding after ${path}`, reader.offset);
+    digests.set(path, { bytes: header.size, sha256: fileHash.digest('hex') });
     files++;
   }
 }
