@@ -1,0 +1,623 @@
+/**
+ * The deterministic NFS simulation: a world of simulated processes (worker threads running
+ * efs-utils' real code, see process-worker.mjs) on simulated hosts over one simulated NFS
+ * server (nfs.ts). The world runs one thing at a time and chooses every interleaving from
+ * the seed: which pending request executes next, which due timer fires, how long a request
+ * is delayed (possibly past any lease), whether its reply is lost (the retry then reports
+ * ENOENT/EEXIST), when a process is frozen (its monotonic clock stops) and for how long.
+ *
+ * Invariants, checked after every step:
+ * - exclusion: the windows in which tasks believed they held a lock (from `lock()` resolving to
+ *   their last successful assertHeld/commit) never overlap when one of them is exclusive;
+ * - appends: every acknowledged line is in the file exactly once, and every line is whole;
+ * - atomicWriteFile: acknowledged versions increase, and the file never holds an older one
+ *   than the newest acknowledged;
+ * - lock() and release() fail only with efs-utils' own errors, and nobody waits forever.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { Client, Server, SimError, type OpenFile } from './nfs.js';
+import { Prng } from './prng.js';
+
+const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Fault and workload knobs of one run; `configFor(seed)` derives them from the seed. */
+export interface SimConfig {
+  readonly processes: number;
+  readonly tasksPerProcess: number;
+  readonly opsPerTask: number;
+  readonly staleMs: number;
+  /** Op mix weights. */
+  readonly mix: { append: number; read: number; rmw: number; hold: number };
+  readonly lookupTtlMs: number;
+  readonly listingTtlMs: number;
+  /** Probability that a request's reply is lost after it executed (the retry's answer wins). */
+  readonly lostReply: number;
+  /** Probability that a request is delayed, and by up to how long. */
+  readonly delay: number;
+  readonly maxDelayMs: number;
+  /** Probability per step that a process is frozen, and for up to how long. */
+  readonly freeze: number;
+  readonly maxFreezeMs: number;
+  readonly maxSteps: number;
+}
+
+export function configFor(seed: number): SimConfig {
+  const rng = new Prng(seed ^ 0x5eed);
+  const staleMs = 200;
+  const faults = rng.int(0, 3); // 0: none, 1: caches, 2: caches+lost+delays, 3: everything
+  return {
+    processes: rng.int(2, 4),
+    tasksPerProcess: rng.int(1, 2),
+    opsPerTask: rng.int(2, 5),
+    staleMs,
+    mix: rng.pick([
+      { append: 4, read: 2, rmw: 1, hold: 1 },
+      { append: 1, read: 4, rmw: 0, hold: 1 },
+      { append: 2, read: 0, rmw: 2, hold: 1 },
+    ]),
+    lookupTtlMs: faults >= 1 ? rng.pick([0, 50, staleMs * 3]) : 0,
+    listingTtlMs: faults >= 1 ? rng.pick([0, 30, staleMs]) : 0,
+    lostReply: faults >= 2 ? rng.pick([0, 0.02, 0.1]) : 0,
+    delay: faults >= 2 ? rng.pick([0, 0.01, 0.03]) : 0,
+    maxDelayMs: staleMs * 3,
+    freeze: faults >= 3 ? rng.pick([0.002, 0.01]) : 0,
+    maxFreezeMs: staleMs * 3,
+    maxSteps: 20_000,
+  };
+}
+
+export interface SimResult {
+  readonly seed: number;
+  readonly violations: string[];
+  readonly steps: number;
+  readonly trace: string[];
+  readonly acked: number;
+}
+
+/** Builds the library from src once into a private directory the worker threads import. */
+export function buildLibrary(): string {
+  const outDir = join(packageDir, 'node_modules', '.cache', 'efs-utils-sim');
+  const newest = (dir: string): number =>
+    Math.max(...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs)));
+  const marker = join(outDir, 'index.js');
+  if (!existsSync(marker) || statSync(marker).mtimeMs < newest(join(packageDir, 'src'))) {
+    mkdirSync(outDir, { recursive: true });
+    execFileSync(process.execPath, [join(packageDir, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', outDir, '--declaration', 'false'], {
+      cwd: packageDir,
+      stdio: 'inherit',
+    });
+  }
+  return outDir;
+}
+
+type Message = { t: 'call'; epoch: number; op: string; args: unknown[] } | { t: 'idle'; epoch: number; next: number | null } | { t: 'ready' } | { t: 'ended'; epoch: number };
+
+/** A worker thread that plays one simulated process per run. */
+class ProcessThread {
+  readonly worker: Worker;
+  readonly #flag: Int32Array;
+  readonly #reply: MessagePort;
+  readonly #inbox: Message[] = [];
+  #waiting: ((message: Message) => void) | undefined;
+
+  constructor(libDir: string) {
+    const flag = new SharedArrayBuffer(4);
+    const { port1, port2 } = new MessageChannel();
+    this.#flag = new Int32Array(flag);
+    this.#reply = port1;
+    this.worker = new Worker(new URL('./process-worker.mjs', import.meta.url), {
+      workerData: { libDir, flag, replyPort: port2 },
+      transferList: [port2],
+    });
+    this.worker.on('message', (message: Message) => {
+      const waiting = this.#waiting;
+      if (waiting) {
+        this.#waiting = undefined;
+        waiting(message);
+      } else this.#inbox.push(message);
+    });
+    this.worker.on('error', (error) => {
+      process.stderr.write(`simulated process thread crashed: ${String(error.stack ?? error)}\n`);
+    });
+  }
+
+  next(): Promise<Message> {
+    const queued = this.#inbox.shift();
+    if (queued) return Promise.resolve(queued);
+    return new Promise((resolve) => {
+      this.#waiting = resolve;
+    });
+  }
+
+  /** The next message of run `epoch` (older runs' messages are dropped). */
+  async nextOf(epoch: number): Promise<Message> {
+    for (;;) {
+      const message = await this.next();
+      if (message.t === 'ready') continue;
+      if (message.epoch === epoch) return message;
+    }
+  }
+
+  reply(value: unknown): void {
+    this.#reply.postMessage(value);
+    Atomics.store(this.#flag, 0, 1);
+    Atomics.notify(this.#flag, 0);
+  }
+}
+
+/** A pool of process threads, reused run after run. */
+export class SimPool {
+  readonly #threads: ProcessThread[] = [];
+  readonly #libDir: string;
+  #epoch = 0;
+
+  constructor(libDir = buildLibrary()) {
+    this.#libDir = libDir;
+  }
+
+  async run(seed: number, config: SimConfig = configFor(seed)): Promise<SimResult> {
+    while (this.#threads.length < config.processes) this.#threads.push(new ProcessThread(this.#libDir));
+    const epoch = ++this.#epoch;
+    const world = new World(seed, config, this.#threads.slice(0, config.processes), epoch);
+    try {
+      return await world.run();
+    } finally {
+      await world.end();
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#threads.map((thread) => thread.worker.terminate()));
+  }
+}
+
+type ProcState = 'running' | 'blocked' | 'idle' | 'done';
+
+interface Proc {
+  readonly id: number;
+  readonly thread: ProcessThread;
+  readonly client: Client;
+  readonly wallOffsetMs: number;
+  state: ProcState;
+  pending: { op: string; args: unknown[] } | undefined;
+  releaseAt: number;
+  nextTimer: number | null;
+  frozenAt: number;
+  frozenUntil: number;
+  frozenTotal: number;
+  tasksLeft: number;
+  readonly fds: Map<number, OpenFile>;
+  nextFd: number;
+}
+
+interface Section {
+  readonly key: string;
+  readonly on: string;
+  readonly mode: string;
+  readonly start: number;
+  end: number;
+  open: boolean;
+}
+
+const LINE = /^a(\d+)-(\d+):x{8}$/;
+const ALLOWED_LOCK_ERRORS = new Set(['ELOCKTIMEOUT', 'ELOCKCOMPROMISED']);
+
+class World {
+  readonly #rng: Prng;
+  readonly #config: SimConfig;
+  readonly #server = new Server();
+  readonly #procs: Proc[];
+  readonly #epoch: number;
+  readonly #seed: number;
+  #now = 0;
+  #step = 0;
+  readonly #trace: string[] = [];
+  readonly violations: string[] = [];
+  readonly #sections: Section[] = [];
+  readonly #acked = new Set<string>();
+  readonly #versions: number[] = [];
+  #checkedData = -1;
+  readonly #dir: string;
+
+  constructor(seed: number, config: SimConfig, threads: ProcessThread[], epoch: number) {
+    this.#seed = seed;
+    this.#rng = new Prng(seed);
+    this.#config = config;
+    this.#epoch = epoch;
+    this.#dir = `/efs/run${epoch}`;
+    this.#server.mkdir(1, 'efs');
+    this.#server.mkdir(this.#server.lookup(1, 'efs'), `run${epoch}`);
+    this.#procs = threads.map((thread, id) => ({
+      id,
+      thread,
+      client: new Client(this.#server, { lookupTtlMs: config.lookupTtlMs, listingTtlMs: config.listingTtlMs }),
+      wallOffsetMs: this.#rng.int(-60_000, 60_000),
+      state: 'running',
+      pending: undefined,
+      releaseAt: 0,
+      nextTimer: null,
+      frozenAt: 0,
+      frozenUntil: 0,
+      frozenTotal: 0,
+      tasksLeft: config.tasksPerProcess,
+      fds: new Map(),
+      nextFd: 3,
+    }));
+  }
+
+  #mono(proc: Proc): number {
+    const frozenNow = proc.frozenUntil > proc.frozenAt ? Math.max(0, Math.min(this.#now, proc.frozenUntil) - proc.frozenAt) : 0;
+    return this.#now - proc.frozenTotal - frozenNow;
+  }
+
+  #frozen(proc: Proc): boolean {
+    return this.#now < proc.frozenUntil;
+  }
+
+  #log(line: string): void {
+    this.#trace.push(`#${this.#step} t=${this.#now.toFixed(2)} ${line}`);
+  }
+
+  #plan(proc: Proc): unknown {
+    const { mix, opsPerTask, tasksPerProcess } = this.#config;
+    const kinds = (Object.entries(mix) as [string, number][]).flatMap(([kind, weight]) => Array<string>(weight).fill(kind));
+    const tasks = [];
+    let n = 0;
+    for (let task = 0; task < tasksPerProcess; task++) {
+      const ops = [];
+      for (let i = 0; i < opsPerTask; i++) {
+        const k = this.#rng.pick(kinds);
+        const id = `a${proc.id}-${n++}`;
+        const holdMs = this.#rng.pick([0, 0, 1, 20, this.#config.staleMs]);
+        if (k === 'append') ops.push({ k, id, line: `${id}:xxxxxxxx`, own: this.#rng.chance(0.3) });
+        else if (k === 'hold') ops.push({ k, holdMs, mode: this.#rng.pick(['exclusive', 'shared']) });
+        else ops.push({ k, holdMs });
+      }
+      tasks.push(ops);
+    }
+    return { file: `${this.#dir}/content`, register: `${this.#dir}/register`, staleMs: this.#config.staleMs, tasks };
+  }
+
+  async run(): Promise<SimResult> {
+    for (const proc of this.#procs) {
+      proc.thread.worker.postMessage({ t: 'start', epoch: this.#epoch, proc: proc.id, plan: this.#plan(proc), mono: 0, wall: proc.wallOffsetMs });
+      await this.#await(proc);
+    }
+    while (this.violations.length === 0 && this.#step < this.#config.maxSteps) {
+      if (this.#procs.every((proc) => proc.state === 'done')) break;
+      this.#maybeFreeze();
+      const choices: (() => Promise<void>)[] = [];
+      for (const proc of this.#procs) {
+        if (this.#frozen(proc)) continue;
+        if (proc.state === 'blocked' && proc.releaseAt <= this.#now) choices.push(() => this.#execute(proc));
+        if (proc.state === 'idle' && proc.nextTimer !== null && proc.nextTimer <= this.#mono(proc)) choices.push(() => this.#fire(proc));
+      }
+      if (choices.length === 0) {
+        if (!this.#advance()) {
+          this.violations.push('stuck: tasks are waiting but nothing can happen (a promise that never settles)');
+          break;
+        }
+        continue;
+      }
+      this.#step += 1;
+      await this.#rng.pick(choices)();
+      this.#checkData();
+    }
+    if (this.violations.length === 0 && this.#step >= this.#config.maxSteps) {
+      const left = this.#procs.filter((proc) => proc.state !== 'done').map((proc) => `P${proc.id}`);
+      this.violations.push(`no progress: ${left.join(', ')} still running after ${this.#step} steps`);
+    }
+    return { seed: this.#seed, violations: this.violations, steps: this.#step, trace: this.#trace, acked: this.#acked.size };
+  }
+
+  async end(): Promise<void> {
+    for (const proc of this.#procs) {
+      if (proc.state === 'blocked') {
+        proc.thread.reply({ dead: true, mono: this.#mono(proc), wall: 0 });
+      }
+      proc.thread.worker.postMessage({ t: 'end', epoch: this.#epoch });
+      for (;;) {
+        const message = await proc.thread.nextOf(this.#epoch);
+        if (message.t === 'ended') break;
+        if (message.t === 'call') proc.thread.reply({ dead: true, mono: 0, wall: 0 });
+      }
+    }
+  }
+
+  /** Jumps the clock to the next thing that can happen; false when nothing ever will. */
+  #advance(): boolean {
+    let next = Infinity;
+    for (const proc of this.#procs) {
+      if (proc.state === 'done') continue;
+      if (this.#frozen(proc)) {
+        next = Math.min(next, proc.frozenUntil);
+        continue;
+      }
+      if (proc.state === 'blocked') next = Math.min(next, proc.releaseAt);
+      if (proc.state === 'idle' && proc.nextTimer !== null) next = Math.min(next, this.#now + (proc.nextTimer - this.#mono(proc)));
+    }
+    if (!Number.isFinite(next)) return false;
+    this.#setNow(Math.max(next, this.#now));
+    return true;
+  }
+
+  #setNow(now: number): void {
+    this.#now = now;
+    for (const proc of this.#procs) {
+      if (proc.frozenUntil > proc.frozenAt && now >= proc.frozenUntil) {
+        proc.frozenTotal += proc.frozenUntil - proc.frozenAt;
+        proc.frozenAt = proc.frozenUntil = 0;
+        this.#log(`P${proc.id} thawed`);
+      }
+    }
+  }
+
+  #maybeFreeze(): void {
+    if (this.#config.freeze === 0 || !this.#rng.chance(this.#config.freeze)) return;
+    const proc = this.#rng.pick(this.#procs);
+    if (proc.state === 'done' || this.#frozen(proc)) return;
+    proc.frozenAt = this.#now;
+    proc.frozenUntil = this.#now + this.#rng.int(1, this.#config.maxFreezeMs);
+    this.#log(`P${proc.id} frozen until t=${proc.frozenUntil.toFixed(2)} (its monotonic clock stops)`);
+  }
+
+  async #await(proc: Proc): Promise<void> {
+    const message = await proc.thread.nextOf(this.#epoch);
+    if (message.t === 'call') {
+      proc.state = 'blocked';
+      proc.pending = { op: message.op, args: message.args };
+      proc.releaseAt = this.#now;
+      if (isRpc(message.op) && this.#config.delay > 0 && this.#rng.chance(this.#config.delay)) {
+        proc.releaseAt = this.#now + this.#rng.int(1, this.#config.maxDelayMs);
+        this.#log(`P${proc.id} ${describeCall(message.op, message.args)} delayed until t=${proc.releaseAt.toFixed(2)}`);
+      }
+    } else if (message.t === 'idle') {
+      proc.state = proc.tasksLeft === 0 ? 'done' : 'idle';
+      proc.nextTimer = message.next;
+    }
+  }
+
+  async #fire(proc: Proc): Promise<void> {
+    this.#log(`P${proc.id} timer`);
+    proc.state = 'running';
+    proc.thread.worker.postMessage({ t: 'timer', epoch: this.#epoch, mono: this.#mono(proc), wall: this.#wall(proc) });
+    await this.#await(proc);
+  }
+
+  #wall(proc: Proc): number {
+    return 1_700_000_000_000 + this.#now + proc.wallOffsetMs;
+  }
+
+  async #execute(proc: Proc): Promise<void> {
+    const call = proc.pending;
+    if (call === undefined) throw new Error('no pending call');
+    proc.pending = undefined;
+    proc.state = 'running';
+    if (isRpc(call.op)) this.#setNow(this.#now + 0.1 + this.#rng.next());
+    proc.client.now = this.#now;
+    this.#server.now = this.#wall(proc);
+    let reply: { value?: unknown; error?: { code: string; message: string } };
+    try {
+      reply = { value: this.#perform(proc, call.op, call.args) };
+    } catch (error) {
+      if (!(error instanceof SimError)) throw error;
+      reply = { error: { code: error.code, message: error.message } };
+    }
+    if (call.op !== 'event') this.#log(`P${proc.id} ${describeCall(call.op, call.args)} → ${reply.error ? reply.error.code : short(reply.value)}`);
+    proc.thread.reply({ ...reply, mono: this.#mono(proc), wall: this.#wall(proc) });
+    await this.#await(proc);
+  }
+
+  /** One request as the client and server handle it, with a lost reply's retry and ESTALE's. */
+  #perform(proc: Proc, op: string, args: unknown[]): unknown {
+    if (op === 'event') return this.#event(proc, args[0] as string, args[1] as Record<string, unknown>);
+    const attempt = (): unknown => {
+      try {
+        return this.#request(proc, op, args);
+      } catch (error) {
+        if (!(error instanceof SimError) || error.code !== 'ESTALE') throw error;
+        proc.client.forget(); // the kernel retries once with fresh lookups
+        return this.#request(proc, op, args);
+      }
+    };
+    const value = attempt();
+    if (NOT_IDEMPOTENT.has(op) && this.#config.lostReply > 0 && this.#rng.chance(this.#config.lostReply)) {
+      this.#log(`P${proc.id} ${op} executed, reply lost: retransmitted`);
+      return attempt();
+    }
+    return value;
+  }
+
+  #request(proc: Proc, op: string, args: unknown[]): unknown {
+    const client = proc.client;
+    const server = this.#server;
+    const path = (i: number): string => args[i] as string;
+    switch (op) {
+      case 'rename': {
+        const from = client.resolve(path(0), true, false);
+        const to = client.resolve(path(1), false, false);
+        server.rename(from.dir, from.name, to.dir, to.name);
+        client.changed(from.dir, from.name, 0);
+        client.changed(to.dir, to.name, from.ino);
+        return undefined;
+      }
+      case 'readdir':
+        return client.readdir(client.resolve(path(0), true, false).ino);
+      case 'rmdir':
+      case 'unlink': {
+        const at = client.resolve(path(0), false, false);
+        if (op === 'rmdir') server.rmdir(at.dir, at.name);
+        else server.unlink(at.dir, at.name);
+        client.changed(at.dir, at.name, 0);
+        return undefined;
+      }
+      case 'mkdir':
+      case 'symlink': {
+        const at = client.resolve(path(op === 'mkdir' ? 0 : 1), false, false);
+        const ino = op === 'mkdir' ? server.mkdir(at.dir, at.name) : server.symlink(at.dir, at.name, path(0));
+        client.changed(at.dir, at.name, ino);
+        return undefined;
+      }
+      case 'lstat':
+        return server.getattr(client.resolve(path(0), true, false).ino);
+      case 'exists':
+        try {
+          client.resolve(path(0), true, false);
+          return true;
+        } catch (error) {
+          if (error instanceof SimError) return false;
+          throw error;
+        }
+      case 'open': {
+        const flags = args[1] as string;
+        const at = client.resolve(path(0), false, false);
+        let ino: number;
+        if (flags === 'r') ino = client.lookup(at.dir, at.name, true);
+        else {
+          ino = server.create(at.dir, at.name, flags === 'wx', (args[2] as number) ?? 0o666);
+          client.changed(at.dir, at.name, ino);
+        }
+        const size = server.getattr(ino).size; // close-to-open: the size as of this open
+        const fd = proc.nextFd++;
+        proc.fds.set(fd, { ino, position: flags === 'a' ? size : 0, append: flags === 'a', pending: [] });
+        return fd;
+      }
+      case 'write': {
+        const file = this.#fd(proc, args[0]);
+        const data = Buffer.from(args[1] as Uint8Array);
+        const offset = args[2] === null || file.append ? file.position : (args[2] as number);
+        file.pending.push({ offset, data });
+        file.position = offset + data.length;
+        return data.length;
+      }
+      case 'flush':
+      case 'close': {
+        const file = this.#fd(proc, args[0]);
+        if (op === 'close') proc.fds.delete(args[0] as number);
+        const writes = file.pending;
+        file.pending = [];
+        for (const write of writes) server.write(file.ino, write.offset, write.data);
+        return undefined;
+      }
+      case 'fchmod':
+        server.chmod(this.#fd(proc, args[0]).ino, args[1] as number);
+        return undefined;
+      case 'fstat':
+        return server.getattr(this.#fd(proc, args[0]).ino);
+      case 'readFile': {
+        const at = client.resolve(path(0), false, false);
+        return server.read(client.lookup(at.dir, at.name, true)).toString('utf8');
+      }
+      default:
+        throw new Error(`unknown simulated call ${op}`);
+    }
+  }
+
+  #fd(proc: Proc, fd: unknown): OpenFile {
+    return proc.fds.get(fd as number) ?? (() => {
+      throw new SimError('EBADF', `fd ${String(fd)}`);
+    })();
+  }
+
+  #event(proc: Proc, type: string, data: Record<string, unknown>): undefined {
+    const key = `P${proc.id}.${String(data.task)}`;
+    this.#log(`P${proc.id} task ${String(data.task)}: ${type} ${JSON.stringify(data)}`);
+    const current = (): Section | undefined => this.#sections.findLast((section) => section.key === key && section.open);
+    switch (type) {
+      case 'acq':
+        this.#sections.push({ key, on: data.on as string, mode: data.mode as string, start: this.#step, end: this.#step, open: true });
+        break;
+      case 'ok':
+      case 'acked':
+      case 'awf': {
+        if (type === 'acked') this.#acked.add(data.id as string);
+        if (type === 'awf') {
+          const version = data.version as number;
+          const newest = this.#versions.at(-1) ?? 0;
+          if (version <= newest) this.violations.push(`lost update: ${key} acknowledged register version ${version} after version ${newest}`);
+          this.#versions.push(version);
+        }
+        const section = current();
+        if (section) {
+          section.end = this.#step;
+          this.#checkOverlap(section);
+        }
+        break;
+      }
+      case 'rel': {
+        const section = current();
+        if (section) section.open = false;
+        break;
+      }
+      case 'failed':
+        if ((data.where === 'lock' || data.where === 'release') && !ALLOWED_LOCK_ERRORS.has(data.code as string)) {
+          this.violations.push(`${key}: ${String(data.where)}() failed with ${String(data.code)} (${String(data.message)}), not an efs-utils error`);
+        }
+        break;
+      case 'task-done':
+        proc.tasksLeft -= 1;
+        break;
+      default:
+        break;
+    }
+    return undefined;
+  }
+
+  #checkOverlap(section: Section): void {
+    for (const other of this.#sections) {
+      if (other === section || other.key === section.key || other.on !== section.on) continue;
+      if (section.mode === 'shared' && other.mode === 'shared') continue;
+      if (other.start <= section.end && other.end >= section.start) {
+        this.violations.push(
+          `exclusion broken on ${section.on}: ${section.key} (${section.mode}, steps ${section.start}-${section.end}) and ${other.key} (${other.mode}, steps ${other.start}-${other.end}) both held it`,
+        );
+      }
+    }
+  }
+
+  #checkData(): void {
+    if (this.#server.dataVersion === this.#checkedData) return;
+    this.#checkedData = this.#server.dataVersion;
+    const content = this.#server.contentOf(`${this.#dir}/content`)?.toString('utf8') ?? '';
+    const counts = new Map<string, number>();
+    const lines = content.split('\n');
+    const tail = lines.pop();
+    for (const line of lines) {
+      const match = LINE.exec(line);
+      if (!match) {
+        this.violations.push(`torn or mixed line in the file: ${JSON.stringify(line)}`);
+        continue;
+      }
+      const id = line.slice(0, line.indexOf(':'));
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+    if (tail !== '' && tail !== undefined) this.violations.push(`unterminated data at the end of the file: ${JSON.stringify(tail)}`);
+    for (const [id, count] of counts) if (count > 1) this.violations.push(`line ${id} is in the file ${count} times`);
+    for (const id of this.#acked) if (!counts.has(id)) this.violations.push(`acknowledged line ${id} is missing from the file`);
+    const register = this.#server.contentOf(`${this.#dir}/register`)?.toString('utf8');
+    const newest = this.#versions.at(-1) ?? 0;
+    const version = register === undefined ? 0 : Number(register.trim().slice(1));
+    if (version < newest) this.violations.push(`register holds v${version}, older than acknowledged v${newest}`);
+  }
+}
+
+const NOT_IDEMPOTENT = new Set(['rename', 'unlink', 'rmdir', 'mkdir', 'symlink']);
+const RPCS = new Set([...NOT_IDEMPOTENT, 'readdir', 'lstat', 'exists', 'open', 'flush', 'close', 'readFile', 'fchmod', 'fstat']);
+
+function isRpc(op: string): boolean {
+  return RPCS.has(op);
+}
+
+function describeCall(op: string, args: unknown[]): string {
+  return `${op}(${args.map((arg) => (typeof arg === 'string' ? arg.replace(/^\/efs\/run\d+\//, '') : arg instanceof Uint8Array ? JSON.stringify(Buffer.from(arg).toString('utf8')) : String(arg))).join(', ')})`;
+}
+
+function short(value: unknown): string {
+  if (value === undefined) return 'ok';
+  const text = JSON.stringify(value);
+  return text.length > 120 ? `${text.slice(0, 120)}…` : text;
+}
