@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { defineSystem, lambdaHandler } from '@lambda-efs/function-spec';
 import { describe, expect, it } from 'vitest';
 
+import { NATIVE_PACKAGES } from '../../src/core/native.js';
 import { accessPoint, functionDefinition, localFunctionDefinition } from '../../src/function.js';
 
 describe('ml-inference declaration', () => {
@@ -27,9 +28,10 @@ describe('ml-inference declaration', () => {
       timeoutSeconds: 300,
       routes: ['GET /ml-inference', 'POST /ml-inference'],
       fileSystem: { accessPoint, mountPath: '/mnt/inference', readOnly: true },
-      environment: { MODEL_DIR: '/mnt/inference/models', MODEL_NAME: 'demo', NODE_MODULES_DIR: '/mnt/inference/node_modules' },
+      environment: { MODEL_DIR: '/mnt/inference/models', MODEL_NAME: 'demo' },
       reservedConcurrency: null,
       provisionedConcurrency: null,
+      nativeModules: { packages: ['onnxruntime-node', 'sharp'], from: 'package' },
     });
   });
 
@@ -44,8 +46,9 @@ describe('ml-inference declaration', () => {
     );
   });
 
-  it('keeps the native libraries directory under the mount path', () => {
-    expect(functionDefinition.environment['NODE_MODULES_DIR']).toBe(`${functionDefinition.fileSystem?.mountPath}/node_modules`);
+  it('ships the native libraries native.ts loads in the deployment package, so sets no NODE_MODULES_DIR', () => {
+    expect(functionDefinition.nativeModules).toEqual({ packages: [...NATIVE_PACKAGES], from: 'package' });
+    expect(functionDefinition.environment['NODE_MODULES_DIR']).toBeUndefined();
   });
 
   it('lets only the local variant fetch from private networks', () => {
