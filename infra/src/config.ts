@@ -24,6 +24,8 @@ export interface InfraConfig {
   readonly functions: FunctionsConfig;
   readonly api: ApiConfig;
   readonly monitoring: MonitoringConfig;
+  /** The artifact bucket and what the deploy installs on the file system through the provisioner. */
+  readonly artifacts: ArtifactsConfig;
   /** Where Terraform keeps state. */
   readonly backend: BackendConfig;
   /** How the AWS provider authenticates. */
@@ -45,16 +47,31 @@ export interface NewVpcConfig {
   /** The VPC's block, a /16 to /24; subnets are its /(prefix + 4) blocks. @example '10.20.0.0/16' */
   readonly cidr: string;
   /**
-   * Availability zone names, 2 to 8, in `region`. Named here (not looked up) so that `plan` needs no
-   * data source and the plan is the same on every machine.
-   * @example ['us-east-1a', 'us-east-1b']
+   * The availability zones: `{ count }` looks up that many zones of `region` that are available in
+   * the account (names map to different physical zones per account, so none is written here), or
+   * 2 to 8 zone names. With the `offline-mock` provider a lookup becomes `<region>a`, `<region>b`, …
+   * (no AWS call), so the offline plan still works.
+   * @example { count: 2 }
+   * @example ['eu-west-1a', 'eu-west-1b']
    */
-  readonly availabilityZones: readonly string[];
+  readonly availabilityZones: readonly string[] | AvailabilityZoneLookup;
   /**
    * Outbound internet for the functions (ml-inference fetches image URLs): `'none'`, one NAT gateway
    * (`'single'`, cheaper, one zone's outage cuts it) or one per zone (`'per-az'`).
    */
   readonly natGateways: 'none' | 'single' | 'per-az';
+}
+
+/** Zones looked up at plan time (`aws_availability_zones`): the first `count` available ones. */
+export interface AvailabilityZoneLookup {
+  /** How many zones, 2 to 8 (one subnet and one EFS mount target in each). */
+  readonly count: number;
+  /**
+   * Zone ids never to use. Lambda refuses subnets in some zones (observed: `use1-az3` in
+   * us-east-1, "Lambda does not currently support the Availability Zone").
+   * @default ['use1-az3']
+   */
+  readonly excludeZoneIds: readonly string[];
 }
 
 /**
@@ -117,6 +134,68 @@ export interface FunctionsConfig {
   readonly externalModules: readonly string[];
   /** Name of the alias that provisioned concurrency, the integration and the permission target. @default 'live' */
   readonly aliasName: string;
+  /**
+   * Reserved concurrency per function name, in this environment. A function not listed reserves
+   * none (the declaration's `reservedConcurrency` caps the local runtime's environments only): a
+   * fresh account's concurrency quota can be as low as 10, and Lambda refuses any reservation that
+   * leaves fewer than 10 unreserved. Raise the quota, then list caps here (or in
+   * `LAMBDA_EFS_RESERVED_CONCURRENCY`). Each reserved environment also caps EFS connections.
+   * @default {}
+   * @example { 'message-wall': 50, 'ml-inference': 10 }
+   */
+  readonly reservedConcurrency: Readonly<Record<string, number>>;
+  /**
+   * The account's Lambda concurrency quota in the region (Service Quotas → Lambda → Concurrent
+   * executions): the most environments, so EFS connections, unreserved functions can reach. The
+   * ClientConnections alarm is computed from it.
+   * @default 1000 (Lambda's default quota; new accounts may start lower)
+   */
+  readonly accountConcurrency: number;
+  /**
+   * Functions whose security group also allows plain HTTP (TCP 80) out, besides HTTPS: those that
+   * fetch caller-given `http://` URLs (ml-inference). Others get HTTPS only. Names of functions
+   * not in the system are ignored.
+   * @default ['ml-inference']
+   */
+  readonly plainHttpEgress: readonly string[];
+}
+
+/** The release the deploy installs and activates when none is given: the demo model, or a directory. */
+export type DefaultModelConfig =
+  | { readonly source: 'demo' }
+  | {
+      readonly source: 'directory';
+      /** Absolute path of the release directory (model.onnx, labels.txt, model.json). */
+      readonly directory: string;
+      /** Model name: the release set `models/<name>`; the serving function's MODEL_NAME. */
+      readonly name: string;
+      /** Release version (letters, digits, `.`, `+`, `-`, `_`). */
+      readonly version: string;
+    };
+
+/**
+ * The artifact bucket (release archives for the provisioner; deployment packages too large to
+ * upload directly) and what the deploy provisions on EFS.
+ */
+export interface ArtifactsConfig {
+  /** Days a replaced or deleted artifact version is kept before S3 expires it. @default 30 */
+  readonly noncurrentVersionDays: number;
+  /** Days after which S3 aborts an unfinished multipart upload (and frees its parts). @default 7 */
+  readonly abortIncompleteUploadDays: number;
+  /**
+   * `terraform destroy` deletes the bucket with every artifact version in it. `false`: destroy
+   * stops at the bucket while it holds objects (empty it yourself, see DEPLOY.md).
+   * @default true in dev, false in prod
+   */
+  readonly forceDestroy: boolean;
+  /** Name of the provisioning function (declared in the system). @default 'efs-provisioner' */
+  readonly provisioner: string;
+  /**
+   * The model release `cdktf deploy` installs and activates whenever its archive changes; `null`:
+   * none (publish one with `pnpm model:publish`).
+   * @default { source: 'demo' }
+   */
+  readonly defaultModel: DefaultModelConfig | null;
 }
 
 /** Authorization of one route of the HTTP API. */
@@ -161,10 +240,15 @@ export interface MonitoringConfig {
   /** Alarm when PercentIOLimit reaches this, in percent. @default 95 */
   readonly percentIoLimit: number;
   /**
-   * Alarm when ClientConnections reaches this. `null`: 80% of the functions' summed reserved
-   * concurrency when every mounting function reserves some, otherwise 80% of EFS's 25,000 limit.
+   * Alarm when ClientConnections reaches this. `null`: 80% of the most environments the mounting
+   * functions can run at once (their reserved concurrency, the account's unreserved quota for the
+   * others; at most EFS's 25,000 connections).
    */
   readonly clientConnections: number | null;
+  /** Alarm when the HTTP API answers this many 5xx in 5 minutes. @default 1 */
+  readonly api5xx: number;
+  /** Alarm when a function's longest run in 5 minutes reaches this percentage of its timeout. @default 80 */
+  readonly durationPercentOfTimeout: number;
   /** Alarm when a function has this many errors in 5 minutes. @default 1 */
   readonly functionErrors: number;
   /** Alarm when a function is throttled this many times in 5 minutes. @default 1 */
@@ -205,6 +289,10 @@ export interface DeployEnvironment {
   readonly alarmEmail: string | null;
   /** `LAMBDA_EFS_ACCOUNT_ID`: the only account the provider may act on (12 digits). */
   readonly accountId: string | null;
+  /** `LAMBDA_EFS_RESERVED_CONCURRENCY`: `name=N,…`, replaces the environment's `functions.reservedConcurrency`. */
+  readonly reservedConcurrency?: Readonly<Record<string, number>> | null;
+  /** `LAMBDA_EFS_ACCOUNT_CONCURRENCY`: the account's Lambda concurrency quota. */
+  readonly accountConcurrency?: number | null;
 }
 
 /** Deploy-time environment variables, with what each does. */
@@ -213,7 +301,12 @@ export const DEPLOY_VARIABLES = Object.freeze({
   stateRegion: 'LAMBDA_EFS_STATE_REGION',
   alarmEmail: 'LAMBDA_EFS_ALARM_EMAIL',
   accountId: 'LAMBDA_EFS_ACCOUNT_ID',
+  reservedConcurrency: 'LAMBDA_EFS_RESERVED_CONCURRENCY',
+  accountConcurrency: 'LAMBDA_EFS_ACCOUNT_CONCURRENCY',
 });
+
+/** Zones Lambda does not support (observed), left out of every lookup. */
+export const DEFAULT_EXCLUDED_ZONE_IDS: readonly string[] = Object.freeze(['use1-az3']);
 
 const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const ACCOUNT_ID = /^\d{12}$/;
@@ -237,8 +330,32 @@ export function readDeployEnvironment(env: Readonly<Record<string, string | unde
     stateRegion: read(DEPLOY_VARIABLES.stateRegion, REGION, 'give a region name such as "eu-west-1"'),
     alarmEmail: read(DEPLOY_VARIABLES.alarmEmail, EMAIL, 'give one e-mail address'),
     accountId: read(DEPLOY_VARIABLES.accountId, ACCOUNT_ID, 'give the 12-digit AWS account id'),
+    reservedConcurrency: parseReservedConcurrency(env[DEPLOY_VARIABLES.reservedConcurrency], problems),
+    accountConcurrency: (() => {
+      const value = read(DEPLOY_VARIABLES.accountConcurrency, /^[1-9]\d{0,6}$/, 'give the account\'s Lambda concurrency quota, a whole number such as 1000');
+      return value === null ? null : Number(value);
+    })(),
   };
   if (problems.length > 0) throw new InfraConfigError('Deploy environment', problems);
+  return result;
+}
+
+/** `message-wall=50,ml-inference=10` → `{ 'message-wall': 50, 'ml-inference': 10 }`; `null` when unset. */
+function parseReservedConcurrency(text: string | undefined, problems: string[]): Record<string, number> | null {
+  const value = text?.trim();
+  if (value === undefined || value === '') return null;
+  const result: Record<string, number> = {};
+  for (const pair of value.split(',').map((part) => part.trim()).filter((part) => part !== '')) {
+    const match = /^([A-Za-z0-9_-]{1,64})=(\d{1,6})$/.exec(pair);
+    if (match === null || match[1] === undefined || match[2] === undefined) {
+      problems.push(
+        `${DEPLOY_VARIABLES.reservedConcurrency}=${JSON.stringify(value)} is invalid at ${JSON.stringify(pair)}: ` +
+          'give comma-separated <function>=<whole number> pairs, e.g. "message-wall=50,ml-inference=10".',
+      );
+      continue;
+    }
+    result[match[1]] = Number(match[2]);
+  }
   return result;
 }
 
@@ -272,6 +389,17 @@ export function environmentConfig(name: EnvironmentName, deploy: DeployEnvironme
       // Native modules live on the file system (architecture.md: /ml/node_modules), not in the bundle.
       externalModules: ['onnxruntime-node', 'sharp'],
       aliasName: 'live',
+      // None by default: a reservation fails on fresh accounts with a reduced concurrency quota.
+      reservedConcurrency: deploy.reservedConcurrency ?? {},
+      accountConcurrency: deploy.accountConcurrency ?? 1000,
+      plainHttpEgress: ['ml-inference'],
+    },
+    artifacts: {
+      noncurrentVersionDays: 30,
+      abortIncompleteUploadDays: 7,
+      forceDestroy: name !== 'prod',
+      provisioner: 'efs-provisioner',
+      defaultModel: { source: 'demo' },
     },
     fileSystem: {
       throughput: { mode: 'elastic' },
@@ -286,6 +414,8 @@ export function environmentConfig(name: EnvironmentName, deploy: DeployEnvironme
       clientConnections: null,
       functionErrors: 1,
       functionThrottles: 1,
+      api5xx: 1,
+      durationPercentOfTimeout: 80,
     },
   } as const satisfies Partial<InfraConfig>;
 
@@ -295,7 +425,7 @@ export function environmentConfig(name: EnvironmentName, deploy: DeployEnvironme
       network: {
         kind: 'new',
         cidr: '10.20.0.0/16',
-        availabilityZones: ['us-east-1a', 'us-east-1b'],
+        availabilityZones: { count: 2, excludeZoneIds: DEFAULT_EXCLUDED_ZONE_IDS },
         natGateways: 'single',
       },
       api: {
@@ -311,7 +441,7 @@ export function environmentConfig(name: EnvironmentName, deploy: DeployEnvironme
     network: {
       kind: 'new',
       cidr: '10.30.0.0/16',
-      availabilityZones: ['us-east-1a', 'us-east-1b', 'us-east-1c'],
+      availabilityZones: { count: 3, excludeZoneIds: DEFAULT_EXCLUDED_ZONE_IDS },
       natGateways: 'per-az',
     },
     api: {
@@ -371,9 +501,33 @@ export const LOG_RETENTION_DAYS = [
 /** Lambda function and IAM role names are both limited to 64 characters. */
 const RESOURCE_NAME_MAX = 64;
 
-/** The availability zones the stack uses, from either kind of network. */
-export function availabilityZones(network: NetworkConfig): readonly string[] {
-  return network.kind === 'new' ? network.availabilityZones : network.subnets.map((subnet) => subnet.availabilityZone);
+/** Lambda refuses reservations that leave fewer than this many executions unreserved. */
+export const UNRESERVED_MINIMUM = 10;
+
+/** A function behind the HTTP API must answer within its 30 s integration timeout. */
+export const MAX_ROUTED_TIMEOUT_SECONDS = 29;
+
+/**
+ * The availability zone names the stack uses when they are known before plan: given names, an
+ * existing VPC's subnets, or (offline-mock provider) `<region>a`, `<region>b`, … for a lookup.
+ * `null`: looked up by Terraform at plan time.
+ */
+export function availabilityZones(network: NetworkConfig, region: string, offline: boolean): readonly string[] | null {
+  if (network.kind === 'existing') return network.subnets.map((subnet) => subnet.availabilityZone);
+  const zones = network.availabilityZones;
+  if (isZoneList(zones)) return zones;
+  return offline ? Array.from({ length: zones.count }, (_, index) => `${region}${String.fromCharCode(97 + index)}`) : null;
+}
+
+/** How many zones (so subnets and mount targets) the network spans. */
+export function zoneCount(network: NetworkConfig): number {
+  if (network.kind === 'existing') return network.subnets.length;
+  const zones = network.availabilityZones;
+  return isZoneList(zones) ? zones.length : zones.count;
+}
+
+function isZoneList(zones: readonly string[] | AvailabilityZoneLookup): zones is readonly string[] {
+  return Array.isArray(zones);
 }
 
 /**
@@ -391,10 +545,16 @@ export function validateConfig(config: InfraConfig, system: SystemDefinition): v
   }
   if (!REGION.test(config.region)) problem('region', config.region, 'give a region name such as "us-east-1"');
 
-  const zones = availabilityZones(config.network);
+  const zones = availabilityZones(config.network, config.region, false) ?? [];
   const zonesField = config.network.kind === 'new' ? 'network.availabilityZones' : 'network.subnets';
-  if (zones.length < 2 || zones.length > 8) {
-    problem(zonesField, zones, 'give 2 to 8 availability zones: Lambda and EFS need two to survive a zone outage');
+  const count = zoneCount(config.network);
+  if (!Number.isInteger(count) || count < 2 || count > 8) {
+    problem(zonesField, config.network.kind === 'new' ? config.network.availabilityZones : zones, 'give 2 to 8 availability zones: Lambda and EFS need two to survive a zone outage');
+  }
+  if (config.network.kind === 'new' && !isZoneList(config.network.availabilityZones)) {
+    for (const id of config.network.availabilityZones.excludeZoneIds) {
+      if (!/^[a-z]{2,5}\d?-az\d{1,2}$/.test(id)) problem('network.availabilityZones.excludeZoneIds', id, 'give zone ids such as "use1-az3"');
+    }
   }
   if (new Set(zones).size !== zones.length) {
     problem(zonesField, zones, 'one entry per availability zone: EFS allows one mount target per zone');
@@ -496,6 +656,57 @@ export function validateConfig(config: InfraConfig, system: SystemDefinition): v
   }
   if (monitoring.clientConnections !== null && !(Number.isInteger(monitoring.clientConnections) && monitoring.clientConnections > 0)) {
     problem('monitoring.clientConnections', monitoring.clientConnections, 'give a whole number above 0, or null for the default');
+  }
+
+  for (const key of ['api5xx', 'durationPercentOfTimeout'] as const) {
+    if (!Number.isFinite(monitoring[key]) || monitoring[key] <= 0 || (key === 'durationPercentOfTimeout' && monitoring[key] > 100)) {
+      problem(`monitoring.${key}`, monitoring[key], key === 'api5xx' ? 'give a number above 0' : 'give a percentage above 0, at most 100');
+    }
+  }
+
+  const functionNames = new Set(system.functions.map((fn) => fn.name));
+  const known = [...functionNames].join(', ') || 'none';
+  for (const [name, reserved] of Object.entries(config.functions.reservedConcurrency)) {
+    if (!functionNames.has(name)) problem('functions.reservedConcurrency', name, `no function has this name; declared: ${known}`);
+    if (!Number.isInteger(reserved) || reserved < 0) problem(`functions.reservedConcurrency[${JSON.stringify(name)}]`, reserved, 'give a whole number, 0 or more (0 stops the function)');
+    const fn = system.functions.find((candidate) => candidate.name === name);
+    if (fn?.provisionedConcurrency != null && reserved < fn.provisionedConcurrency) {
+      problem(`functions.reservedConcurrency[${JSON.stringify(name)}]`, reserved, `reserve at least the declared provisioned concurrency (${fn.provisionedConcurrency})`);
+    }
+  }
+  const reservedTotal = Object.values(config.functions.reservedConcurrency).reduce((sum, value) => sum + value, 0);
+  if (!Number.isInteger(config.functions.accountConcurrency) || config.functions.accountConcurrency < 1) {
+    problem('functions.accountConcurrency', config.functions.accountConcurrency, "give the account's Lambda concurrency quota (Service Quotas → AWS Lambda → Concurrent executions)");
+  } else if (reservedTotal > config.functions.accountConcurrency - UNRESERVED_MINIMUM) {
+    problem(
+      'functions.reservedConcurrency',
+      config.functions.reservedConcurrency,
+      `reserves ${reservedTotal} of the account's ${config.functions.accountConcurrency}, but Lambda keeps ${UNRESERVED_MINIMUM} unreserved: ` +
+        'reserve less, or raise the quota (Service Quotas) and set functions.accountConcurrency / LAMBDA_EFS_ACCOUNT_CONCURRENCY',
+    );
+  }
+  for (const fn of system.functions) {
+    if (fn.routes.length > 0 && fn.timeoutSeconds > MAX_ROUTED_TIMEOUT_SECONDS) {
+      problem(
+        `function "${fn.name}" timeoutSeconds`,
+        fn.timeoutSeconds,
+        `it serves HTTP routes, and the HTTP API stops waiting after 30 s (the client gets 503 while the function runs on); ` +
+          `declare ${MAX_ROUTED_TIMEOUT_SECONDS} s or less in its defineFunction`,
+      );
+    }
+  }
+
+  const { artifacts } = config;
+  for (const key of ['noncurrentVersionDays', 'abortIncompleteUploadDays'] as const) {
+    if (!Number.isInteger(artifacts[key]) || artifacts[key] < 1) problem(`artifacts.${key}`, artifacts[key], 'give a whole number of days, 1 or more');
+  }
+  if (artifacts.defaultModel !== null) {
+    const model = artifacts.defaultModel;
+    if (model.source === 'directory') {
+      if (!model.directory.startsWith('/')) problem('artifacts.defaultModel.directory', model.directory, 'give an absolute path');
+      if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(model.name)) problem('artifacts.defaultModel.name', model.name, 'use 1 to 64 letters, digits, ".", "-" or "_", starting with a letter or digit');
+      if (!/^[A-Za-z0-9][A-Za-z0-9.+_-]{0,63}$/.test(model.version)) problem('artifacts.defaultModel.version', model.version, 'use 1 to 64 letters, digits, ".", "+", "-" or "_", starting with a letter or digit');
+    }
   }
 
   if (config.backend.kind === 's3') {

@@ -22,6 +22,9 @@ export const EFS_CLIENT_MOUNT = 'elasticfilesystem:ClientMount';
 /** Writing to a mounted EFS file system. */
 export const EFS_CLIENT_WRITE = 'elasticfilesystem:ClientWrite';
 
+/** Every EFS action: what the TLS-only statement denies over plain transport. */
+export const EFS_ALL_ACTIONS = 'elasticfilesystem:*';
+
 /**
  * The EFS client actions a function gets: mount, plus write unless the mount is read-only.
  * `ClientRootAccess` is never granted: access points force their own POSIX user anyway, and root

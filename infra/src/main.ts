@@ -40,18 +40,20 @@ async function main(): Promise<void> {
         `\n${bar}\n`,
     );
   }
+  for (const skipped of result.skippedReleases) process.stderr.write(`WARNING: LAMBDA_EFS_ONLY_BUILT left out ${skipped}.\n`);
   for (const warning of result.staleEntries) process.stderr.write(`WARNING: ${warning}\n`);
   for (const stack of result.stacks) {
     for (const warning of stack.warnings) process.stderr.write(`WARNING (${stack.id}): ${warning}\n`);
   }
   const functions = [...result.bundles.keys()].join(', ') || 'none';
+  const releases = result.releases.map((release) => `  release ${release.target} ${release.version}: ${release.bytes} bytes, sha256 ${release.sha256Hex}`);
   const lines = result.stacks.map(
     (stack) => `  ${stack.id}: ${relative(process.cwd(), join(stack.directory, 'cdk.tf.json')) || stack.directory}`,
   );
   // performance.now() counts from process start: module loading included.
   const seconds = (performance.now() / 1000).toFixed(2);
   process.stdout.write(
-    `Synthesized ${result.stacks.length} stack(s) with functions ${functions} in ${seconds} s:\n${lines.join('\n')}\n` +
+    `Synthesized ${result.stacks.length} stack(s) with functions ${functions} in ${seconds} s:\n${[...lines, ...releases].join('\n')}\n` +
       `Next: cd ${relative(process.cwd(), result.stacks[0]?.directory ?? outdir) || '.'} && terraform init && terraform plan\n`,
   );
 }

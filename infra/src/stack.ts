@@ -1,17 +1,20 @@
 import { AwsProvider, type AwsProviderConfig } from '@cdktf/provider-aws/lib/provider/index.js';
-import type { SystemDefinition } from '@lambda-efs/function-spec';
+import type { FunctionDefinition, SystemDefinition } from '@lambda-efs/function-spec';
 import { Annotations, LocalBackend, S3Backend, TerraformElement, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct, Node } from 'constructs';
 
 import type { FunctionBundle } from './bundling/bundle.js';
 import { validateConfig, type InfraConfig } from './config.js';
+import { ArtifactBucket, RELEASES_PREFIX } from './constructs/artifacts.js';
 import { FileSystem } from './constructs/file-system.js';
-import { Functions } from './constructs/functions.js';
+import { Functions, type FunctionAdditions } from './constructs/functions.js';
 import { HttpApi } from './constructs/http-api.js';
 import { Monitoring } from './constructs/monitoring.js';
 import { Network } from './constructs/network.js';
+import { Provisioning } from './constructs/provisioning.js';
 import { InfraError } from './errors.js';
 import { throughputWarning } from './planner/workload-check.js';
+import { librariesNodeModulesDir, librariesTarget, type ReleaseArtifact } from './releases.js';
 
 /** The hashicorp/aws version `@cdktf/provider-aws` 20.1.0 binds (the synthesized `required_providers`). */
 export const AWS_PROVIDER_VERSION = '5.100.0';
@@ -22,6 +25,12 @@ export interface LambdaEfsStackProps {
   readonly system: SystemDefinition;
   /** A bundle for every function of `system`, by function name. */
   readonly bundles: ReadonlyMap<string, FunctionBundle>;
+  /**
+   * Release archives the deploy uploads and installs on EFS through `config.artifacts.provisioner`
+   * (the default model; native libraries for functions that load them from the file system).
+   * @default []
+   */
+  readonly releases?: readonly ReleaseArtifact[];
 }
 
 /** The AWS provider settings of a configuration: real credentials, or the offline mock profile. */
@@ -51,6 +60,24 @@ export function providerConfig(config: InfraConfig): AwsProviderConfig {
   };
 }
 
+/**
+ * A model release nobody serves: no function that mounts the provisioner's access point has
+ * MODEL_NAME = the release's name, so the deploy would install a model no request reaches.
+ */
+function unservedModelWarnings(system: SystemDefinition, releases: readonly ReleaseArtifact[], provisioner: FunctionDefinition | undefined): string[] {
+  const accessPoint = provisioner?.fileSystem?.accessPoint.name;
+  const served = new Set(
+    system.functions.flatMap((fn) => (fn.fileSystem?.accessPoint.name === accessPoint ? [fn.environment['MODEL_NAME'] ?? ''] : [])),
+  );
+  return releases
+    .filter((release) => release.target.startsWith('models/') && !served.has(release.target.slice('models/'.length)))
+    .map(
+      (release) =>
+        `The deploy installs ${release.description} as ${release.target}, but no function on the same access point serves it ` +
+        '(MODEL_NAME): set MODEL_NAME in the serving function\'s declaration, or artifacts.defaultModel.name, to the same name.',
+    );
+}
+
 // Logical ids already handed out, per stack (a field would be reset after super() returns).
 const logicalIds = new WeakMap<TerraformStack, Map<string, string>>();
 
@@ -73,6 +100,8 @@ export class LambdaEfsStack extends TerraformStack {
   readonly functions: Functions;
   readonly httpApi: HttpApi;
   readonly monitoring: Monitoring;
+  readonly artifacts: ArtifactBucket;
+  readonly provisioning: Provisioning | null;
   /** Things to fix that do not stop synth (also recorded as cdktf annotations). */
   readonly warnings: readonly string[];
 
@@ -97,7 +126,12 @@ export class LambdaEfsStack extends TerraformStack {
       backend.addOverride('use_lockfile', true);
     }
 
-    this.network = new Network(this, 'network', { config: config.network, namePrefix, region: config.region });
+    this.network = new Network(this, 'network', {
+      config: config.network,
+      namePrefix,
+      region: config.region,
+      offline: config.provider.kind === 'offline-mock',
+    });
     this.fileSystem = new FileSystem(this, 'efs', {
       namePrefix,
       vpcId: this.network.vpcId,
@@ -105,6 +139,47 @@ export class LambdaEfsStack extends TerraformStack {
       config: config.fileSystem,
       accessPoints: system.accessPoints,
     });
+    this.artifacts = new ArtifactBucket(this, 'artifacts', { namePrefix, config: config.artifacts });
+    const provisionerName = config.artifacts.provisioner;
+    const releases = props.releases ?? [];
+    const provisionerDefinition = system.functions.find((fn) => fn.name === provisionerName);
+    const additions = new Map<string, FunctionAdditions>();
+    // Native modules from the file system: the provisioner installs the platform's libraries
+    // release on the function's access point; the function finds them through NODE_MODULES_DIR.
+    for (const fn of system.functions) {
+      if (fn.nativeModules.from !== 'file-system' || fn.nativeModules.packages.length === 0) continue;
+      const target = librariesTarget(fn.architecture);
+      const nodeModulesDir = librariesNodeModulesDir(fn);
+      if (nodeModulesDir === null || !releases.some((release) => release.target === target)) {
+        throw new InfraError(
+          'EINFRACONFIG',
+          `Function "${fn.name}" loads its native modules from the file system, but the stack has no ${target} release to install ` +
+            'there: synthesize with synthesize() (it builds one), or declare nativeModules.from: \'package\'.',
+        );
+      }
+      if (provisionerDefinition?.fileSystem?.accessPoint.name !== fn.fileSystem?.accessPoint.name) {
+        throw new InfraError(
+          'EINFRACONFIG',
+          `Function "${fn.name}" loads its native modules from access point "${fn.fileSystem?.accessPoint.name ?? ''}", which the provisioner ` +
+            `"${provisionerName}" does not mount: only its own access point can be provisioned.`,
+        );
+      }
+      additions.set(fn.name, { environment: { NODE_MODULES_DIR: nodeModulesDir } });
+    }
+    if (provisionerDefinition !== undefined) {
+      additions.set(provisionerName, {
+        environment: { ARTIFACT_BUCKET: this.artifacts.bucket.id },
+        statements: [
+          {
+            Sid: 'ReadReleaseArtifacts',
+            Effect: 'Allow',
+            // GetObjectVersion: the install event names the exact version it verified.
+            Action: ['s3:GetObject', 's3:GetObjectVersion'],
+            Resource: this.artifacts.objectsArn(RELEASES_PREFIX),
+          },
+        ],
+      });
+    }
     this.functions = new Functions(this, 'functions', {
       namePrefix,
       functions: system.functions,
@@ -113,6 +188,8 @@ export class LambdaEfsStack extends TerraformStack {
       vpcId: this.network.vpcId,
       subnets: this.network.privateSubnets,
       fileSystem: this.fileSystem,
+      additions,
+      codeBucket: this.artifacts,
     });
     this.httpApi = new HttpApi(this, 'http', {
       namePrefix,
@@ -120,12 +197,32 @@ export class LambdaEfsStack extends TerraformStack {
       routes: system.routes,
       functions: this.functions.functions,
     });
+    const provisioner = this.functions.functions.get(provisionerName);
+    if (releases.length > 0 && provisioner === undefined) {
+      throw new InfraError(
+        'EINFRACONFIG',
+        `The deploy installs ${releases.map((release) => release.description).join(', ')} through function "${provisionerName}", ` +
+          'which is not in the system: add it (apps/efs-provisioner) or set artifacts.defaultModel to null.',
+      );
+    }
+    this.provisioning =
+      provisioner === undefined || releases.length === 0
+        ? null
+        : new Provisioning(this, 'provisioning', {
+            bucket: this.artifacts,
+            provisioner,
+            releases,
+            dependsOn: [...this.fileSystem.mountTargets, ...this.network.egressReady],
+          });
+
     this.monitoring = new Monitoring(this, 'monitoring', {
       namePrefix,
       config: config.monitoring,
       fileSystemConfig: config.fileSystem,
       fileSystemId: this.fileSystem.fileSystem.id,
       functions: this.functions.functions,
+      apiId: this.httpApi.api.id,
+      accountConcurrency: config.functions.accountConcurrency,
     });
 
     const deployed = [...this.functions.functions.values()];
@@ -148,9 +245,13 @@ export class LambdaEfsStack extends TerraformStack {
       description: 'Lambda function names by declared name',
     });
     new TerraformOutput(this, 'alarm_topic_arn', { value: this.monitoring.topic.arn });
+    new TerraformOutput(this, 'artifact_bucket', {
+      value: this.artifacts.bucket.id,
+      description: `Bucket of release archives (${RELEASES_PREFIX}…) the provisioner installs: what pnpm model:publish uploads to`,
+    });
 
     const warning = throughputWarning(config.fileSystem);
-    this.warnings = warning === null ? [] : [warning];
+    this.warnings = [...(warning === null ? [] : [warning]), ...unservedModelWarnings(system, releases, provisioner?.definition)];
     for (const message of this.warnings) Annotations.of(this).addWarning(message);
   }
 

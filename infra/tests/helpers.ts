@@ -9,6 +9,7 @@ import type { Construct } from 'constructs';
 
 import { bundleFunctions, type FunctionBundle } from '../src/bundling/bundle.js';
 import type { InfraConfig } from '../src/config.js';
+import type { ReleaseArtifact } from '../src/releases.js';
 import { LambdaEfsStack } from '../src/stack.js';
 import { fixtureConfig } from './fixtures/config.js';
 import { fixtureSystem } from './fixtures/system.js';
@@ -30,7 +31,8 @@ export interface SynthesizedJson {
   provider: Record<string, unknown[]>;
   resource: Record<string, Record<string, Record<string, unknown>>>;
   output: Record<string, { value: unknown }>;
-  data?: Record<string, unknown>;
+  data?: Record<string, Record<string, Record<string, unknown>>>;
+  moved?: { from: string; to: string }[];
 }
 
 /** Synthesizes a whole stack (Testing.synth) and returns the JSON text and its parsed form. */
@@ -38,9 +40,10 @@ export function synthStack(
   bundles: ReadonlyMap<string, FunctionBundle>,
   config: InfraConfig = fixtureConfig(),
   system: SystemDefinition = fixtureSystem(),
+  releases: readonly ReleaseArtifact[] = [],
 ): { text: string; json: SynthesizedJson; stack: LambdaEfsStack } {
   const app = Testing.app({ stackTraces: false });
-  const stack = new LambdaEfsStack(app, config.namePrefix, { config, system, bundles });
+  const stack = new LambdaEfsStack(app, config.namePrefix, { config, system, bundles, releases });
   const text = Testing.synth(stack);
   return { text, json: JSON.parse(text) as SynthesizedJson, stack };
 }

@@ -8,12 +8,13 @@ import { KmsKey } from '@cdktf/provider-aws/lib/kms-key/index.js';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group/index.js';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule/index.js';
 import type { AccessPointDefinition } from '@lambda-efs/function-spec';
+import { Token } from 'cdktf';
 import { Construct } from 'constructs';
 
 import type { FileSystemConfig } from '../config.js';
 import { InfraError } from '../errors.js';
-import { efsClientActions, EFS_CLIENT_MOUNT, EFS_CLIENT_WRITE, sidFragment, type PolicyDocument, type PolicyStatement } from '../iam.js';
-import type { PrivateSubnet } from './network.js';
+import { efsClientActions, EFS_ALL_ACTIONS, sidFragment, type PolicyDocument, type PolicyStatement } from '../iam.js';
+import { movedFromZoneName, type PrivateSubnet } from './network.js';
 
 /** The NFS port: the only one the mount targets' security group opens. */
 export const NFS_PORT = 2049;
@@ -48,7 +49,7 @@ export interface FileSystemGrant {
 }
 
 /**
- * The file system policy: deny every client action without TLS; allow each function's role to
+ * The file system policy: deny every action (`elasticfilesystem:*`) without TLS; allow each function's role to
  * mount (and write, unless read-only) only through its own access point and only through a mount
  * target. Once a policy exists EFS's default "allow any client" stops, so nothing else gets in.
  * Never grants `ClientRootAccess`.
@@ -62,7 +63,8 @@ export function fileSystemPolicyDocument(fileSystemArn: string, grants: readonly
       Sid: 'DenyWithoutTls',
       Effect: 'Deny',
       Principal: { AWS: '*' },
-      Action: [EFS_CLIENT_MOUNT, EFS_CLIENT_WRITE],
+      // Every action, not only mount and write: a plain-text client must not even read.
+      Action: EFS_ALL_ACTIONS,
       Resource: fileSystemArn,
       Condition: { Bool: { 'aws:SecureTransport': 'false' } },
     },
@@ -145,19 +147,22 @@ export class FileSystem extends Construct {
     });
 
     const zones = new Set<string>();
-    this.mountTargets = props.subnets.map((subnet) => {
-      if (zones.has(subnet.availabilityZone)) {
+    this.mountTargets = props.subnets.map((subnet, index) => {
+      // Looked-up zones are distinct by construction (one element each of the lookup's list).
+      if (!Token.isUnresolved(subnet.availabilityZone) && zones.has(subnet.availabilityZone)) {
         throw new InfraError(
           'EINFRACONFIG',
           `Two subnets in ${subnet.availabilityZone}: EFS allows one mount target per availability zone; give one subnet per zone.`,
         );
       }
       zones.add(subnet.availabilityZone);
-      return new EfsMountTarget(this, `mount-target-${subnet.availabilityZone}`, {
+      const mountTarget = new EfsMountTarget(this, `mount-target-${index + 1}`, {
         fileSystemId: this.fileSystem.id,
         subnetId: subnet.subnetId,
         securityGroups: [this.securityGroup.id],
       });
+      movedFromZoneName(mountTarget, `mount-target-${subnet.legacyZoneName ?? subnet.availabilityZone}`);
+      return mountTarget;
     });
 
     this.accessPoints = new Map(

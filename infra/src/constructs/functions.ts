@@ -9,11 +9,14 @@ import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security
 import { lambdaHandler, type FunctionDefinition } from '@lambda-efs/function-spec';
 import { AssetType, TerraformAsset, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 
 import type { FunctionBundle } from '../bundling/bundle.js';
 import type { FunctionsConfig } from '../config.js';
 import { InfraError } from '../errors.js';
-import { assumeRolePolicy, efsClientActions, type PolicyDocument } from '../iam.js';
+import { assumeRolePolicy, efsClientActions, type PolicyDocument, type PolicyStatement } from '../iam.js';
+import { FUNCTIONS_PREFIX, type ArtifactBucket } from './artifacts.js';
 import { NFS_PORT, type FileSystem } from './file-system.js';
 import type { PrivateSubnet } from './network.js';
 
@@ -29,6 +32,21 @@ export const VPC_ACCESS_ACTIONS = Object.freeze([
 
 /** HTTPS: AWS APIs (through the gateway endpoints or NAT) and the URLs ml-inference fetches. */
 const HTTPS_PORT = 443;
+/** Plain HTTP: only for functions in `plainHttpEgress` (ml-inference fetches `http://` image URLs). */
+const HTTP_PORT = 80;
+
+/**
+ * Environment every function gets: stack traces through the bundle's source map
+ * (`handler.mjs.map`) point into the TypeScript sources.
+ */
+export const COMMON_ENVIRONMENT = Object.freeze({ NODE_OPTIONS: '--enable-source-maps' });
+
+/** What the stack adds to one function besides its declaration (the provisioner's bucket access). */
+export interface FunctionAdditions {
+  readonly environment?: Readonly<Record<string, string>>;
+  /** Extra statements of the role's `additions` inline policy. */
+  readonly statements?: readonly PolicyStatement[];
+}
 
 export interface FunctionsProps {
   readonly namePrefix: string;
@@ -39,6 +57,13 @@ export interface FunctionsProps {
   readonly vpcId: string;
   readonly subnets: readonly PrivateSubnet[];
   readonly fileSystem: FileSystem;
+  /** By function name. @default none */
+  readonly additions?: ReadonlyMap<string, FunctionAdditions>;
+  /**
+   * Where deployment packages over Lambda's 50 MB direct-upload limit go (`functions/<name>/…`).
+   * Required when a bundle says `uploadViaS3`.
+   */
+  readonly codeBucket?: ArtifactBucket;
 }
 
 /** A deployed function and what the API and the alarms attach to. */
@@ -53,6 +78,8 @@ export interface DeployedFunction {
   readonly invokeArn: string;
   /** The alias name for the invoke permission's `qualifier`, or `null`. */
   readonly qualifier: string | null;
+  /** The reserved concurrency this environment gives it (`functions.reservedConcurrency`), or `null`. */
+  readonly reservedConcurrency: number | null;
   readonly role: IamRole;
   readonly securityGroup: SecurityGroup;
   readonly logGroup: CloudwatchLogGroup;
@@ -86,7 +113,7 @@ export class Functions extends Construct {
 
       const securityGroup = new SecurityGroup(scope, 'security-group', {
         name: `${functionName}-function`,
-        description: `Lambda function ${functionName}: HTTPS out, NFS to the EFS mount targets`,
+        description: `Lambda function ${functionName}: HTTPS${props.config.plainHttpEgress.includes(definition.name) ? ' and HTTP' : ''} out, NFS to the EFS mount targets`,
         vpcId: props.vpcId,
         revokeRulesOnDelete: true,
         // Lambda releases a function's network interfaces lazily after it is deleted.
@@ -101,6 +128,17 @@ export class Functions extends Construct {
         toPort: HTTPS_PORT,
         description: 'HTTPS to AWS APIs and the internet',
       });
+      if (props.config.plainHttpEgress.includes(definition.name)) {
+        // It accepts http:// URLs from callers: without this rule they would time out (EFETCHTIMEOUT).
+        new VpcSecurityGroupEgressRule(scope, 'http-out', {
+          securityGroupId: securityGroup.id,
+          cidrIpv4: '0.0.0.0/0',
+          ipProtocol: 'tcp',
+          fromPort: HTTP_PORT,
+          toPort: HTTP_PORT,
+          description: 'HTTP to the internet (http:// image URLs)',
+        });
+      }
       if (definition.fileSystem !== null) {
         new VpcSecurityGroupEgressRule(scope, 'nfs-out', {
           securityGroupId: securityGroup.id,
@@ -143,6 +181,16 @@ export class Functions extends Construct {
           policy: JSON.stringify(vpcAndLogs),
         }),
       ];
+      const extraStatements = props.additions?.get(definition.name)?.statements ?? [];
+      if (extraStatements.length > 0) {
+        policies.push(
+          new IamRolePolicy(scope, 'additions-policy', {
+            name: 'additions',
+            role: role.id,
+            policy: JSON.stringify({ Version: '2012-10-17', Statement: extraStatements } satisfies PolicyDocument),
+          }),
+        );
+      }
       if (definition.fileSystem !== null) {
         const accessPoint = fileSystem.accessPoint(definition.fileSystem.accessPoint.name);
         const efsClient: PolicyDocument = {
@@ -186,13 +234,32 @@ export class Functions extends Construct {
 
     const deployed = identities.map((identity): DeployedFunction => {
       const { definition, bundle, scope, functionName, tags, securityGroup, logGroup, role, policies } = identity;
-      const code = new TerraformAsset(scope, 'code', {
-        path: bundle.zipPath,
-        type: AssetType.FILE,
-        assetHash: bundle.sha256Hex,
-      });
+      let code: { filename: string } | { s3Bucket: string; s3Key: string; s3ObjectVersion: string };
+      if (bundle.uploadViaS3) {
+        // Over 50 MB zipped: Lambda takes it only from S3.
+        if (props.codeBucket === undefined) {
+          throw new InfraError('EBUNDLE', `Function "${definition.name}": its package is ${bundle.bytes} bytes zipped, over Lambda's 50 MB direct upload, and no artifact bucket was given to upload it to.`);
+        }
+        const object = props.codeBucket.upload(scope, 'code-object', {
+          key: `${FUNCTIONS_PREFIX}${definition.name}/${bundle.sha256Hex}.zip`,
+          path: bundle.zipPath,
+          sha256Hex: bundle.sha256Hex,
+          md5Hex: createHash('md5').update(readFileSync(bundle.zipPath)).digest('hex'),
+          contentType: 'application/zip',
+        });
+        code = { s3Bucket: object.bucket, s3Key: object.key, s3ObjectVersion: object.versionId };
+      } else {
+        const asset = new TerraformAsset(scope, 'code', {
+          path: bundle.zipPath,
+          type: AssetType.FILE,
+          assetHash: bundle.sha256Hex,
+        });
+        code = { filename: asset.path };
+      }
       const provisioned = definition.provisionedConcurrency;
+      const reserved = props.config.reservedConcurrency[definition.name] ?? null;
       const mount = definition.fileSystem;
+      const environment = { ...COMMON_ENVIRONMENT, ...definition.environment, ...props.additions?.get(definition.name)?.environment };
       const lambda = new LambdaFunction(scope, 'function', {
         functionName,
         description: definition.description,
@@ -200,19 +267,16 @@ export class Functions extends Construct {
         runtime: definition.runtime,
         architectures: [definition.architecture],
         handler: lambdaHandler(definition),
-        filename: code.path,
+        ...code,
         // Lambda's CodeSha256 of the zip: a code change, and only a code change, redeploys.
         sourceCodeHash: bundle.sha256Base64,
         memorySize: definition.memoryMb,
         timeout: definition.timeoutSeconds,
         // A version for the alias to point at, only when provisioned concurrency needs one.
         publish: provisioned !== null,
-        ...(definition.reservedConcurrency === null
-          ? {}
-          : { reservedConcurrentExecutions: definition.reservedConcurrency }),
-        ...(Object.keys(definition.environment).length === 0
-          ? {}
-          : { environment: { variables: { ...definition.environment } } }),
+        // From this environment's configuration, not the declaration: see FunctionsConfig.reservedConcurrency.
+        ...(reserved === null ? {} : { reservedConcurrentExecutions: reserved }),
+        environment: { variables: environment },
         vpcConfig: {
           subnetIds: props.subnets.map((subnet) => subnet.subnetId),
           securityGroupIds: [securityGroup.id],
@@ -253,6 +317,7 @@ export class Functions extends Construct {
         alias,
         invokeArn: alias === null ? lambda.invokeArn : alias.invokeArn,
         qualifier: alias === null ? null : alias.name,
+        reservedConcurrency: reserved,
         role,
         securityGroup,
         logGroup,

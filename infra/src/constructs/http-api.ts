@@ -60,7 +60,8 @@ export function routeId(routeKey: string): string {
 }
 
 /**
- * The HTTP API: one Lambda proxy integration (payload 2.0) and invoke permission per function,
+ * The HTTP API: one Lambda proxy integration (payload 2.0) and invoke permission per routed
+ * function (none for a function without routes),
  * one route per declared route key (open, IAM or JWT per configuration), and the `$default`
  * stage, auto-deployed, throttled, with JSON access logs.
  */
@@ -96,6 +97,8 @@ export class HttpApi extends Construct {
 
     const integrations = new Map<string, Apigatewayv2Integration>();
     for (const [name, fn] of props.functions) {
+      // A function with no routes (the provisioner) is never reachable from the API.
+      if (fn.definition.routes.length === 0) continue;
       integrations.set(
         name,
         new Apigatewayv2Integration(this, `integration-${name}`, {

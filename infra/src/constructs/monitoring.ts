@@ -18,28 +18,45 @@ export interface MonitoringProps {
   readonly fileSystemId: string;
   /** By declared function name. */
   readonly functions: ReadonlyMap<string, DeployedFunction>;
+  /** The HTTP API whose 5xx answers are alarmed. */
+  readonly apiId: string;
+  /** The account's Lambda concurrency quota (`functions.accountConcurrency`). */
+  readonly accountConcurrency: number;
 }
 
 /**
- * The ClientConnections threshold: the configured one, else 80% of the mounting functions' summed
- * reserved concurrency when every one reserves some (that sum caps the connections), else 80% of
- * EFS's 25,000 limit.
+ * The most execution environments the mounting functions can run at once, so the most EFS
+ * connections they can hold: each reserved function its reservation; the unreserved ones together
+ * what the account's quota leaves unreserved; never above EFS's 25,000.
  */
-export function clientConnectionsThreshold(config: MonitoringConfig, functions: readonly DeployedFunction[]): number {
-  if (config.clientConnections !== null) return config.clientConnections;
+export function maxClientConnections(functions: readonly Pick<DeployedFunction, 'definition' | 'reservedConcurrency'>[], accountConcurrency: number): number {
+  const reservedTotal = functions.reduce((total, fn) => total + (fn.reservedConcurrency ?? 0), 0);
   const mounting = functions.filter((fn) => fn.definition.fileSystem !== null);
-  const reserved = mounting.map((fn) => fn.definition.reservedConcurrency);
-  if (mounting.length > 0 && reserved.every((value) => value !== null && value > 0)) {
-    const sum = reserved.reduce<number>((total, value) => total + (value ?? 0), 0);
-    return Math.max(1, Math.floor(sum * 0.8));
-  }
-  return Math.floor(EFS_CONNECTION_LIMIT * 0.8);
+  const reservedMounting = mounting.reduce((total, fn) => total + (fn.reservedConcurrency ?? 0), 0);
+  const unreservedPool = mounting.some((fn) => fn.reservedConcurrency === null) ? Math.max(0, accountConcurrency - reservedTotal) : 0;
+  return Math.min(EFS_CONNECTION_LIMIT, reservedMounting + unreservedPool);
+}
+
+/**
+ * The ClientConnections threshold: the configured one, else 80% of {@link maxClientConnections}
+ * (the concurrency the functions can really reach in this account), so the alarm fires before the
+ * functions are throttled, and can fire at all.
+ */
+export function clientConnectionsThreshold(
+  config: MonitoringConfig,
+  functions: readonly Pick<DeployedFunction, 'definition' | 'reservedConcurrency'>[],
+  accountConcurrency: number,
+): number {
+  if (config.clientConnections !== null) return config.clientConnections;
+  return Math.max(1, Math.floor(maxClientConnections(functions, accountConcurrency) * 0.8));
 }
 
 /**
  * Alarms to one SNS topic (with an optional e-mail subscription): EFS BurstCreditBalance (bursting
- * mode only: below the configured number of cold-start loads), PercentIOLimit, ClientConnections;
- * each function's Errors and Throttles. Missing data is not breaching: idle is healthy.
+ * mode only: below the configured number of cold-start loads), PercentIOLimit, ClientConnections
+ * (from the concurrency the functions can really reach); the HTTP API's 5xx (the handlers answer
+ * errors as 5xx responses, which Lambda does not count as Errors); each function's Duration near
+ * its timeout, Errors and Throttles. Missing data is not breaching: idle is healthy.
  */
 export class Monitoring extends Construct {
   readonly topic: SnsTopic;
@@ -68,6 +85,7 @@ export class Monitoring extends Construct {
         metricName: string;
         dimensions: Record<string, string>;
         statistic: 'Sum' | 'Minimum' | 'Maximum';
+        unit?: string;
         period: number;
         evaluationPeriods: number;
         comparisonOperator: 'GreaterThanOrEqualToThreshold' | 'LessThanThreshold';
@@ -82,6 +100,7 @@ export class Monitoring extends Construct {
           metricName: settings.metricName,
           dimensions: settings.dimensions,
           statistic: settings.statistic,
+          ...(settings.unit === undefined ? {} : { unit: settings.unit }),
           period: settings.period,
           evaluationPeriods: settings.evaluationPeriods,
           comparisonOperator: settings.comparisonOperator,
@@ -122,11 +141,12 @@ export class Monitoring extends Construct {
       comparisonOperator: 'GreaterThanOrEqualToThreshold',
       threshold: config.percentIoLimit,
     });
-    const connections = clientConnectionsThreshold(config, [...props.functions.values()]);
+    const connections = clientConnectionsThreshold(config, [...props.functions.values()], props.accountConcurrency);
     alarm('efs-client-connections', {
       description:
-        `${connections} or more EFS client connections (one per Lambda execution environment; EFS allows ` +
-        `${EFS_CONNECTION_LIMIT}): cap the functions with reserved concurrency.`,
+        `${connections} or more EFS client connections: 80% of the ${maxClientConnections([...props.functions.values()], props.accountConcurrency)} ` +
+        'execution environments the mounting functions can run at once (one connection each). Throttling is near: ' +
+        'raise functions.reservedConcurrency or the account quota, or find what floods the API.',
       namespace: 'AWS/EFS',
       metricName: 'ClientConnections',
       dimensions: fileSystem,
@@ -137,7 +157,36 @@ export class Monitoring extends Construct {
       threshold: connections,
     });
 
+    alarm('api-5xx', {
+      description:
+        `The HTTP API answered ${config.api5xx} or more 5xx in 5 minutes (500: a function failed or was throttled; ` +
+        '503: no model installed, or the 30 s integration timeout): see the access log group and the functions\' logs.',
+      namespace: 'AWS/ApiGateway',
+      metricName: '5xx',
+      dimensions: { ApiId: props.apiId },
+      statistic: 'Sum',
+      period: FIVE_MINUTES,
+      evaluationPeriods: 1,
+      comparisonOperator: 'GreaterThanOrEqualToThreshold',
+      threshold: config.api5xx,
+    });
+
     for (const [name, fn] of props.functions) {
+      const timeoutMs = fn.definition.timeoutSeconds * 1000;
+      alarm(`${name}-duration`, {
+        description:
+          `Function ${fn.functionName} ran ${config.durationPercentOfTimeout}% of its ${fn.definition.timeoutSeconds} s timeout: ` +
+          'the next slow run times out. Look for slow EFS reads (throughput mode), cold starts or slow image URLs.',
+        namespace: 'AWS/Lambda',
+        metricName: 'Duration',
+        dimensions: { FunctionName: fn.functionName },
+        statistic: 'Maximum',
+        unit: 'Milliseconds',
+        period: FIVE_MINUTES,
+        evaluationPeriods: 1,
+        comparisonOperator: 'GreaterThanOrEqualToThreshold',
+        threshold: Math.round((timeoutMs * config.durationPercentOfTimeout) / 100),
+      });
       alarm(`${name}-errors`, {
         description: `Function ${fn.functionName} failed ${config.functionErrors} or more times in 5 minutes: see its log group /aws/lambda/${fn.functionName}.`,
         namespace: 'AWS/Lambda',

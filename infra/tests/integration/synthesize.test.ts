@@ -2,12 +2,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { defineFunction } from '@lambda-efs/function-spec';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { InfraError, MissingEntryError } from '../../src/errors.js';
 import { synthesize } from '../../src/synth.js';
 import { fixtureConfig, fixtureProdConfig } from '../fixtures/config.js';
-import { fixtureSystem, messageWall, mlInference, unbuilt } from '../fixtures/system.js';
+import { efsProvisioner, fixtureSystem, messageWall, mlInference, unbuilt } from '../fixtures/system.js';
 import { temporaryDirectory } from '../helpers.js';
 
 const work = temporaryDirectory('synthesize');
@@ -29,8 +30,23 @@ describe('synthesize', () => {
         expect(existsSync(join(stack.directory, fn.filename))).toBe(true);
       }
     }
-    expect([...result.bundles.keys()]).toEqual(['message-wall', 'ml-inference']);
+    expect([...result.bundles.keys()]).toEqual(['message-wall', 'ml-inference', 'efs-provisioner']);
     expect(result.skipped).toEqual([]);
+  });
+
+  it('builds the default model\'s archive once, and copies it into each stack for its S3 object', async () => {
+    const outdir = join(work.path, 'releases');
+    const result = await synthesize({ outdir, configs: [fixtureConfig(), fixtureProdConfig()], system: fixtureSystem() });
+    expect(result.releases.map((release) => [release.target, release.version])).toEqual([['models/demo', '1.0.0']]);
+    for (const stack of result.stacks) {
+      const json = JSON.parse(readFileSync(join(stack.directory, 'cdk.tf.json'), 'utf8')) as {
+        resource: { aws_s3_object: Record<string, { source: string; key: string }> };
+      };
+      const objects = Object.values(json.resource.aws_s3_object);
+      expect(objects).toHaveLength(1);
+      const copied = readFileSync(join(stack.directory, objects[0]?.source ?? ''));
+      expect(copied.equals(readFileSync(result.releases[0]?.archivePath ?? ''))).toBe(true);
+    }
   });
 
   it('fails when a handler is not built, naming the function, the path and the build command', async () => {
@@ -61,12 +77,27 @@ describe('synthesize', () => {
     const result = await synthesize({
       outdir,
       configs: [fixtureConfig()],
-      system: fixtureSystem([messageWall, mlInference, unbuilt]),
+      system: fixtureSystem([messageWall, mlInference, efsProvisioner, unbuilt]),
       onlyBuilt: true,
     });
     expect(result.skipped.map((error) => error.functionName)).toEqual(['unbuilt']);
+    expect(result.skippedReleases).toEqual([]);
     const text = readFileSync(join(outdir, 'stacks', 'lambda-efs-dev', 'cdk.tf.json'), 'utf8');
     expect(text).not.toContain('unbuilt');
     expect(text).toContain('lambda-efs-dev-ml-inference');
+  });
+
+  it('leaves out the default model with onlyBuilt when its provisioner is not built, and says so', async () => {
+    const unbuiltProvisioner = defineFunction({ ...efsProvisioner, entry: unbuilt.entry });
+    const base = fixtureConfig();
+    const result = await synthesize({
+      outdir: join(work.path, 'only-built-no-provisioner'),
+      configs: [{ ...base, functions: { ...base.functions, reservedConcurrency: { 'efs-provisioner': 1 } } }],
+      system: fixtureSystem([messageWall, mlInference, unbuiltProvisioner]),
+      onlyBuilt: true,
+    });
+    expect(result.skipped.map((error) => error.functionName)).toEqual(['efs-provisioner']);
+    expect(result.releases).toEqual([]);
+    expect(result.skippedReleases).toEqual([expect.stringContaining('the default model (its provisioner "efs-provisioner" is not built)')]);
   });
 });

@@ -7,13 +7,14 @@ import {
   readDeployEnvironment,
   readSynthEnvironment,
   validateConfig,
+  zoneCount,
   type InfraConfig,
 } from '../../src/config.js';
 import { InfraConfigError } from '../../src/errors.js';
 import { fixtureConfig } from '../fixtures/config.js';
 import { fixtureSystem, messageWall } from '../fixtures/system.js';
 
-const NO_DEPLOY = { stateBucket: null, stateRegion: null, alarmEmail: null, accountId: null };
+const NO_DEPLOY = { stateBucket: null, stateRegion: null, alarmEmail: null, accountId: null, reservedConcurrency: null, accountConcurrency: null };
 
 function problemsOf(config: InfraConfig, system = fixtureSystem()): readonly string[] {
   try {
@@ -30,7 +31,7 @@ describe('environmentConfig', () => {
   it('gives dev two zones, one NAT gateway and elastic throughput, with local state by default', () => {
     const dev = environmentConfig('dev', NO_DEPLOY);
     expect(dev.namePrefix).toBe('lambda-efs-dev');
-    expect(availabilityZones(dev.network)).toEqual(['us-east-1a', 'us-east-1b']);
+    expect(zoneCount(dev.network)).toBe(2);
     expect(dev.network.kind === 'new' && dev.network.natGateways).toBe('single');
     expect(dev.fileSystem.throughput).toEqual({ mode: 'elastic' });
     expect(dev.backend).toEqual({ kind: 'local', path: 'terraform.tfstate' });
@@ -39,7 +40,7 @@ describe('environmentConfig', () => {
 
   it('gives prod three zones and a NAT gateway per zone', () => {
     const prod = environmentConfig('prod', NO_DEPLOY);
-    expect(availabilityZones(prod.network)).toHaveLength(3);
+    expect(zoneCount(prod.network)).toBe(3);
     expect(prod.network.kind === 'new' && prod.network.natGateways).toBe('per-az');
   });
 
@@ -49,6 +50,32 @@ describe('environmentConfig', () => {
     expect(prod.backend).toEqual({ kind: 's3', bucket: 'my-state', key: 'lambda-efs/prod/terraform.tfstate', region: 'us-east-1' });
     expect(prod.provider).toEqual({ kind: 'aws', allowedAccountIds: ['123456789012'] });
     expect(prod.monitoring.alarmEmail).toBe('ops@example.com');
+  });
+
+  it('names no availability zone: it looks them up (use1-az3 left out), or uses <region>a, b, … offline', () => {
+    for (const name of ['dev', 'prod'] as const) {
+      const config = environmentConfig(name, NO_DEPLOY);
+      expect(config.network).toMatchObject({ availabilityZones: { excludeZoneIds: ['use1-az3'] } });
+      expect(availabilityZones(config.network, config.region, false)).toBeNull();
+    }
+    const dev = environmentConfig('dev', NO_DEPLOY);
+    expect(availabilityZones(dev.network, 'eu-west-3', true)).toEqual(['eu-west-3a', 'eu-west-3b']);
+  });
+
+  it('reserves no concurrency by default (fresh accounts cannot), and takes reservations per function from the environment', () => {
+    for (const name of ['dev', 'prod'] as const) {
+      expect(environmentConfig(name, NO_DEPLOY).functions.reservedConcurrency).toEqual({});
+    }
+    const deploy = readDeployEnvironment({ LAMBDA_EFS_RESERVED_CONCURRENCY: 'message-wall=50, ml-inference=10', LAMBDA_EFS_ACCOUNT_CONCURRENCY: '1000' });
+    const prod = environmentConfig('prod', deploy);
+    expect(prod.functions.reservedConcurrency).toEqual({ 'message-wall': 50, 'ml-inference': 10 });
+    expect(prod.functions.accountConcurrency).toBe(1000);
+    expect(problemsOf(prod)).toEqual([]);
+  });
+
+  it('installs the demo model by default, through efs-provisioner, and keeps prod\'s artifacts on destroy', () => {
+    expect(environmentConfig('dev', NO_DEPLOY).artifacts).toMatchObject({ provisioner: 'efs-provisioner', defaultModel: { source: 'demo' }, forceDestroy: true });
+    expect(environmentConfig('prod', NO_DEPLOY).artifacts).toMatchObject({ forceDestroy: false });
   });
 
   it('passes validation for both environments with the fixture system', () => {
@@ -118,6 +145,38 @@ describe('validateConfig', () => {
     ]);
   });
 
+  it('refuses reservations for unknown functions, below provisioned concurrency, or beyond what the account leaves unreserved', () => {
+    const base = fixtureConfig();
+    expect(problemsOf({ ...base, functions: { ...base.functions, reservedConcurrency: { 'message-wal': 5, 'ml-inference': 1 } } })).toEqual([
+      expect.stringContaining('functions.reservedConcurrency "message-wal" is invalid: no function has this name; declared: message-wall, ml-inference, efs-provisioner'),
+      expect.stringContaining('functions.reservedConcurrency["ml-inference"] 1 is invalid: reserve at least the declared provisioned concurrency (2)'),
+    ]);
+    // A fresh account with a quota of 10 can reserve nothing: Lambda keeps 10 unreserved.
+    expect(problemsOf({ ...base, functions: { ...base.functions, reservedConcurrency: { 'message-wall': 5 }, accountConcurrency: 10 } })).toEqual([
+      expect.stringContaining("reserves 5 of the account's 10, but Lambda keeps 10 unreserved"),
+    ]);
+  });
+
+  it('refuses a routed function whose timeout outlasts the HTTP API\'s 30 s', () => {
+    const slow = defineFunction({ name: 'slow', entry: messageWall.entry, routes: ['GET /slow'], timeoutSeconds: 300 });
+    const background = defineFunction({ name: 'background', entry: messageWall.entry, timeoutSeconds: 900 });
+    expect(problemsOf(fixtureConfig(), fixtureSystem([slow, background]))).toEqual([
+      expect.stringMatching(/^function "slow" timeoutSeconds 300 is invalid: it serves HTTP routes, and the HTTP API stops waiting after 30 s .*declare 29 s or less/),
+    ]);
+  });
+
+  it('refuses fewer than 2 zones to look up, and malformed zone ids to leave out', () => {
+    const base = fixtureConfig();
+    const problems = problemsOf({
+      ...base,
+      network: { kind: 'new', cidr: '10.20.0.0/16', availabilityZones: { count: 1, excludeZoneIds: ['us-east-1e'] }, natGateways: 'none' },
+    });
+    expect(problems).toEqual([
+      expect.stringContaining('network.availabilityZones {"count":1,"excludeZoneIds":["us-east-1e"]} is invalid: give 2 to 8 availability zones'),
+      expect.stringContaining('network.availabilityZones.excludeZoneIds "us-east-1e" is invalid: give zone ids such as "use1-az3"'),
+    ]);
+  });
+
   it('refuses a prefix that makes a function or role name longer than 64 characters', () => {
     const longName = defineFunction({ name: 'a-function-with-a-rather-long-name', entry: messageWall.entry });
     const problems = problemsOf({ ...fixtureConfig(), namePrefix: 'lambda-efs-development-account' }, fixtureSystem([longName]));
@@ -142,7 +201,7 @@ describe('deploy-time and synth-time environment variables', () => {
         LAMBDA_EFS_ALARM_EMAIL: 'ops@example.com',
         LAMBDA_EFS_ACCOUNT_ID: '123456789012',
       }),
-    ).toEqual({ stateBucket: 'acme-tf-state', stateRegion: 'eu-west-1', alarmEmail: 'ops@example.com', accountId: '123456789012' });
+    ).toEqual({ ...NO_DEPLOY, stateBucket: 'acme-tf-state', stateRegion: 'eu-west-1', alarmEmail: 'ops@example.com', accountId: '123456789012' });
     expect(readSynthEnvironment({ LAMBDA_EFS_ENVIRONMENTS: 'prod', LAMBDA_EFS_ONLY_BUILT: '1' })).toEqual({
       environments: ['prod'],
       onlyBuilt: true,
@@ -152,6 +211,9 @@ describe('deploy-time and synth-time environment variables', () => {
   it('fails fast naming each malformed variable', () => {
     expect(() => readDeployEnvironment({ LAMBDA_EFS_ACCOUNT_ID: '1234', LAMBDA_EFS_STATE_BUCKET: 'Bad_Bucket' })).toThrow(
       /LAMBDA_EFS_STATE_BUCKET="Bad_Bucket" is invalid[\s\S]*LAMBDA_EFS_ACCOUNT_ID="1234" is invalid: give the 12-digit AWS account id/,
+    );
+    expect(() => readDeployEnvironment({ LAMBDA_EFS_RESERVED_CONCURRENCY: 'message-wall:50' })).toThrow(
+      'LAMBDA_EFS_RESERVED_CONCURRENCY="message-wall:50" is invalid at "message-wall:50": give comma-separated <function>=<whole number> pairs',
     );
     expect(() => readSynthEnvironment({ LAMBDA_EFS_ENVIRONMENTS: 'dev,staging' })).toThrow(
       'staging is not an environment; use a comma-separated list of dev, prod',

@@ -2,6 +2,7 @@
 // shapes): what must hold whatever a construct's details become.
 import { afterAll, describe, expect, it } from 'vitest';
 
+import { availabilityZones } from '../../src/config.js';
 import type { PolicyDocument, PolicyStatement } from '../../src/iam.js';
 import { fixtureConfig, fixtureProdConfig } from '../fixtures/config.js';
 import { fixtureSystem } from '../fixtures/system.js';
@@ -17,6 +18,7 @@ function policyDocuments(json: SynthesizedJson): PolicyDocument[] {
     ...Object.values(resources(json, 'aws_iam_role_policy')).map((policy) => policy['policy']),
     ...Object.values(resources(json, 'aws_iam_role')).map((role) => role['assume_role_policy']),
     ...Object.values(resources(json, 'aws_efs_file_system_policy')).map((policy) => policy['policy']),
+    ...Object.values(resources(json, 'aws_s3_bucket_policy')).map((policy) => policy['policy']),
   ].map((text) => JSON.parse(text as string) as PolicyDocument);
 }
 
@@ -28,7 +30,13 @@ describe.each([
   ['prod', fixtureProdConfig()],
 ])('security of the %s stack', (_name, config) => {
   const { json } = synthStack(bundles, config);
-  const zones = config.network.kind === 'new' ? config.network.availabilityZones : [];
+  const zones = availabilityZones(config.network, config.region, true) ?? [];
+
+  /** The role policy statements of one function, by its declared name. */
+  const roleStatements = (name: string): PolicyStatement[] =>
+    Object.entries(resources(json, 'aws_iam_role_policy'))
+      .filter(([address]) => address.startsWith(`functions_${name}_`))
+      .flatMap(([, policy]) => (JSON.parse(policy['policy'] as string) as PolicyDocument).Statement);
 
   it('encrypts the file system with the customer-managed KMS key, which rotates', () => {
     const fileSystems = Object.values(resources(json, 'aws_efs_file_system'));
@@ -45,7 +53,61 @@ describe.each([
     );
     const deny = policy?.Statement.find((statement) => statement.Effect === 'Deny');
     expect(deny).toMatchObject({ Principal: { AWS: '*' }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
-    expect(actionsOf(deny!)).toEqual(expect.arrayContaining(['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite']));
+    // Every action, not only mount and write.
+    expect(actionsOf(deny!)).toEqual(['elasticfilesystem:*']);
+  });
+
+  it('lets ml-inference only read the ML access point, and the provisioner write it', () => {
+    const [policy] = Object.values(resources(json, 'aws_efs_file_system_policy')).map(
+      (resource) => JSON.parse(resource['policy'] as string) as PolicyDocument,
+    );
+    const grant = (sid: string): readonly string[] => actionsOf(policy?.Statement.find((statement) => statement.Sid === sid) ?? { Effect: 'Allow', Action: [] });
+    expect(grant('MountMlInferenceThroughItsAccessPoint')).toEqual(['elasticfilesystem:ClientMount']);
+    expect(grant('MountEfsProvisionerThroughItsAccessPoint')).toEqual(['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite']);
+    const accessPointOf = (sid: string): unknown =>
+      policy?.Statement.find((statement) => statement.Sid === sid)?.Condition?.['StringEquals']?.['elasticfilesystem:AccessPointArn'];
+    expect(accessPointOf('MountEfsProvisionerThroughItsAccessPoint')).toBe(accessPointOf('MountMlInferenceThroughItsAccessPoint'));
+  });
+
+  it('lets the provisioner read only the release prefix of the artifact bucket, and nobody else read it at all', () => {
+    const s3 = roleStatements('efs-provisioner').filter((statement) => actionsOf(statement).some((action) => action.startsWith('s3:')));
+    expect(s3).toEqual([
+      {
+        Sid: 'ReadReleaseArtifacts',
+        Effect: 'Allow',
+        Action: ['s3:GetObject', 's3:GetObjectVersion'],
+        Resource: expect.stringMatching(/^\$\{aws_s3_bucket\.artifacts_bucket\.arn\}\/releases\/\*$/) as unknown,
+      },
+    ]);
+    for (const name of ['message-wall', 'ml-inference']) {
+      expect(roleStatements(name).flatMap(actionsOf).filter((action) => action.startsWith('s3:'))).toEqual([]);
+    }
+  });
+
+  it('keeps the artifact bucket private, versioned, encrypted and TLS-only', () => {
+    expect(Object.values(resources(json, 'aws_s3_bucket_public_access_block'))).toEqual([
+      expect.objectContaining({ block_public_acls: true, block_public_policy: true, ignore_public_acls: true, restrict_public_buckets: true }),
+    ]);
+    expect(Object.values(resources(json, 'aws_s3_bucket_versioning'))).toEqual([
+      expect.objectContaining({ versioning_configuration: { status: 'Enabled' } }),
+    ]);
+    expect(Object.values(resources(json, 'aws_s3_bucket_server_side_encryption_configuration'))).toEqual([
+      expect.objectContaining({ rule: [{ apply_server_side_encryption_by_default: { sse_algorithm: 'AES256' } }] }),
+    ]);
+    expect(Object.values(resources(json, 'aws_s3_bucket_ownership_controls'))).toEqual([
+      expect.objectContaining({ rule: { object_ownership: 'BucketOwnerEnforced' } }),
+    ]);
+    const [policy] = Object.values(resources(json, 'aws_s3_bucket_policy')).map((resource) => JSON.parse(resource['policy'] as string) as PolicyDocument);
+    expect(policy?.Statement).toEqual([
+      {
+        Sid: 'DenyWithoutTls',
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: 's3:*',
+        Resource: ['${aws_s3_bucket.artifacts_bucket.arn}', '${aws_s3_bucket.artifacts_bucket.arn}/*'],
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      },
+    ]);
   });
 
   it('lets each allowed principal mount only through an access point and a mount target', () => {
@@ -53,7 +115,7 @@ describe.each([
       (resource) => JSON.parse(resource['policy'] as string) as PolicyDocument,
     );
     const allows = policy?.Statement.filter((statement) => statement.Effect === 'Allow') ?? [];
-    expect(allows).toHaveLength(2);
+    expect(allows).toHaveLength(3);
     for (const statement of allows) {
       expect(statement.Principal?.AWS).toMatch(/^\$\{aws_iam_role\.[^.]+\.arn\}$/);
       expect(statement.Condition?.['StringEquals']?.['elasticfilesystem:AccessPointArn']).toMatch(/^\$\{aws_efs_access_point\.[^.]+\.arn\}$/);
@@ -76,12 +138,13 @@ describe.each([
     }
   });
 
-  it('grants no wildcard EFS action, anywhere', () => {
+  it('grants no wildcard action, anywhere (only the TLS denials use one)', () => {
     for (const document of policyDocuments(json)) {
       for (const statement of document.Statement) {
+        if (statement.Effect === 'Deny') continue;
         for (const action of actionsOf(statement)) {
           expect(action).not.toBe('*');
-          if (action.startsWith('elasticfilesystem:')) expect(action).not.toContain('*');
+          expect(action).not.toContain('*');
         }
       }
     }
@@ -95,7 +158,7 @@ describe.each([
     const efsStatements = policyDocuments(json)
       .flatMap((document) => document.Statement)
       .filter((statement) => statement.Effect === 'Allow' && actionsOf(statement).some((action) => action.startsWith('elasticfilesystem:')));
-    expect(efsStatements.length).toBe(4); // two role policies, two file system policy grants
+    expect(efsStatements.length).toBe(6); // three role policies, three file system policy grants
     for (const statement of efsStatements) {
       expect(statement.Resource).toMatch(/^\$\{aws_efs_file_system\.[^.]+\.arn\}$/);
       expect(statement.Condition?.['StringEquals']?.['elasticfilesystem:AccessPointArn']).toBeDefined();
@@ -105,7 +168,7 @@ describe.each([
   it('makes every function depend on every mount target', () => {
     const mountTargets = Object.keys(resources(json, 'aws_efs_mount_target')).map((name) => `aws_efs_mount_target.${name}`);
     const functions = Object.values(resources(json, 'aws_lambda_function'));
-    expect(functions).toHaveLength(2);
+    expect(functions).toHaveLength(3);
     for (const fn of functions) expect(fn['depends_on']).toEqual(expect.arrayContaining(mountTargets));
   });
 

@@ -54,7 +54,7 @@ describe('LambdaEfsStack', () => {
 
   it('outputs the API URL, the file system id, the access points and the function names', () => {
     expect(Object.keys(json.output).sort()).toEqual(
-      ['access_point_arns', 'access_point_ids', 'alarm_topic_arn', 'api_url', 'file_system_id', 'function_names'].sort(),
+      ['access_point_arns', 'access_point_ids', 'alarm_topic_arn', 'api_url', 'artifact_bucket', 'file_system_id', 'function_names'].sort(),
     );
     expect(json.output['api_url']?.value).toBe('${aws_apigatewayv2_api.http_api.api_endpoint}');
     expect(json.output['access_point_ids']?.value).toEqual({
@@ -64,16 +64,47 @@ describe('LambdaEfsStack', () => {
     expect(json.output['function_names']?.value).toEqual({
       'message-wall': '${aws_lambda_function.functions_message-wall_function.function_name}',
       'ml-inference': '${aws_lambda_function.functions_ml-inference_function.function_name}',
+      'efs-provisioner': '${aws_lambda_function.functions_efs-provisioner_function.function_name}',
     });
+    expect(json.output['artifact_bucket']?.value).toBe('${aws_s3_bucket.artifacts_bucket.id}');
   });
 
   it('names Terraform resources after construct paths, without hashes', () => {
     expect(Object.keys(json.resource['aws_efs_file_system'] ?? {})).toEqual(['efs_file-system']);
-    expect(Object.keys(json.resource['aws_efs_mount_target'] ?? {})).toEqual(['efs_mount-target-us-east-1a', 'efs_mount-target-us-east-1b']);
+    expect(Object.keys(json.resource['aws_efs_mount_target'] ?? {})).toEqual(['efs_mount-target-1', 'efs_mount-target-2']);
   });
 
-  it('uses no data source', () => {
+  it('moves the resources named after a zone (before zones were looked up) to their new addresses', () => {
+    expect(json.moved).toEqual(
+      expect.arrayContaining([
+        { from: 'aws_subnet.network_private-us-east-1a', to: 'aws_subnet.network_private-1' },
+        { from: 'aws_efs_mount_target.efs_mount-target-us-east-1b', to: 'aws_efs_mount_target.efs_mount-target-2' },
+        { from: 'aws_nat_gateway.network_nat-us-east-1a', to: 'aws_nat_gateway.network_nat-1' },
+      ]),
+    );
+  });
+
+  it('uses no data source with the offline provider: zones are <region>a, <region>b', () => {
     expect(json.data).toBeUndefined();
+    expect(Object.values(json.resource['aws_subnet'] ?? {}).map((subnet) => subnet['availability_zone'])).toEqual(
+      expect.arrayContaining(['us-east-1a', 'us-east-1b']),
+    );
+  });
+
+  it('looks the zones up in a real account (any region): available, no opt-in, use1-az3 left out, and enough of them', () => {
+    const real = synthStack(bundles, fixtureConfig({ region: 'eu-west-3', provider: { kind: 'aws', allowedAccountIds: [] } }));
+    expect(real.json.data?.['aws_availability_zones']).toEqual({
+      network_zones: expect.objectContaining({
+        state: 'available',
+        exclude_zone_ids: ['use1-az3'],
+        filter: [{ name: 'opt-in-status', values: ['opt-in-not-required'] }],
+      }) as unknown,
+    });
+    const subnets = real.json.resource['aws_subnet'] ?? {};
+    expect(subnets['network_private-1']?.['availability_zone']).toBe('${element(data.aws_availability_zones.network_zones.names, 0)}');
+    expect(subnets['network_private-2']?.['availability_zone']).toBe('${element(data.aws_availability_zones.network_zones.names, 1)}');
+    expect(JSON.stringify(real.json.resource['aws_vpc'])).toContain('length(data.aws_availability_zones.network_zones.names) >= 2');
+    expect(real.text).not.toContain('us-east-1');
   });
 
   it('records no machine paths in the synthesized JSON', () => {
@@ -99,7 +130,7 @@ describe('LambdaEfsStack', () => {
   });
 
   it('refuses an invalid configuration before creating anything', () => {
-    expect(() => synthStack(bundles, fixtureConfig({ region: 'nowhere' }))).toThrow(/Configuration of "dev" has 3 problems:\n {2}- region "nowhere" is invalid: give a region name/);
+    expect(() => synthStack(bundles, fixtureConfig({ region: 'nowhere' }))).toThrow(/Configuration of "dev": region "nowhere" is invalid: give a region name/);
   });
 
   it('is a TerraformStack that an App can hold once per environment', () => {

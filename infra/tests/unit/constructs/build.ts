@@ -4,6 +4,7 @@ import type { Construct } from 'constructs';
 
 import type { FunctionBundle } from '../../../src/bundling/bundle.js';
 import type { InfraConfig } from '../../../src/config.js';
+import type { ArtifactBucket } from '../../../src/constructs/artifacts.js';
 import { FileSystem } from '../../../src/constructs/file-system.js';
 import { Functions } from '../../../src/constructs/functions.js';
 
@@ -18,6 +19,7 @@ export function buildFunctions(
   config: InfraConfig,
   system: SystemDefinition,
   bundles: ReadonlyMap<string, FunctionBundle>,
+  codeBucket?: ArtifactBucket,
 ): { fileSystem: FileSystem; functions: Functions } {
   const fileSystem = new FileSystem(scope, 'efs', {
     namePrefix: config.namePrefix,
@@ -34,6 +36,7 @@ export function buildFunctions(
     vpcId: 'vpc-12345678',
     subnets: SUBNETS,
     fileSystem,
+    ...(codeBucket === undefined ? {} : { codeBucket }),
   });
   return { fileSystem, functions };
 }

@@ -144,12 +144,12 @@ describe('fileSystemPolicyDocument', () => {
     { name: 'ml-inference', roleArn: 'arn:role/ml', accessPointArn: 'arn:ap/ml', readOnly: true },
   ]);
 
-  it('denies mounting and writing without TLS, to everyone', () => {
+  it('denies every action without TLS (not only mount and write), to everyone', () => {
     expect(document.Statement[0]).toEqual({
       Sid: 'DenyWithoutTls',
       Effect: 'Deny',
       Principal: { AWS: '*' },
-      Action: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
+      Action: 'elasticfilesystem:*',
       Resource: 'arn:fs',
       Condition: { Bool: { 'aws:SecureTransport': 'false' } },
     });

@@ -5,6 +5,7 @@ import { LambdaProvisionedConcurrencyConfig } from '@cdktf/provider-aws/lib/lamb
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule/index.js';
 import { afterAll, describe, expect, it } from 'vitest';
 
+import { ArtifactBucket } from '../../../src/constructs/artifacts.js';
 import { Functions } from '../../../src/constructs/functions.js';
 import { FileSystem } from '../../../src/constructs/file-system.js';
 import type { PolicyDocument } from '../../../src/iam.js';
@@ -44,17 +45,67 @@ describe('Functions', () => {
       handler: 'handler.handler',
       memory_size: 256,
       timeout: 10,
-      reserved_concurrent_executions: 50,
-      environment: { variables: { MESSAGE_WALL_DIR: '/mnt/msg' } },
+      environment: { variables: { NODE_OPTIONS: '--enable-source-maps', MESSAGE_WALL_DIR: '/mnt/msg' } },
     });
-    // The post's ml-inference: 3 GB and 5 minutes.
+    // The post's 3 GB for ml-inference, with a timeout inside the HTTP API's 30 s.
     expect(text).toHaveResourceWithProperties(LambdaFunction, {
       function_name: 'lambda-efs-dev-ml-inference',
       architectures: ['x86_64'],
       handler: 'handler.classify',
       memory_size: 3008,
-      timeout: 300,
+      timeout: 29,
     });
+  });
+
+  it('runs every function with source maps on, so stack traces point into the TypeScript', () => {
+    for (const fn of lambdas) {
+      expect((fn['environment'] as { variables: Record<string, string> }).variables['NODE_OPTIONS']).toBe('--enable-source-maps');
+    }
+  });
+
+  it('reserves no concurrency by default, whatever the declaration says (fresh accounts cannot reserve any)', () => {
+    expect(system.functions.find((fn) => fn.name === 'message-wall')?.reservedConcurrency).toBe(50);
+    for (const fn of lambdas) expect(fn).not.toHaveProperty('reserved_concurrent_executions');
+  });
+
+  it('reserves what the environment\'s configuration says, per function', () => {
+    const reserved = synthScope((scope) =>
+      buildFunctions(scope, { ...config, functions: { ...config.functions, reservedConcurrency: { 'message-wall': 50, 'ml-inference': 10 } } }, system, bundles),
+    );
+    expect(reserved.text).toHaveResourceWithProperties(LambdaFunction, { function_name: 'lambda-efs-dev-message-wall', reserved_concurrent_executions: 50 });
+    expect(reserved.text).toHaveResourceWithProperties(LambdaFunction, { function_name: 'lambda-efs-dev-ml-inference', reserved_concurrent_executions: 10 });
+    const provisioner = Object.values(resources(reserved.json, 'aws_lambda_function')).find((fn) => fn['function_name'] === 'lambda-efs-dev-efs-provisioner');
+    expect(provisioner).not.toHaveProperty('reserved_concurrent_executions');
+  });
+
+  it('lets only ml-inference out on plain HTTP too, where it fetches http:// image URLs', () => {
+    const http = Object.entries(resources(json, 'aws_vpc_security_group_egress_rule')).filter(([, rule]) => rule['from_port'] === 80);
+    expect(http.map(([address]) => address)).toEqual([expect.stringMatching(/^functions_ml-inference_http-out/)]);
+    expect(http[0]?.[1]).toMatchObject({ cidr_ipv4: '0.0.0.0/0', ip_protocol: 'tcp', to_port: 80 });
+  });
+
+  it('uploads a package over 50 MB zipped to the artifact bucket and deploys it from there', () => {
+    const wall = bundles.get('message-wall');
+    if (wall === undefined) throw new Error('no message-wall bundle');
+    const large = new Map(bundles);
+    large.set('message-wall', { ...wall, uploadViaS3: true });
+    const { json: viaS3 } = synthScope((scope) => {
+      const bucket = new ArtifactBucket(scope, 'artifacts', { namePrefix: 'lambda-efs-dev', config: config.artifacts });
+      buildFunctions(scope, config, system, large, bucket);
+    });
+    const fn = Object.values(resources(viaS3, 'aws_lambda_function')).find((candidate) => candidate['function_name'] === 'lambda-efs-dev-message-wall');
+    expect(fn).not.toHaveProperty('filename');
+    expect(fn).toMatchObject({
+      s3_bucket: expect.stringMatching(/^\$\{aws_s3_object\.[^.]+\.bucket\}$/),
+      s3_key: expect.stringMatching(/^\$\{aws_s3_object\.[^.]+\.key\}$/),
+      s3_object_version: expect.stringMatching(/^\$\{aws_s3_object\.[^.]+\.version_id\}$/),
+      source_code_hash: wall.sha256Base64,
+    });
+    expect(Object.values(resources(viaS3, 'aws_s3_object'))).toEqual([
+      expect.objectContaining({ key: `functions/message-wall/${wall.sha256Hex}.zip`, checksum_algorithm: 'SHA256', content_type: 'application/zip' }),
+    ]);
+    // Without a bucket to upload to, it says why it cannot deploy the package.
+    expect(() => synthScope((scope) => buildFunctions(scope, config, system, large))).toThrow(/over Lambda's 50 MB direct upload/);
   });
 
   it('deploys the zipped bundle with its hash, so a code change redeploys', () => {
@@ -86,6 +137,7 @@ describe('Functions', () => {
     const mountTargets = Object.keys(resources(json, 'aws_efs_mount_target')).map((name) => `aws_efs_mount_target.${name}`);
     const [policy] = Object.keys(resources(json, 'aws_efs_file_system_policy'));
     expect(mountTargets).toHaveLength(2);
+    expect(lambdas).toHaveLength(3);
     for (const fn of lambdas) {
       expect(fn['depends_on']).toEqual(expect.arrayContaining([...mountTargets, `aws_efs_file_system_policy.${policy ?? ''}`]));
     }

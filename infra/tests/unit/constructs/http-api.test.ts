@@ -65,6 +65,20 @@ describe('HttpApi', () => {
     expect(permissions.filter((permission) => 'qualifier' in permission)).toHaveLength(1);
   });
 
+  it('gives a function with no routes (the provisioner) no integration and no invoke permission', () => {
+    const integrations = Object.values(resources(json, 'aws_apigatewayv2_integration'));
+    expect(integrations.map((integration) => integration['description'])).toEqual([
+      'Function lambda-efs-dev-message-wall',
+      expect.stringMatching(/^Function lambda-efs-dev-ml-inference \(alias /),
+    ]);
+    const permissions = Object.values(resources(json, 'aws_lambda_permission'));
+    expect(permissions.map((permission) => permission['function_name'])).toEqual([
+      expect.stringContaining('functions_message-wall_function'),
+      expect.stringContaining('functions_ml-inference_function'),
+    ]);
+    expect(JSON.stringify(resources(json, 'aws_apigatewayv2_route'))).not.toContain('efs-provisioner');
+  });
+
   it('creates every declared route, open by default', () => {
     const routes = Object.values(resources(json, 'aws_apigatewayv2_route'));
     expect(routes.map((route) => route['route_key']).sort()).toEqual(
