@@ -25,7 +25,7 @@ describe('ml-inference declaration', () => {
       runtime: 'nodejs22.x',
       architecture: 'x86_64',
       memoryMb: 3008,
-      timeoutSeconds: 300,
+      timeoutSeconds: 29,
       routes: ['GET /ml-inference', 'POST /ml-inference'],
       fileSystem: { accessPoint, mountPath: '/mnt/inference', readOnly: true },
       environment: { MODEL_DIR: '/mnt/inference/models', MODEL_NAME: 'demo' },
