@@ -18,4 +18,4 @@ export {
   type SmokeReport,
   type StepResult,
 } from './session.js';
-export { main, parseSmokeArgs, readImage, MAX_IMAGE_BYTES, SAMPLE_EXPECTATION, SAMPLE_IMAGE, USAGE, type CliIo, type SmokeCliSettings } from './cli/main.js';
+export { escapeWorkflowData, main, parseSmokeArgs, readImage, MAX_IMAGE_BYTES, SAMPLE_EXPECTATION, SAMPLE_IMAGE, USAGE, type CliIo, type SmokeCliSettings } from './cli/main.js';

@@ -57,6 +57,11 @@ export interface CliIo {
   readonly stderr: (text: string) => void;
   /** The directory relative paths are resolved from (pnpm scripts run in the package or root directory). */
   readonly cwd: string;
+  /**
+   * Running in GitHub Actions (`GITHUB_ACTIONS=true`): each failure is also written as an `::error`
+   * workflow command, so the run's page shows it as an annotation. @default false
+   */
+  readonly githubActions?: boolean;
 }
 
 /** Settings from the command line. */
@@ -157,7 +162,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       onProgress: (line) => io.stderr(`smoke: ${line}\n`),
     });
     io.stdout(formatReport(report, settings.format));
-    for (const line of failureLines(report)) io.stderr(`${line}\n`);
+    for (const line of failureLines(report)) {
+      io.stderr(io.githubActions === true ? `::error title=Smoke test failed::${escapeWorkflowData(line)}\n` : `${line}\n`);
+    }
     return report.passed ? 0 : 1;
   } catch (error) {
     if (error instanceof SmokeError) {
@@ -166,4 +173,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     }
     throw error;
   }
+}
+
+/** A workflow command's message: `%`, CR and LF escaped as GitHub's toolkit does. */
+export function escapeWorkflowData(text: string): string {
+  return text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 }

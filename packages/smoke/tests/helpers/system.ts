@@ -85,10 +85,18 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs the smoke CLI as a real child process (the same Node.js as the tests). */
-export async function runSmokeCli(args: readonly string[]): Promise<CliResult> {
+/**
+ * Runs the smoke CLI as a real child process (the same Node.js as the tests). Its environment is
+ * the tests' without GITHUB_ACTIONS (CI may set it), plus `env`.
+ */
+export async function runSmokeCli(args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<CliResult> {
+  const { GITHUB_ACTIONS: _ignored, ...inherited } = process.env;
   try {
-    const { stdout, stderr } = await run(process.execPath, [SMOKE_BIN, ...args], { timeout: 120_000, maxBuffer: 4 * 1024 * 1024 });
+    const { stdout, stderr } = await run(process.execPath, [SMOKE_BIN, ...args], {
+      timeout: 120_000,
+      maxBuffer: 4 * 1024 * 1024,
+      env: { ...inherited, ...env },
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code?: unknown; stdout?: string; stderr?: string; signal?: string | null };

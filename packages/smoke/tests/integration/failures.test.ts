@@ -50,6 +50,14 @@ describe('pnpm smoke against a broken system', () => {
       /^smoke: step 7 "PUT: 405 with Allow" failed \(PUT \/message-wall\/smoke-\S+\): status 200, not 405\. Expected: 405 "Method unsupported\.", Allow: GET, POST, DELETE\. The API answered: 200 "Method unsupported\."$/,
     );
     expect(result.stdout).toMatch(/\nCleanup: DELETE \/message-wall\/smoke-\S+ answered 200\n$/);
+
+    // In GitHub Actions, each failure becomes an annotation of the run (a workflow command, newlines escaped).
+    const inActions = await runSmokeCli([system.url, '--skip-ml', '--format', 'markdown'], { GITHUB_ACTIONS: 'true' });
+    expect(inActions.code).toBe(1);
+    const annotations = inActions.stderr.split('\n').filter((line) => line.startsWith('::error '));
+    expect(annotations).toHaveLength(2);
+    expect(annotations[0]).toMatch(/^::error title=Smoke test failed::smoke: step 3 "GET: the message" failed .*Expected: 200 "Hello from EFS! \(smoke-\S+\)\\n"\. The API answered: 200 "No message yet\."$/);
+    expect(inActions.stdout).toMatch(/^### Smoke test: FAILED ❌\n/);
   });
 
   it('retries a 503 from a cold classifier once, passes, and says so', async () => {

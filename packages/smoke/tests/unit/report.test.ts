@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { failureLines, formatReport, type SmokeReport, type StepResult } from '../../src/index.js';
+import { escapeWorkflowData, failureLines, formatReport, type SmokeReport, type StepResult } from '../../src/index.js';
 
 const passed = (id: string, title: string, status: number, ms: number, note?: string): StepResult => ({
   id,
@@ -78,5 +78,11 @@ describe('formatReport', () => {
     expect(failureLines(report)).toEqual([
       'smoke: step 2 "POST an image (a|b.jpg): its class" failed (POST /ml-inference): no answer. Expected: 200 JSON with bird_class a label and model {name, version}. The API answered: no answer within 35000 ms',
     ]);
+  });
+});
+
+describe('escapeWorkflowData', () => {
+  it('escapes what would end or forge a GitHub workflow command', () => {
+    expect(escapeWorkflowData('100% down\r\n::error::forged')).toBe('100%25 down%0D%0A::error::forged');
   });
 });
