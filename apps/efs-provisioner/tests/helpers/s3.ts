@@ -1,11 +1,11 @@
 // A real S3 API server (s3rver) on 127.0.0.1:<free port>, and a real @aws-sdk/client-s3 client
 // for it (path-style, as the provisioner is configured locally).
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 
 export const BUCKET = 'artifacts-test';
@@ -22,6 +22,7 @@ export interface LocalS3 {
 export async function startS3(): Promise<LocalS3> {
   const directory = await mkdtemp(join(tmpdir(), 's3rver-'));
   const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets: [{ name: BUCKET }] });
+  fixPutObject(server);
   const address = await server.run();
   const endpoint = `http://127.0.0.1:${address.port}`;
   const client = new S3Client({ endpoint, forcePathStyle: true, region: 'us-east-1', credentials: CREDENTIALS });
@@ -30,9 +31,7 @@ export async function startS3(): Promise<LocalS3> {
     client,
     async put(key, body) {
       await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
-      const sha256 = createHash('sha256').update(body).digest('hex');
-      await untilStored(client, key, sha256);
-      return { bucket: BUCKET, key, sha256 };
+      return { bucket: BUCKET, key, sha256: createHash('sha256').update(body).digest('hex') };
     },
     async close() {
       client.destroy();
@@ -42,18 +41,32 @@ export async function startS3(): Promise<LocalS3> {
   };
 }
 
+interface FilesystemStore {
+  getResourcePath(bucket: string, key: string, resource: string): string;
+  putMetadata(bucket: string, key: string, metadata: unknown, md5: string): Promise<void>;
+  putObject(object: { bucket: string; key: string; content: Buffer | AsyncIterable<Buffer>; metadata: unknown }): Promise<{ size: number; md5: string }>;
+}
+
 /**
- * s3rver 3.7.1 answers a PUT before its file write has finished (its putObject resolves on the
- * hashing transform's 'finish', not the file stream's): a GET right after can read a short file.
- * Wait until the object reads back whole.
+ * s3rver 3.7.1 answers a PUT before its file is written (its putObject resolves on a hashing
+ * transform's 'finish', not on the file stream's, and truncates the old file in place), so a GET
+ * right after a PUT can read a short file. This replaces its putObject with the same steps done
+ * in order: the whole body, a temporary file renamed into place, then the metadata.
  */
-export async function untilStored(client: S3Client, key: string, sha256: string, deadlineMs = 20_000): Promise<void> {
-  const until = Date.now() + deadlineMs;
-  for (;;) {
-    const response = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
-    const bytes = await response.Body?.transformToByteArray();
-    if (bytes !== undefined && createHash('sha256').update(bytes).digest('hex') === sha256) return;
-    if (Date.now() > until) throw new Error(`s3rver did not store ${key} within ${deadlineMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+function fixPutObject(server: S3rver): void {
+  const store = (server as unknown as { store: FilesystemStore }).store;
+  store.putObject = async (object) => {
+    const parts: Buffer[] = [];
+    if (Buffer.isBuffer(object.content)) parts.push(object.content);
+    else for await (const chunk of object.content) parts.push(Buffer.from(chunk));
+    const content = Buffer.concat(parts);
+    const path = store.getResourcePath(object.bucket, object.key, 'object');
+    await mkdir(dirname(path), { recursive: true });
+    const temporary = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    await writeFile(temporary, content);
+    await rename(temporary, path);
+    const md5 = createHash('md5').update(content).digest('hex');
+    await store.putMetadata(object.bucket, object.key, object.metadata, md5);
+    return { size: content.length, md5 };
+  };
 }
