@@ -258,6 +258,8 @@ describe.skipIf(chromiumPath === undefined)('the message wall in Chromium', () =
     expect(watch.pageErrors).toEqual([]);
     expect(await violations(page)).toEqual([]);
     await page.screenshot({ path: screenshotPath('wall-hostile'), fullPage: true });
+    await page.$eval('#messages', (list) => list.scrollTo(0, 0));
+    await page.screenshot({ path: screenshotPath('wall-hostile-top'), fullPage: true });
   });
 
   it('pauses refreshing while the tab is hidden and catches up when it is shown again', async () => {
