@@ -10,12 +10,12 @@
 // Before serving, the demo image-classification model is installed (once) into the EFS root, so
 // `curl "http://127.0.0.1:3000/ml-inference?url=…"` answers out of the box.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, lchownSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { defineFunction, defineSystem, LOCAL_EFS_DIR } from '@lambda-efs/function-spec';
+import { defineFunction, defineSystem, LOCAL_EFS_DIR, localAccessPointDir } from '@lambda-efs/function-spec';
 import { accessPoint as messageAccessPoint, functionDefinition as messageWall } from '@lambda-efs/message-wall/function';
 // The local copy of the declaration lets the function fetch images from this machine (127.0.0.1),
 // which the deployed function refuses.
@@ -105,6 +105,21 @@ if (!help && built.some((fn) => fn.name === mlInference.name)) {
   execFileSync(process.execPath, [fileURLToPath(new URL('../apps/ml-inference/dist/cli/model-demo.js', import.meta.url)), '--efs-root', efsRoot], {
     stdio: 'inherit',
   });
+  // On EFS every file written through the access point belongs to its POSIX user; the installer
+  // ran as this process's user. As root, hand what it wrote to that user, so the provisioner
+  // (which runs as it) can lock, replace and prune the demo release as it would on AWS.
+  if (process.getuid?.() === 0) giveToAccessPointUser(join(localAccessPointDir(efsRoot, mlAccessPoint), 'models'), mlAccessPoint.posixUser);
+}
+
+function giveToAccessPointUser(path, { uid, gid }) {
+  let stats;
+  try {
+    stats = lstatSync(path);
+  } catch {
+    return;
+  }
+  if (stats.uid === 0) lchownSync(path, uid, gid);
+  if (stats.isDirectory()) for (const name of readdirSync(path)) giveToAccessPointUser(join(path, name), { uid, gid });
 }
 
 const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_SESSION_TOKEN: sessionToken } = process.env;
