@@ -56,8 +56,10 @@ interface AxeViolation {
 async function seriousViolations(page: Page): Promise<AxeViolation[]> {
   await page.evaluate(AXE_SOURCE);
   const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(context: Document, options: object): Promise<{ violations: AxeViolation[] }> } }).axe;
+    const axe = (window as unknown as { axe: { run(context: Document, options: object): Promise<{ violations: AxeViolation[]; passes: unknown[] }> } }).axe;
     const result = await axe.run(document, { resultTypes: ['violations'] });
+    // axe really ran its rules (a broken injection would find nothing to complain about).
+    if (result.passes.length < 10) throw new Error(`axe-core ran only ${result.passes.length} passing rules`);
     return result.violations.map((violation) => ({
       id: violation.id,
       impact: violation.impact,
@@ -136,6 +138,13 @@ describe.skipIf(chromiumPath === undefined)('accessibility and headers in Chromi
     expect(html.headers.get('content-security-policy')).toContain("script-src 'self'");
     expect(html.headers.get('x-content-type-options')).toBe('nosniff');
     expect(html.headers.get('cache-control')).toBe('no-cache');
+    expect(html.headers.get('content-encoding')).toBe('gzip'); // fetch asks for gzip and decodes it
+    expect(await html.text()).toMatch(/^<!doctype html>/);
+    const head = await fetch(`${stack.url}/`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-security-policy')).toBe(html.headers.get('content-security-policy'));
+    expect(await head.text()).toBe('');
+    expect((await fetch(`${stack.url}/`, { method: 'POST' })).status).toBe(404); // no such route: API Gateway's Not Found
     const assets = await page.evaluate(() => [
       ...[...document.querySelectorAll('script[src]')].map((node) => (node as HTMLScriptElement).src),
       ...[...document.querySelectorAll('link[rel="stylesheet"]')].map((node) => (node as HTMLLinkElement).href),

@@ -109,6 +109,16 @@ describe.skipIf(chromiumPath === undefined)('the image classifier in Chromium', 
     expect(await page.textContent('#preview-caption')).toContain('dropped.png');
   });
 
+  it('classifies an image pasted into the page', async () => {
+    const { page } = await classifierPage();
+    await page.evaluate((bytes) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([new Uint8Array(bytes)], 'image.png', { type: 'image/png' }));
+      document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: transfer, bubbles: true, cancelable: true }));
+    }, [...MOSTLY_RED]);
+    expect((await predictions(page))[0]?.label).toBe('red');
+  });
+
   it('classifies an image URL, fetched by the function (no preview: the page loads nothing from elsewhere)', async () => {
     const { page, watch } = await classifierPage();
     await page.fill('#image-url', `${stack.images.origin}/green.png`);
