@@ -31,7 +31,7 @@ const MACH_O = Buffer.concat([Buffer.from([0xcf, 0xfa, 0xed, 0xfe]), Buffer.allo
 const PE = Buffer.concat([Buffer.from('MZ'), Buffer.alloc(62)]);
 
 function write(path: string, data: string | Buffer): void {
-  mkdirSync(dirname(path), { recursive: true, verbatimSymlinks: true });
+  mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, data);
 }
 
@@ -86,7 +86,7 @@ function fakeWorkspace(root: string): string {
     write(join(dir, 'lib', 'libfake.so'), elf(machine, name));
   }
   // pnpm's layout: the app sees its direct dependency through a symlink into the store.
-  mkdirSync(join(app, 'node_modules'), { recursive: true, verbatimSymlinks: true });
+  mkdirSync(join(app, 'node_modules'), { recursive: true });
   symlinkSync(relative(join(app, 'node_modules'), native), join(app, 'node_modules', 'fake-native'));
   return app;
 }
