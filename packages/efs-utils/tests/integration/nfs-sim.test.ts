@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatFailure, runSeeds } from '../sim/run-seeds.js';
-import { SimPool } from '../sim/world.js';
+import { profileConfig, SimPool, type Profile } from '../sim/world.js';
 
 const pool = new SimPool();
 afterAll(() => pool.close());
@@ -8,11 +8,12 @@ afterAll(() => pool.close());
 const only = process.env.EFS_SIM_SEED;
 const count = Number(process.env.EFS_SIM_SEEDS ?? 300);
 const first = Number(process.env.EFS_SIM_FIRST ?? 1);
+const profile = (process.env.EFS_SIM_PROFILE ?? 'random') as Profile;
 
 describe('the lock protocol on a simulated NFS', () => {
   it(`holds every invariant for ${only === undefined ? `${count} random seeds` : `seed ${only}`}`, async () => {
     const seeds = only === undefined ? Array.from({ length: count }, (_, i) => first + i) : [Number(only)];
-    const report = await runSeeds(seeds, { pool, stopAfter: 5 });
+    const report = await runSeeds(seeds, { pool, stopAfter: Number(process.env.EFS_SIM_STOP_AFTER ?? 5), config: (seed) => profileConfig(profile, seed) });
     const text = report.failures.map((failure) => formatFailure(failure, only === undefined ? 60 : 100_000)).join('\n\n');
     if (text) console.log(text);
     console.log(`${report.runs} seeds, ${report.steps} steps, ${report.acked} acknowledged appends`);

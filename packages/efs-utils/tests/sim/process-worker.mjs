@@ -3,12 +3,27 @@
 // thread), which decides when it executes: the library stays synchronous and unchanged, and the
 // world interleaves the processes at every single call. Clocks and timers are virtual: the
 // world says what this process's monotonic clock reads, and fires its timers one at a time.
-import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+// Both directions are synchronous (Atomics.wait + receiveMessageOnPort): one thread runs at a time.
+import { receiveMessageOnPort, workerData } from 'node:worker_threads';
 
-const { libDir, flag: flagBuffer, replyPort } = workerData;
+const { libDir, flag: flagBuffer, toWorker, toMain } = workerData;
 const flag = new Int32Array(flagBuffer);
 const lib = await import(`${libDir}/index.js`);
 const { usePlatform } = await import(`${libDir}/platform.js`);
+
+function send(message) {
+  toMain.postMessage(message);
+  Atomics.store(flag, 1, 1);
+  Atomics.notify(flag, 1);
+}
+
+function recv() {
+  Atomics.wait(flag, 0, 0);
+  Atomics.store(flag, 0, 0);
+  const message = receiveMessageOnPort(toWorker)?.message;
+  if (message === undefined) throw new Error('no message from the world');
+  return message;
+}
 
 /** The current run; replaced by each 'start'. Calls and timers of an ended run go nowhere. */
 let run;
@@ -17,10 +32,10 @@ class SimDead extends Error {
   code = 'ESIMDEAD';
 }
 
-function makeRun(epoch, proc) {
-  const state = { epoch, proc, dead: false, mono: 0, wall: 0, timers: [], timerSeq: 0, idleScheduled: false };
+function makeRun(epoch, proc, runSeed) {
+  const state = { epoch, proc, dead: false, mono: 0, wall: 0, timers: [], timerSeq: 0 };
   // The process's own randomness (backoff jitter, tokens), seeded by the world: replayable.
-  let seed = (epoch * 7919 + proc * 104729) >>> 0;
+  let seed = (runSeed * 7919 + proc * 104729) >>> 0;
   const random = () => {
     seed = (seed + 0x6d2b79f5) >>> 0;
     let t = seed;
@@ -31,14 +46,10 @@ function makeRun(epoch, proc) {
 
   const call = (op, ...args) => {
     if (state.dead) throw new SimDead('the simulated run ended');
-    parentPort.postMessage({ t: 'call', epoch, op, args });
-    Atomics.wait(flag, 0, 0);
-    Atomics.store(flag, 0, 0);
-    const reply = receiveMessageOnPort(replyPort)?.message;
-    if (reply === undefined) throw new Error('no reply from the world');
+    send({ t: 'call', op, args });
+    const reply = recv();
     state.mono = reply.mono;
     state.wall = reply.wall;
-    scheduleIdle();
     if (reply.dead) {
       state.dead = true;
       throw new SimDead('the simulated run ended');
@@ -47,18 +58,6 @@ function makeRun(epoch, proc) {
     return reply.value;
   };
 
-  const scheduleIdle = () => {
-    if (state.idleScheduled || state.dead) return;
-    state.idleScheduled = true;
-    setImmediate(() => {
-      state.idleScheduled = false;
-      if (state.dead || run !== state) return;
-      let next = null;
-      for (const timer of state.timers) if (next === null || timer.due < next) next = timer.due;
-      parentPort.postMessage({ t: 'idle', epoch, next });
-    });
-  };
-  state.scheduleIdle = scheduleIdle;
 
   const addTimer = (fn, ms, repeat) => {
     const timer = { id: ++state.timerSeq, due: state.mono + Math.max(ms, 0), fn, repeat: repeat ? Math.max(ms, 1) : 0 };
@@ -246,10 +245,15 @@ async function guard(where, fn) {
   }
 }
 
-parentPort.on('message', (message) => {
+/** Runs when this thread has nothing left to do: reports idle, then runs the world's next command. */
+function serve() {
+  let next = null;
+  if (run && !run.dead) for (const timer of run.timers) if (next === null || timer.due < next) next = timer.due;
+  send({ t: 'idle', next });
+  const message = recv();
   if (message.t === 'start') {
     if (run) run.dead = true;
-    run = makeRun(message.epoch, message.proc);
+    run = makeRun(message.epoch, message.proc, message.seed);
     run.mono = message.mono;
     run.wall = message.wall;
     usePlatform(run.platform);
@@ -259,17 +263,16 @@ parentPort.on('message', (message) => {
         if (error?.code !== 'ESIMDEAD') throw error;
       });
     });
-    state.scheduleIdle();
   } else if (message.t === 'timer') {
-    if (!run || run.epoch !== message.epoch || run.dead) return;
-    usePlatform(run.platform);
     run.mono = message.mono;
     run.wall = message.wall;
     run.fireNext();
-    run.scheduleIdle();
   } else if (message.t === 'end') {
     if (run) run.dead = true;
-    parentPort.postMessage({ t: 'ended', epoch: message.epoch });
   }
-});
-parentPort.postMessage({ t: 'ready' });
+  // Whatever that started runs in microtasks (its file-system calls are synchronous requests);
+  // an immediate runs only once they are all done.
+  setImmediate(serve);
+}
+
+setImmediate(serve);

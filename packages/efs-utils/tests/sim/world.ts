@@ -18,7 +18,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { Client, Server, SimError, type OpenFile } from './nfs.js';
 import { Prng } from './prng.js';
 
@@ -43,6 +43,32 @@ export interface SimConfig {
   readonly freeze: number;
   readonly maxFreezeMs: number;
   readonly maxSteps: number;
+}
+
+/**
+ * Fault profiles that isolate one finding of issue 12 each (`random` mixes everything):
+ * F1 shared mode without faults, F2 long-lived lookup caches, F3 delayed requests,
+ * F4 frozen processes, F5 lost replies.
+ */
+export type Profile = 'random' | 'F1' | 'F2' | 'F3' | 'F4' | 'F5';
+
+export function profileConfig(profile: Profile, seed: number): SimConfig {
+  const base = configFor(seed);
+  const none = { lookupTtlMs: 0, listingTtlMs: 0, lostReply: 0, delay: 0, freeze: 0 };
+  switch (profile) {
+    case 'random':
+      return base;
+    case 'F1':
+      return { ...base, ...none, processes: 3, tasksPerProcess: 2, mix: { append: 2, read: 3, rmw: 0, hold: 1 } };
+    case 'F2':
+      return { ...base, ...none, processes: 3, lookupTtlMs: base.staleMs * 3, listingTtlMs: 0, mix: { append: 2, read: 0, rmw: 1, hold: 2 } };
+    case 'F3':
+      return { ...base, ...none, processes: 3, delay: 0.03, mix: { append: 4, read: 0, rmw: 1, hold: 1 } };
+    case 'F4':
+      return { ...base, ...none, processes: 3, freeze: 0.01, mix: { append: 2, read: 0, rmw: 1, hold: 2 } };
+    case 'F5':
+      return { ...base, ...none, processes: 3, lostReply: 0.05, mix: { append: 2, read: 2, rmw: 1, hold: 1 } };
+  }
 }
 
 export function configFor(seed: number): SimConfig {
@@ -80,6 +106,8 @@ export interface SimResult {
 
 /** Builds the library from src once into a private directory the worker threads import. */
 export function buildLibrary(): string {
+  // EFS_SIM_LIB: run another build (for example the protocol before a fix) against the simulation.
+  if (process.env.EFS_SIM_LIB) return process.env.EFS_SIM_LIB;
   const outDir = join(packageDir, 'node_modules', '.cache', 'efs-utils-sim');
   const newest = (dir: string): number =>
     Math.max(...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs)));
@@ -94,56 +122,52 @@ export function buildLibrary(): string {
   return outDir;
 }
 
-type Message = { t: 'call'; epoch: number; op: string; args: unknown[] } | { t: 'idle'; epoch: number; next: number | null } | { t: 'ready' } | { t: 'ended'; epoch: number };
+type Message = { t: 'call'; op: string; args: unknown[] } | { t: 'idle'; next: number | null };
 
-/** A worker thread that plays one simulated process per run. */
+/** A worker thread that plays one simulated process per run; talks to it synchronously. */
 class ProcessThread {
   readonly worker: Worker;
   readonly #flag: Int32Array;
-  readonly #reply: MessagePort;
-  readonly #inbox: Message[] = [];
-  #waiting: ((message: Message) => void) | undefined;
+  readonly #toWorker: MessagePort;
+  readonly #toMain: MessagePort;
+  #ready = false;
 
   constructor(libDir: string) {
-    const flag = new SharedArrayBuffer(4);
-    const { port1, port2 } = new MessageChannel();
+    const flag = new SharedArrayBuffer(8);
+    const down = new MessageChannel();
+    const up = new MessageChannel();
     this.#flag = new Int32Array(flag);
-    this.#reply = port1;
+    this.#toWorker = down.port1;
+    this.#toMain = up.port2;
     this.worker = new Worker(new URL('./process-worker.mjs', import.meta.url), {
-      workerData: { libDir, flag, replyPort: port2 },
-      transferList: [port2],
-    });
-    this.worker.on('message', (message: Message) => {
-      const waiting = this.#waiting;
-      if (waiting) {
-        this.#waiting = undefined;
-        waiting(message);
-      } else this.#inbox.push(message);
+      workerData: { libDir, flag, toWorker: down.port2, toMain: up.port1 },
+      transferList: [down.port2, up.port1],
     });
     this.worker.on('error', (error) => {
       process.stderr.write(`simulated process thread crashed: ${String(error.stack ?? error)}\n`);
     });
   }
 
-  next(): Promise<Message> {
-    const queued = this.#inbox.shift();
-    if (queued) return Promise.resolve(queued);
-    return new Promise((resolve) => {
-      this.#waiting = resolve;
-    });
+  /** Waits for the thread's first report (it has loaded the library). */
+  ready(): void {
+    if (this.#ready) return;
+    const message = this.recv();
+    if (message.t !== 'idle') throw new Error(`unexpected first message ${message.t}`);
+    this.#ready = true;
   }
 
-  /** The next message of run `epoch` (older runs' messages are dropped). */
-  async nextOf(epoch: number): Promise<Message> {
+  recv(): Message {
     for (;;) {
-      const message = await this.next();
-      if (message.t === 'ready') continue;
-      if (message.epoch === epoch) return message;
+      const result = Atomics.wait(this.#flag, 1, 0, 30_000);
+      if (result === 'timed-out') throw new Error('a simulated process thread did not answer within 30 s');
+      Atomics.store(this.#flag, 1, 0);
+      const message = receiveMessageOnPort(this.#toMain)?.message as Message | undefined;
+      if (message !== undefined) return message;
     }
   }
 
-  reply(value: unknown): void {
-    this.#reply.postMessage(value);
+  send(value: unknown): void {
+    this.#toWorker.postMessage(value);
     Atomics.store(this.#flag, 0, 1);
     Atomics.notify(this.#flag, 0);
   }
@@ -162,11 +186,13 @@ export class SimPool {
   async run(seed: number, config: SimConfig = configFor(seed)): Promise<SimResult> {
     while (this.#threads.length < config.processes) this.#threads.push(new ProcessThread(this.#libDir));
     const epoch = ++this.#epoch;
-    const world = new World(seed, config, this.#threads.slice(0, config.processes), epoch);
+    const threads = this.#threads.slice(0, config.processes);
+    for (const thread of threads) thread.ready();
+    const world = new World(seed, config, threads, epoch);
     try {
-      return await world.run();
+      return world.run();
     } finally {
-      await world.end();
+      world.end();
     }
   }
 
@@ -282,15 +308,15 @@ class World {
     return { file: `${this.#dir}/content`, register: `${this.#dir}/register`, staleMs: this.#config.staleMs, tasks };
   }
 
-  async run(): Promise<SimResult> {
+  run(): SimResult {
     for (const proc of this.#procs) {
-      proc.thread.worker.postMessage({ t: 'start', epoch: this.#epoch, proc: proc.id, plan: this.#plan(proc), mono: 0, wall: proc.wallOffsetMs });
-      await this.#await(proc);
+      proc.thread.send({ t: 'start', epoch: this.#epoch, seed: this.#seed, proc: proc.id, plan: this.#plan(proc), mono: 0, wall: proc.wallOffsetMs });
+      this.#await(proc);
     }
     while (this.violations.length === 0 && this.#step < this.#config.maxSteps) {
       if (this.#procs.every((proc) => proc.state === 'done')) break;
       this.#maybeFreeze();
-      const choices: (() => Promise<void>)[] = [];
+      const choices: (() => void)[] = [];
       for (const proc of this.#procs) {
         if (this.#frozen(proc)) continue;
         if (proc.state === 'blocked' && proc.releaseAt <= this.#now) choices.push(() => this.#execute(proc));
@@ -304,7 +330,7 @@ class World {
         continue;
       }
       this.#step += 1;
-      await this.#rng.pick(choices)();
+      this.#rng.pick(choices)();
       this.#checkData();
     }
     if (this.violations.length === 0 && this.#step >= this.#config.maxSteps) {
@@ -314,17 +340,16 @@ class World {
     return { seed: this.#seed, violations: this.violations, steps: this.#step, trace: this.#trace, acked: this.#acked.size };
   }
 
-  async end(): Promise<void> {
+  /** Ends the run: a blocked process's call fails with ESIMDEAD, then every thread is told to stop. */
+  end(): void {
     for (const proc of this.#procs) {
+      if (proc.state === 'running') throw new Error(`P${proc.id} is still running`);
       if (proc.state === 'blocked') {
-        proc.thread.reply({ dead: true, mono: this.#mono(proc), wall: 0 });
+        proc.thread.send({ dead: true, mono: this.#mono(proc), wall: 0 });
+        while (proc.thread.recv().t !== 'idle') proc.thread.send({ dead: true, mono: 0, wall: 0 });
       }
-      proc.thread.worker.postMessage({ t: 'end', epoch: this.#epoch });
-      for (;;) {
-        const message = await proc.thread.nextOf(this.#epoch);
-        if (message.t === 'ended') break;
-        if (message.t === 'call') proc.thread.reply({ dead: true, mono: 0, wall: 0 });
-      }
+      proc.thread.send({ t: 'end' });
+      while (proc.thread.recv().t !== 'idle') proc.thread.send({ dead: true, mono: 0, wall: 0 });
     }
   }
 
@@ -365,8 +390,8 @@ class World {
     this.#log(`P${proc.id} frozen until t=${proc.frozenUntil.toFixed(2)} (its monotonic clock stops)`);
   }
 
-  async #await(proc: Proc): Promise<void> {
-    const message = await proc.thread.nextOf(this.#epoch);
+  #await(proc: Proc): void {
+    const message = proc.thread.recv();
     if (message.t === 'call') {
       proc.state = 'blocked';
       proc.pending = { op: message.op, args: message.args };
@@ -381,18 +406,18 @@ class World {
     }
   }
 
-  async #fire(proc: Proc): Promise<void> {
+  #fire(proc: Proc): void {
     this.#log(`P${proc.id} timer`);
     proc.state = 'running';
-    proc.thread.worker.postMessage({ t: 'timer', epoch: this.#epoch, mono: this.#mono(proc), wall: this.#wall(proc) });
-    await this.#await(proc);
+    proc.thread.send({ t: 'timer', mono: this.#mono(proc), wall: this.#wall(proc) });
+    this.#await(proc);
   }
 
   #wall(proc: Proc): number {
     return 1_700_000_000_000 + this.#now + proc.wallOffsetMs;
   }
 
-  async #execute(proc: Proc): Promise<void> {
+  #execute(proc: Proc): void {
     const call = proc.pending;
     if (call === undefined) throw new Error('no pending call');
     proc.pending = undefined;
@@ -408,8 +433,8 @@ class World {
       reply = { error: { code: error.code, message: error.message } };
     }
     if (call.op !== 'event') this.#log(`P${proc.id} ${describeCall(call.op, call.args)} → ${reply.error ? reply.error.code : short(reply.value)}`);
-    proc.thread.reply({ ...reply, mono: this.#mono(proc), wall: this.#wall(proc) });
-    await this.#await(proc);
+    proc.thread.send({ ...reply, mono: this.#mono(proc), wall: this.#wall(proc) });
+    this.#await(proc);
   }
 
   /** One request as the client and server handle it, with a lost reply's retry and ESTALE's. */
