@@ -18,7 +18,7 @@ export class LocalQueue {
   async enter(key: string, path: string, timeoutMs: number, signal?: AbortSignal): Promise<() => void> {
     if (!this.#busy.has(key)) {
       this.#busy.add(key);
-      return () => this.#leave(key);
+      return this.#leaveOnce(key);
     }
     await new Promise<void>((resolve, reject) => {
       const queue = this.#waiters.get(key) ?? [];
@@ -43,7 +43,21 @@ export class LocalQueue {
       signal?.addEventListener('abort', onAbort, { once: true });
       if (signal?.aborted) onAbort();
     });
-    return () => this.#leave(key);
+    return this.#leaveOnce(key);
+  }
+
+  /**
+   * The turn is handed on once, however often the holder leaves: a failed acquisition may
+   * leave both from its lease's release and from lock()'s error path, and handing the turn on
+   * twice would let two waiters of this process contend at once.
+   */
+  #leaveOnce(key: string): () => void {
+    let left = false;
+    return () => {
+      if (left) return;
+      left = true;
+      this.#leave(key);
+    };
   }
 
   #leave(key: string): void {
