@@ -213,9 +213,11 @@ async function poll(): Promise<void> {
     const response = await fetch(apiUrl(wallPath(polled), { tail: String(TAIL) }), { cache: 'no-store', signal: controller.signal });
     if (polled !== wall) return;
     if (response.ok) {
-      renderMessages(parseWall(await response.text()), requestId, true);
+      const body = await response.text();
+      // Before rendering, so that a "new messages" announcement is not overwritten.
       if (failures > 0) show(ui.wallStatus, 'Connected again.');
       failures = 0;
+      renderMessages(parseWall(body), requestId, true);
     } else {
       failures += 1;
       show(ui.wallStatus, `Refreshing failed: ${await describeFailure(response)}`);
@@ -244,6 +246,7 @@ async function openWall(id: string | null): Promise<boolean> {
     ui.wallId.setAttribute('aria-invalid', 'true');
     return false;
   }
+  clearTimeout(pollTimer);
   pollAbort?.abort();
   const requestId = (requestCounter += 1);
   try {

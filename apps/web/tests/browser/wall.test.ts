@@ -262,6 +262,28 @@ describe.skipIf(chromiumPath === undefined)('the message wall in Chromium', () =
     await page.screenshot({ path: screenshotPath('wall-hostile-top'), fullPage: true });
   });
 
+  it('says when refreshing fails, keeps the messages shown, and recovers', async () => {
+    const wall = wallId();
+    await postThroughApi(wall, 'still here');
+    const { page } = await wallPage(wall);
+    await waitForMessage(page, 'still here');
+    // The wall's lock busy for longer than the wait budget is hard to arrange on purpose: the
+    // browser answers the polls with the function's own 503 instead.
+    const busy = 'The wall is busy: its lock was not free within 5000 ms. Nothing was changed. Retry in a moment.';
+    await page.route(`**/message-wall/${wall}?tail=*`, (route) =>
+      route.fulfill({ status: 503, headers: { 'content-type': 'text/plain; charset=utf-8', 'retry-after': '1' }, body: busy }),
+    );
+    await page.waitForFunction(
+      (text) => document.querySelector('#wall-status')?.textContent === text,
+      `Refreshing failed: 503 Service Unavailable: ${busy}`,
+      { timeout: DEADLINE_MS },
+    );
+    expect(await messageTexts(page)).toEqual(['still here']);
+    await page.unroute(`**/message-wall/${wall}?tail=*`);
+    await page.waitForFunction(() => document.querySelector('#wall-status')?.textContent === 'Connected again.', undefined, { timeout: 60_000 });
+    expect(await messageTexts(page)).toEqual(['still here']);
+  });
+
   it('pauses refreshing while the tab is hidden and catches up when it is shown again', async () => {
     const wall = wallId();
     const { page } = await wallPage(wall);
