@@ -97,7 +97,18 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
   // Every package is checked and extracted before anything is served: a bad zip fails the start.
   const tasks = new TaskDirectories();
   const extracted = new Map<string, TaskDirectory>();
-  for (const [name, zipPath] of settings.packages) extracted.set(name, await tasks.prepare(name, zipPath));
+  for (const [name, zipPath] of settings.packages) {
+    const task = await tasks.prepare(name, zipPath);
+    extracted.set(name, task);
+    const architecture = system.functions.find((definition) => definition.name === name)?.architecture;
+    const declared = architecture === 'x86_64' ? 'x64' : architecture;
+    if (task.nativeAddons.length > 0 && declared !== process.arch) {
+      notes.note(
+        `${name}: its package holds native addons built for ${architecture ?? 'its declared architecture'} (${task.nativeAddons[0] ?? ''}…), ` +
+          `and this machine is ${process.arch}: they will fail to load here. Serve its built entry instead, or bundle it for ${process.arch}.`,
+      );
+    }
+  }
   if (settings.invokePort === undefined) {
     const unrouted = system.functions.filter((definition) => definition.routes.length === 0).map((definition) => definition.name);
     if (unrouted.length > 0) {

@@ -30,6 +30,8 @@ export interface TaskDirectory {
   readonly entry: string;
   /** SHA-256 of the zip, hex: the directory's name. */
   readonly sha256: string;
+  /** Paths of the native addons (`*.node` files) in the package: built for one platform each. */
+  readonly nativeAddons: readonly string[];
 }
 
 /** Where task directories go by default: readable by every user, as /var/task is. */
@@ -94,15 +96,7 @@ export class TaskDirectories {
       throw fail(`cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`, error);
     }
     const sha256 = createHash('sha256').update(archive).digest('hex');
-    const functionDir = join(this.#root, functionName);
-    const dir = join(functionDir, sha256);
-    const task: TaskDirectory = { dir, entry: join(dir, LAMBDA_BUNDLE_FILE_NAME), sha256 };
-    await this.#makeRoot(functionDir);
-    if (existsSync(dir)) {
-      await touch(dir);
-      return task;
-    }
-
+    // The central directory is read (not the contents) even when the package is extracted already.
     let items: ZipItem[];
     try {
       items = readZip(archive, PACKAGE_LIMITS);
@@ -115,6 +109,15 @@ export class TaskDirectories {
       throw fail(
         `has no ${LAMBDA_BUNDLE_FILE_NAME} file at its root (${items.length} entries): Lambda's handler "${LAMBDA_BUNDLE_FILE_NAME.replace(/\.mjs$/, '')}.<export>" would not be found`,
       );
+    }
+    const functionDir = join(this.#root, functionName);
+    const dir = join(functionDir, sha256);
+    const nativeAddons = items.filter((item) => item.type === 'file' && item.path.endsWith('.node')).map((item) => item.path);
+    const task: TaskDirectory = { dir, entry: join(dir, LAMBDA_BUNDLE_FILE_NAME), sha256, nativeAddons };
+    await this.#makeRoot(functionDir);
+    if (existsSync(dir)) {
+      await touch(dir);
+      return task;
     }
 
     await removeDebris(functionDir);

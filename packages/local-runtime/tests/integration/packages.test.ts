@@ -205,6 +205,26 @@ describe('refusing deployment packages', () => {
     expect((error as Error).message).toMatch(/handler\.zip does not exist\. Rebuild it with `pnpm bundle`/);
   });
 
+  it('warns when the package\'s native addons are for another architecture than this machine\'s', async () => {
+    const dir = tempDir('local-runtime-arch-');
+    dirs.push(dir);
+    const path = join(dir, 'foreign', 'handler.zip');
+    writeZip(path, makeZip([{ name: 'handler.mjs', data: 'export const handler = () => 1;' }, { name: 'node_modules/x/build/x.node', data: 'ELF' }]));
+    const lines: string[] = [];
+    const foreign = process.arch === 'x64' ? 'arm64' : 'x86_64';
+    started.push(
+      await startLocalApi({
+        functions: [fixtureFunction({ ...packagedFunction('foreign'), architecture: foreign })],
+        packages: new Map([['foreign', path]]),
+        efsRoot: join(dir, 'efs'),
+        port: 0,
+        watch: false,
+        logSink: (line) => lines.push(line),
+      }),
+    );
+    expect(lines.join('\n')).toContain(`foreign: its package holds native addons built for ${foreign} (node_modules/x/build/x.node…)`);
+  });
+
   it('refuses a package for a function it does not serve', async () => {
     await expect(
       startLocalApi({ functions: [packagedFunction('served')], packages: new Map([['other', zipPath]]), port: 0, logSink: () => {} }),
