@@ -32,8 +32,8 @@ afterEach(async () => {
   await Promise.all(contexts.splice(0).map((context) => context.close()));
 });
 
-async function openPage(path = '/', options: { colorScheme?: 'light' | 'dark' } = {}): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: options.colorScheme ?? 'light' });
+async function openPage(path = '/', options: { colorScheme?: 'light' | 'dark'; width?: number } = {}): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: options.width ?? 1280, height: 900 }, colorScheme: options.colorScheme ?? 'light' });
   contexts.push(context);
   const page = await context.newPage();
   await watchPage(page, stack.url);
@@ -98,6 +98,17 @@ describe.skipIf(chromiumPath === undefined)('accessibility and headers in Chromi
     await page.click('#delete-button');
     await page.waitForSelector('#delete-dialog[open]', { timeout: DEADLINE_MS });
     expect(await seriousViolations(page)).toEqual([]);
+  });
+
+  it('fits a 360-pixel-wide phone screen without horizontal scrolling', async () => {
+    await postThroughApi('a11y-narrow', `${'N'.repeat(500)} and a long word before it`);
+    const page = await openPage('/?wall=a11y-narrow', { width: 360 });
+    await page.waitForSelector('#messages li', { timeout: DEADLINE_MS });
+    await page.setInputFiles('#image-file', { name: 'a-file-name-without-any-space-that-goes-on-and-on.png', mimeType: 'image/png', buffer: png([30, 200, 30]) });
+    await page.waitForSelector('#predictions li', { timeout: 120_000 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBe(0);
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.screenshot({ path: screenshotPath('narrow'), fullPage: true });
   });
 
   it('labels every control and reaches them by Tab in reading order', async () => {
