@@ -250,6 +250,13 @@ export class LambdaEfsStack extends TerraformStack {
       description: `Bucket of release archives (${RELEASES_PREFIX}…) the provisioner installs: what pnpm model:publish uploads to`,
     });
 
+    if (this.provisioning !== null) {
+      new TerraformOutput(this, 'provisioned_releases', {
+        value: Object.fromEntries([...this.provisioning.invocations].map(([target, invocation]) => [target, invocation.result])),
+        description: "The provisioner's answer (JSON: action, active, previous, releases, message) for each release this deploy installed",
+      });
+    }
+
     const warning = throughputWarning(config.fileSystem);
     this.warnings = [...(warning === null ? [] : [warning]), ...unservedModelWarnings(system, releases, provisioner?.definition)];
     for (const message of this.warnings) Annotations.of(this).addWarning(message);

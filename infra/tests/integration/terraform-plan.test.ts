@@ -104,7 +104,7 @@ describe('terraform init, validate and plan of the synthesized dev stack, offlin
   });
 
   it('plans the outputs', () => {
-    expect(plan.outputs).toEqual(['access_point_arns', 'access_point_ids', 'alarm_topic_arn', 'api_url', 'artifact_bucket', 'file_system_id', 'function_names']);
+    expect(plan.outputs).toEqual(['access_point_arns', 'access_point_ids', 'alarm_topic_arn', 'api_url', 'artifact_bucket', 'file_system_id', 'function_names', 'provisioned_releases']);
   });
 
   it('plans the declared function settings (the post\'s 3 GB for ml-inference, 29 s inside the API\'s 30 s)', () => {

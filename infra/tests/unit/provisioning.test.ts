@@ -86,6 +86,10 @@ describe('provisioning in the stack', () => {
     });
   });
 
+  it('outputs what the provisioner answered, by release target', () => {
+    expect(json.output['provisioned_releases']?.value).toEqual({ 'models/demo': '${aws_lambda_invocation.provisioning_models-demo-install.result}' });
+  });
+
   it('runs again only when the archive changes (its hash is the trigger)', () => {
     expect(Object.values(invocations)[0]?.['triggers']).toEqual({ archive_sha256: demo.sha256Hex });
   });
