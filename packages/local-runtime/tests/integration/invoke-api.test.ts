@@ -224,6 +224,16 @@ describe('the Invoke API (POST /2015-03-31/functions/{name}/invocations)', () =>
     expect(await response.text()).toMatch(/serves only Invoke/);
   });
 
+  it('says so when a function has no routes and there is no Invoke API', async () => {
+    const alone = await startHarness({ functions: [fixtureFunction({ name: 'unreachable', entry: INVOKE, routes: [] })] });
+    try {
+      expect(alone.api.invokeUrl).toBeUndefined();
+      expect(alone.lines.join('\n')).toContain('unreachable: no routes and no Invoke API (invokePort, --invoke-port): nothing can invoke it.');
+    } finally {
+      await alone.close();
+    }
+  });
+
   it('does not route a function without routes on the HTTP API', async () => {
     const response = await fetch(`${harness.api.url}/invoked`);
     expect(response.status).toBe(404);
