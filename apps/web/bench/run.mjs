@@ -10,6 +10,7 @@
 // answered and rendered) and set data-ready: the `app-ready` performance mark. Each load uses a new
 // browser context (empty HTTP cache). Cold loads are the first load after the runtime starts, so
 // the web and message-wall execution environments start with it (Lambda's cold start).
+import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +26,10 @@ const { values } = parseArgs({ options: { rounds: { type: 'string', default: '20
 const rounds = Number(values.rounds);
 const coldRounds = Number(values.cold);
 const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+if (!existsSync(executablePath)) {
+  process.stderr.write(`No Chromium at ${executablePath}: install it (apt-get install -y chromium) or set CHROMIUM_PATH.\n`);
+  process.exit(1);
+}
 
 async function startApi(efsRoot) {
   return startLocalApi({ functions: [web, messageWall], accessPoints: [accessPoint], efsRoot, port: 0, watch: false, logSink: (line) => { if (process.env.BENCH_LOGS) process.stderr.write(`${line}\n`); } });
