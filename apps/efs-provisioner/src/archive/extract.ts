@@ -46,6 +46,12 @@ export interface ExtractResult {
   readonly sha256Hex: string;
   /** Each regular file's size and SHA-256 (lower-case hex), by relative path. */
   readonly digests: ReadonlyMap<string, FileDigest>;
+  /**
+   * SHA-256 of what was extracted, independent of the compression and of entry order: one line
+   * per file (path, size, SHA-256), symlink (path, target) and explicit directory, sorted. Two
+   * archives of the same directory made by different gzip versions have the same value.
+   */
+  readonly contentSha256: string;
 }
 
 /** A file's size and content hash. */
@@ -186,8 +192,9 @@ async function parseTar(
   chunks: AsyncIterable<Buffer>,
   root: string,
   limits: ExtractLimits,
-): Promise<{ files: number; directories: number; symlinks: number; contentBytes: number; digests: Map<string, FileDigest> }> {
+): Promise<{ files: number; directories: number; symlinks: number; contentBytes: number; digests: Map<string, FileDigest>; contentSha256: string }> {
   const digests = new Map<string, FileDigest>();
+  const content: string[] = [];
   const reader = new ChunkReader(chunks);
   // Every path written so far (explicitly or as an ancestor), with its type. Ancestors must be
   // directories: an entry under a symlink would be written wherever the symlink points.
@@ -210,6 +217,7 @@ async function parseTar(
     await mkdir(join(root, path), { mode: EXEC_MODE });
     await chmod(join(root, path), EXEC_MODE);
     seen.set(path, { type: 'directory', explicit });
+    content.push(`d ${JSON.stringify(path)}\n`);
   };
 
   for (;;) {
@@ -222,7 +230,8 @@ async function parseTar(
         throw new ArchiveError(`The archive is corrupt: a zero block at byte ${headerOffset} is not followed by a second one. Build the archive again.`);
       }
       await reader.trailingZeros(MAX_TRAILING_ZEROS);
-      return { files, directories, symlinks, contentBytes, digests };
+      const contentSha256 = createHash('sha256').update(content.sort().join('')).digest('hex');
+      return { files, directories, symlinks, contentBytes, digests, contentSha256 };
     }
     const header = decodeHeader(block, headerOffset);
     let rawPath: string;
@@ -277,6 +286,7 @@ async function parseTar(
       if (problem !== undefined) throw new ArchiveError(`The archive is unsafe: the symlink ${path} is refused because ${problem}. Releases may only link inside themselves.`);
       await symlink(linkTarget, target);
       symlinks++;
+      content.push(`l ${JSON.stringify(path)} ${JSON.stringify(linkTarget)}\n`);
       continue;
     }
 
@@ -307,7 +317,9 @@ async function parseTar(
     }
     const pad = padding(header.size);
     if (pad > 0 && (await reader.exactly(pad, `the padding after ${path}`)) === undefined) throw truncated(`the padding after ${path}`, reader.offset);
-    digests.set(path, { bytes: header.size, sha256: fileHash.digest('hex') });
+    const digest = { bytes: header.size, sha256: fileHash.digest('hex') };
+    digests.set(path, digest);
+    content.push(`f ${JSON.stringify(path)} ${digest.bytes} ${digest.sha256}\n`);
     files++;
   }
 }

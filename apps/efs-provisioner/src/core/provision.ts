@@ -73,10 +73,15 @@ export async function install(request: InstallRequest, deps: ProvisionerDeps): P
   await set.ensureDirectories();
   await sweepStaging(set, deps);
 
-  // Same version already there: a no-op (or an activation) without downloading anything.
+  // The same artifact again: a no-op (or an activation) without downloading anything. Another
+  // artifact for an installed version is downloaded and compared by content below (a release
+  // re-packed by another gzip is the same release); other content is a conflict.
   if (await set.isInstalled(version)) {
-    await assertSameArtifact(set, request);
-    return withLock(set.currentLink, (held) => commitInstalled(set, request, held, false), lockOptions(deps));
+    const record = await installedRecord(set, request);
+    if (record.artifact.sha256 === artifact.sha256) {
+      return withLock(set.currentLink, (held) => commitInstalled(set, request, held, false), lockOptions(deps));
+    }
+    if (record.contentSha256 === undefined) throw conflict(set, request, record);
   }
 
   const stagingLock = await lock(set.stagingDir, { mode: 'shared', ...lockOptions(deps) });
@@ -93,6 +98,7 @@ export async function install(request: InstallRequest, deps: ProvisionerDeps): P
       bytes: extracted.compressedBytes,
       contentBytes: extracted.contentBytes,
       files: extracted.files,
+      contentSha256: extracted.contentSha256,
       installedAt: new Date().toISOString(),
       installedBy: INSTALLED_BY,
     };
@@ -104,7 +110,8 @@ export async function install(request: InstallRequest, deps: ProvisionerDeps): P
       async (held) => {
         // Another run may have installed the version while this one downloaded.
         if (await set.isInstalled(version)) {
-          await assertSameArtifact(set, request);
+          const record = await installedRecord(set, request);
+          if (record.artifact.sha256 !== artifact.sha256 && record.contentSha256 !== extracted.contentSha256) throw conflict(set, request, record);
           return commitInstalled(set, request, held, false);
         }
         await atomicMove(staging, set.releaseDir(version), { lock: held });
@@ -241,18 +248,22 @@ async function checkRelease(set: ReleaseSet, staging: string, extracted: Extract
   }
 }
 
-async function assertSameArtifact(set: ReleaseSet, request: InstallRequest): Promise<void> {
+/** The installed release's record; a release without one was not installed by the provisioner. */
+async function installedRecord(set: ReleaseSet, request: InstallRequest): Promise<ArtifactRecord> {
   const record = await set.readArtifactRecord(request.version);
-  const immutable = 'Versions are immutable: publish the new content under a new version.';
   if (record === undefined) {
-    throw new VersionConflictError(`${set.target} ${request.version} is already installed, by other means than the provisioner (it has no ${ARTIFACT_FILE}). ${immutable}`);
-  }
-  if (record.artifact.sha256 !== request.artifact.sha256) {
     throw new VersionConflictError(
-      `${set.target} ${request.version} is already installed from another artifact (SHA-256 ${record.artifact.sha256}, ${describeArtifact(record.artifact)}), ` +
-        `not ${request.artifact.sha256}. ${immutable}`,
+      `${set.target} ${request.version} is already installed, by other means than the provisioner (it has no ${ARTIFACT_FILE}). Versions are immutable: publish the new content under a new version.`,
     );
   }
+  return record;
+}
+
+function conflict(set: ReleaseSet, request: InstallRequest, record: ArtifactRecord): VersionConflictError {
+  return new VersionConflictError(
+    `${set.target} ${request.version} is already installed from another artifact (SHA-256 ${record.artifact.sha256}, ${describeArtifact(record.artifact)}) ` +
+      `with other content than ${request.artifact.sha256}. Versions are immutable: publish the new content under a new version.`,
+  );
 }
 
 /** After the release is in releases/ (moved now, or found there): activate, record, prune. */

@@ -33,6 +33,8 @@ export interface ArtifactRecord {
   /** Bytes of the release's files. */
   readonly contentBytes: number;
   readonly files: number;
+  /** The extractor's content digest (independent of compression); absent in records of older provisioners. */
+  readonly contentSha256?: string;
   readonly installedAt: string;
   readonly installedBy: string;
 }

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
@@ -120,6 +120,16 @@ describe('install', () => {
     await installEvent('1.0.0', 'v1');
     const artifact = await upload('v2', releases.get('v2')?.archive ?? Buffer.alloc(0));
     await expectRefused({ action: 'install', target: 'models/demo', version: '1.0.0', artifact }, VersionConflictError, /already installed from another artifact.*immutable/);
+  });
+
+  it('treats the same release re-compressed (another gzip) as already installed', async () => {
+    await installEvent('1.0.0', 'v1');
+    const recompressed = gzipSync(gunzipSync(releases.get('v1')?.archive ?? Buffer.alloc(0)), { level: 1 });
+    expect(recompressed.equals(releases.get('v1')?.archive ?? Buffer.alloc(0))).toBe(false);
+    const artifact = await upload('v1-level1', recompressed);
+    const result = await provision(parseRequest({ action: 'install', target: 'models/demo', version: '1.0.0', artifact }), deps);
+    expect(result).toMatchObject({ changed: false, message: 'models/demo 1.0.0 is already installed and active: nothing changed' });
+    expect((await state()).staging).toEqual([]);
   });
 
   it('refuses an artifact whose sha256 differs, changing nothing', async () => {
