@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 import { DEFAULT_TIMEOUT_MS, ImageError, MAX_IMAGE_BYTES, parseSmokeArgs, readImage, SAMPLE_EXPECTATION, SAMPLE_IMAGE, UsageError } from '../../src/index.js';
 
@@ -55,6 +55,7 @@ describe('parseSmokeArgs', () => {
 
 describe('readImage', () => {
   const dir = mkdtempSync(join(tmpdir(), 'smoke-image-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('reads the committed sample as a JPEG', () => {
     const image = readImage(SAMPLE_IMAGE);
