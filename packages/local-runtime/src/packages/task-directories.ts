@@ -114,7 +114,12 @@ export class TaskDirectories {
     const dir = join(functionDir, sha256);
     const nativeAddons = items.filter((item) => item.type === 'file' && item.path.endsWith('.node')).map((item) => item.path);
     const task: TaskDirectory = { dir, entry: join(dir, LAMBDA_BUNDLE_FILE_NAME), sha256, nativeAddons };
-    await this.#makeRoot(functionDir);
+    try {
+      await this.#makeRoot(functionDir);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? String(error);
+      throw fail(`cannot be extracted: ${functionDir} cannot be created (${code}); point TMPDIR at a directory this user may write`, error);
+    }
     if (existsSync(dir)) {
       await touch(dir);
       return task;
