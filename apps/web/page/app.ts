@@ -122,6 +122,11 @@ let renderedRequest = 0;
 let pollTimer: ReturnType<typeof setTimeout> | undefined;
 let pollAbort: AbortController | undefined;
 let failures = 0;
+/**
+ * POSTs and DELETEs in flight. No poll runs meanwhile: a GET answered between the write's start
+ * and its commit would show the wall without it for one refresh.
+ */
+let mutations = 0;
 
 function wallPath(id: string | null): string {
   return id === null ? 'message-wall' : `message-wall/${encodeURIComponent(id)}`;
@@ -179,7 +184,7 @@ function renderMessages(next: readonly string[], requestId: number, announce: bo
   if (atBottom || dropped === old.length) list.scrollTop = list.scrollHeight;
   const count = next.length >= TAIL ? `The latest ${TAIL} messages. ` : next.length === 0 ? '' : `${next.length} ${next.length === 1 ? 'message' : 'messages'}. `;
   ui.wallMeta.textContent = `${count}Updated ${new Date().toLocaleTimeString()}.`;
-  if (announce && added.length > 0 && kept > 0) {
+  if (announce && added.length > 0) {
     show(ui.wallStatus, `${added.length} new ${added.length === 1 ? 'message' : 'messages'}.`);
   }
 }
@@ -196,7 +201,7 @@ function messageItem(text: string): HTMLLIElement {
 function schedulePoll(): void {
   clearTimeout(pollTimer);
   pollTimer = undefined;
-  if (document.hidden) return;
+  if (document.hidden || mutations > 0) return;
   const delay = failures === 0 ? REFRESH_MS : Math.min(MAX_BACKOFF_MS, REFRESH_MS * 2 ** failures);
   pollTimer = setTimeout(() => void poll(), delay);
 }
@@ -292,6 +297,8 @@ async function postMessage(): Promise<void> {
   show(ui.wallError, '');
   ui.postButton.disabled = true;
   // A poll in flight may have read the wall before this message: its answer must not win.
+  mutations += 1;
+  clearTimeout(pollTimer);
   pollAbort?.abort();
   const requestId = (requestCounter += 1);
   try {
@@ -313,6 +320,7 @@ async function postMessage(): Promise<void> {
   } catch (error) {
     show(ui.wallError, `Not posted: ${networkFailure('the message wall', error)}`);
   } finally {
+    mutations -= 1;
     ui.postButton.disabled = false;
     ui.message.focus();
     schedulePoll();
@@ -322,6 +330,8 @@ async function postMessage(): Promise<void> {
 async function deleteAll(): Promise<void> {
   const target = wall;
   show(ui.wallError, '');
+  mutations += 1;
+  clearTimeout(pollTimer);
   pollAbort?.abort();
   const requestId = (requestCounter += 1);
   try {
@@ -336,6 +346,7 @@ async function deleteAll(): Promise<void> {
   } catch (error) {
     show(ui.wallError, `Not deleted: ${networkFailure('the message wall', error)}`);
   } finally {
+    mutations -= 1;
     schedulePoll();
   }
 }
@@ -379,7 +390,7 @@ document.addEventListener('visibilitychange', () => {
     clearTimeout(pollTimer);
     pollTimer = undefined;
     pollAbort?.abort();
-  } else {
+  } else if (mutations === 0) {
     void poll();
   }
 });
