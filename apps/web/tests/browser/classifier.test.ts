@@ -200,3 +200,25 @@ describe.skipIf(chromiumPath === undefined)('the image classifier in Chromium', 
     await expect.poll(() => page.textContent('#classify-error'), { timeout: DEADLINE_MS }).toBe('');
   });
 });
+
+describe.skipIf(chromiumPath === undefined)('the image classifier in Chromium, before any model is installed', () => {
+  let bare: Stack;
+
+  beforeAll(async () => {
+    bare = await startStack({ model: false });
+  });
+
+  afterAll(async () => {
+    await bare?.close();
+  });
+
+  it("shows the API's 503 with how to install a model", async () => {
+    const context = await browser.newContext();
+    contexts.push(context);
+    const page = await context.newPage();
+    await page.goto(`${bare.url}/`);
+    await page.waitForFunction(() => document.documentElement.dataset['ready'] === 'true', undefined, { timeout: 60_000 });
+    await page.setInputFiles('#image-file', { name: 'red.png', mimeType: 'image/png', buffer: MOSTLY_RED });
+    expect(await classifyError(page)).toMatch(/^Not classified: 503 Service Unavailable ENOMODEL: .*model/);
+  });
+});

@@ -40,14 +40,17 @@ async function webFunction(): Promise<typeof WebFunction.functionDefinition> {
   return module.functionDefinition;
 }
 
-/** Starts the stack; `close()` ends every process and removes the temporary directory. */
-export async function startStack(): Promise<Stack> {
+/**
+ * Starts the stack; `close()` ends every process and removes the temporary directory.
+ * @param options.model install the demo model (default true); without it, ml-inference answers 503
+ */
+export async function startStack(options: { readonly model?: boolean } = {}): Promise<Stack> {
   const dir = await mkdtemp(join(tmpdir(), 'web-browser-'));
   // As root, the functions run as the access points' user (1001): it must be able to enter the root.
   await chmod(dir, 0o755);
   const efsRoot = join(dir, '.efs');
   const modelDemo = fileURLToPath(new URL('cli/model-demo.js', import.meta.resolve('@lambda-efs/ml-inference/function')));
-  await run(process.execPath, [modelDemo, '--efs-root', efsRoot], { timeout: 120_000 });
+  if (options.model !== false) await run(process.execPath, [modelDemo, '--efs-root', efsRoot], { timeout: 120_000 });
   const images = await startImageServer();
   const logs: string[] = [];
   let api: LocalApi;
