@@ -232,7 +232,7 @@ describe('native modules in the deployment package', () => {
     const bundle = await bundleFunction(defineFunction({ ...fakeFunction(), entry: join(root, 'app', 'dist', 'handler.js') }), { outDir: join(work.path, 'out-big') });
     expect(bundle.bytes).toBeGreaterThan(LAMBDA_DIRECT_UPLOAD_MAX_BYTES);
     expect(bundle.uploadViaS3).toBe(true);
-  });
+  }, 180_000); // compresses 50 MB on a shared machine
 });
 
 describe('platformNodeModules', () => {
