@@ -8,7 +8,7 @@ import { loadDeclarations } from './declarations.js';
 import { AccessPointDirectories } from './efs/access-points.js';
 import { watchCode } from './environments/code-watcher.js';
 import { environmentSpec } from './environments/lambda-environment.js';
-import { FunctionPool } from './environments/pool.js';
+import { FunctionPool, type InvokeOptions } from './environments/pool.js';
 import { InvalidOptionError, ListenError } from './errors.js';
 import { LOCAL_ACCOUNT_ID } from './http/event.js';
 import { Router } from './http/router.js';
@@ -172,8 +172,8 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
   reaper.unref();
 
   // The fronts only name functions of the system, so the pool exists.
-  const invoke = (functionName: string, event: unknown, traceId: string) =>
-    (pools.get(functionName) as FunctionPool).invoke(event, traceId);
+  const invoke = (functionName: string, event: unknown, traceId: string, invokeOptions?: InvokeOptions) =>
+    (pools.get(functionName) as FunctionPool).invoke(event, traceId, invokeOptions);
   const server = createHttpFront({
     router: new Router(system.routes),
     invoke,

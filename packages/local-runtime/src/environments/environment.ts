@@ -193,6 +193,11 @@ export class ExecutionEnvironment {
     return this.#pending !== undefined;
   }
 
+  /** The request id of the invocation running now, if any. */
+  get requestId(): string | undefined {
+    return this.#pending?.id;
+  }
+
   /**
    * Runs one invocation; resolves with its result, the handler's error, a timeout (the process
    * is killed) or a crash. Never rejects.

@@ -18,14 +18,20 @@ const SHUTTING_DOWN: ErrorShape = { errorType: 'Runtime.Unavailable', errorMessa
 
 /** What the fronts (HTTP API, Invoke API) learn of an invocation. */
 export type PoolOutcome =
-  | { readonly kind: 'result'; readonly requestId: string; readonly result: FunctionResult }
+  | { readonly kind: 'result'; readonly requestId: string; readonly result: FunctionResult; readonly log?: readonly string[] }
   /** Every environment busy at the concurrency cap: Lambda's 429, which API Gateway turns into a 500. */
   | { readonly kind: 'throttled' }
   /**
    * Handler error, init failure, timeout, crash or oversized result: API Gateway's 500, and the
    * Invoke API's function error (`error` is the payload Lambda returns with `X-Amz-Function-Error`).
    */
-  | { readonly kind: 'failed'; readonly requestId: string; readonly error: ErrorShape };
+  | { readonly kind: 'failed'; readonly requestId: string; readonly error: ErrorShape; readonly log?: readonly string[] };
+
+/** Options of one invocation. */
+export interface InvokeOptions {
+  /** Keep the invocation's log lines and return them in the outcome (`log`). @default false */
+  readonly tail?: boolean;
+}
 
 export interface PoolSettings {
   readonly definition: FunctionDefinition;
@@ -74,9 +80,17 @@ export class FunctionPool {
   }
 
   /** Runs one invocation of the function with `event`. Never rejects. */
-  async invoke(event: unknown, traceId: string): Promise<PoolOutcome> {
-    const { definition, logger } = this.#settings;
+  async invoke(event: unknown, traceId: string, options: InvokeOptions = {}): Promise<PoolOutcome> {
+    if (options.tail !== true) return this.#invoke(event, traceId, randomUUID());
     const requestId = randomUUID();
+    this.#settings.logger.tap(requestId);
+    const outcome = await this.#invoke(event, traceId, requestId);
+    const log = this.#settings.logger.untap(requestId);
+    return outcome.kind === 'throttled' ? outcome : { ...outcome, log };
+  }
+
+  async #invoke(event: unknown, traceId: string, requestId: string): Promise<PoolOutcome> {
+    const { definition, logger } = this.#settings;
     if (this.#closed) return { kind: 'failed', requestId, error: SHUTTING_DOWN };
     let environment = this.#idle.pop();
     const cold = environment === undefined;
@@ -269,7 +283,7 @@ export class FunctionPool {
     if (this.#closed) return undefined;
     const environment = new ExecutionEnvironment(spec, {
       log: (record) => this.#settings.logger.functionLine(record),
-      raw: (line, stream) => this.#settings.logger.raw(line, stream),
+      raw: (line, stream) => this.#settings.logger.raw(line, stream, environment.requestId),
       exit: (exited) => {
         this.#all.delete(exited);
         const index = this.#idle.indexOf(exited);

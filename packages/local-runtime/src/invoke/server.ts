@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
-import type { PoolOutcome } from '../environments/pool.js';
+import type { InvokeOptions, PoolOutcome } from '../environments/pool.js';
 import type { ErrorShape } from '../environments/protocol.js';
 import { newTraceId } from '../http/event.js';
 import { readBody } from '../http/server.js';
@@ -18,7 +18,7 @@ export interface InvokeFrontSettings {
   /** The functions served (every one, routed or not). */
   readonly functionNames: ReadonlySet<string>;
   /** Runs one invocation; never rejects. */
-  readonly invoke: (functionName: string, event: unknown, traceId: string) => Promise<PoolOutcome>;
+  readonly invoke: (functionName: string, event: unknown, traceId: string, options?: InvokeOptions) => Promise<PoolOutcome>;
   readonly region: string;
   readonly accountId: string;
   readonly notes: RuntimeNotes;
@@ -34,6 +34,8 @@ export interface InvokeFront {
 const PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
 const INVOCATION_TYPES = ['Event', 'RequestResponse', 'DryRun'] as const;
 type InvocationType = (typeof INVOCATION_TYPES)[number];
+// What X-Amz-Log-Result holds: the end of the invocation's log.
+const LOG_TAIL_BYTES = 4096;
 // A throttled Event invocation waits in Lambda's queue; here it is retried, backing off to this.
 const EVENT_RETRY_MAX_MS = 1000;
 
@@ -124,6 +126,15 @@ export function createInvokeFront(settings: InvokeFrontSettings): InvokeFront {
       return;
     }
 
+    const logTypeHeader = request.headers['x-amz-log-type'];
+    const logType = typeof logTypeHeader === 'string' ? logTypeHeader : 'None';
+    if (logType !== 'None' && logType !== 'Tail') {
+      sendError(response, 400, 'ValidationException', {
+        message: `1 validation error detected: Value '${logType}' at 'logType' failed to satisfy constraint: Member must satisfy enum value set: [None, Tail]`,
+      });
+      return;
+    }
+
     const limit = invocationType === 'Event' ? PLATFORM_LIMITS.asyncInvokePayloadMaxBytes : PLATFORM_LIMITS.invokePayloadMaxBytes;
     const body = await readBody(request, limit);
     if (body === null) {
@@ -167,7 +178,10 @@ export function createInvokeFront(settings: InvokeFrontSettings): InvokeFront {
       return;
     }
 
-    const outcome = await settings.invoke(reference.name, event, newTraceId(Date.now()));
+    const outcome = await settings.invoke(reference.name, event, newTraceId(Date.now()), { tail: logType === 'Tail' });
+    // Lambda returns the last 4 KB of the invocation's log, base64, when asked (synchronous calls only).
+    const tail: [string, string][] =
+      outcome.kind !== 'throttled' && outcome.log !== undefined ? [['X-Amz-Log-Result', logTail(outcome.log)]] : [];
     switch (outcome.kind) {
       case 'throttled':
         sendError(response, 429, 'TooManyRequestsException', {
@@ -185,6 +199,7 @@ export function createInvokeFront(settings: InvokeFrontSettings): InvokeFront {
             ['X-Amz-Executed-Version', '$LATEST'],
             ['X-Amz-Function-Error', 'Unhandled'],
             ['content-type', 'application/json'],
+            ...tail,
           ],
           Buffer.from(JSON.stringify(errorPayload(outcome.error))),
         );
@@ -197,6 +212,7 @@ export function createInvokeFront(settings: InvokeFrontSettings): InvokeFront {
             ['x-amzn-RequestId', outcome.requestId],
             ['X-Amz-Executed-Version', '$LATEST'],
             ['content-type', 'application/json'],
+            ...tail,
           ],
           Buffer.from('json' in outcome.result ? outcome.result.json : JSON.stringify(outcome.result.value)),
         );
@@ -211,6 +227,12 @@ export function createInvokeFront(settings: InvokeFrontSettings): InvokeFront {
       await Promise.all([...background]);
     },
   };
+}
+
+/** The last {@link LOG_TAIL_BYTES} bytes of an invocation's log lines, base64. */
+function logTail(lines: readonly string[]): string {
+  const log = Buffer.from(lines.map((line) => `${line}\n`).join(''), 'utf8');
+  return log.subarray(Math.max(0, log.length - LOG_TAIL_BYTES)).toString('base64');
 }
 
 /** The error payload Lambda's Node.js runtime returns: `errorType`, `errorMessage`, `trace` (stack lines). */

@@ -60,6 +60,8 @@ export class FunctionLogger {
   readonly #format: LogFormat;
   readonly #sink: LogSink;
   readonly #prefix: string;
+  // Lines of the invocations whose log is asked for (the Invoke API's X-Amz-Log-Type: Tail).
+  readonly #taps = new Map<string, string[]>();
 
   constructor(functionName: string, format: LogFormat, sink: LogSink) {
     this.#functionName = functionName;
@@ -98,9 +100,21 @@ export class FunctionLogger {
     });
   }
 
+  /** Starts keeping the lines of invocation `requestId` (until {@link untap}). */
+  tap(requestId: string): void {
+    this.#taps.set(requestId, []);
+  }
+
+  /** Stops keeping the lines of invocation `requestId` and returns them, as Lambda writes them (no `[name]` prefix). */
+  untap(requestId: string): string[] {
+    const lines = this.#taps.get(requestId) ?? [];
+    this.#taps.delete(requestId);
+    return lines;
+  }
+
   start(requestId: string): void {
-    if (this.#format === 'text') this.#text(`START RequestId: ${requestId} Version: $LATEST`);
-    else this.#platform('platform.start', { requestId, version: '$LATEST' });
+    if (this.#format === 'text') this.#text(`START RequestId: ${requestId} Version: $LATEST`, requestId);
+    else this.#platform('platform.start', { requestId, version: '$LATEST' }, requestId);
   }
 
   /** END and REPORT, written together (one write: they always come as a pair). */
@@ -111,11 +125,13 @@ export class FunctionLogger {
       // Lambda's text REPORT names the status only for timeouts and runtime failures.
       const status = report.status === 'timeout' || report.errorType !== undefined ? `\tStatus: ${report.status}` : '';
       const error = report.errorType === undefined ? '' : `\tError Type: ${report.errorType}`;
-      this.#text(
-        `END RequestId: ${report.requestId}\n${this.#prefix}REPORT RequestId: ${report.requestId}` +
-          `\tDuration: ${report.durationMs.toFixed(2)} ms\tBilled Duration: ${billed} ms` +
-          `\tMemory Size: ${report.memorySizeMb} MB\tMax Memory Used: ${report.maxMemoryUsedMb} MB${init}${status}${error}`,
-      );
+      const end = `END RequestId: ${report.requestId}`;
+      const line =
+        `REPORT RequestId: ${report.requestId}` +
+        `\tDuration: ${report.durationMs.toFixed(2)} ms\tBilled Duration: ${billed} ms` +
+        `\tMemory Size: ${report.memorySizeMb} MB\tMax Memory Used: ${report.maxMemoryUsedMb} MB${init}${status}${error}`;
+      this.#taps.get(report.requestId)?.push(end, line);
+      this.#sink(`${this.#prefix}${end}\n${this.#prefix}${line}`, 'stdout');
       return;
     }
     const metrics = {
@@ -126,58 +142,67 @@ export class FunctionLogger {
       ...(report.initDurationMs === undefined ? {} : { initDurationMs: round2(report.initDurationMs) }),
     };
     const error = report.errorType === undefined ? {} : { errorType: report.errorType };
-    this.#sink(
-      `${this.#platformLine('platform.runtimeDone', { requestId: report.requestId, status: report.status, ...error, metrics: { durationMs: metrics.durationMs } })}\n` +
-        this.#platformLine('platform.report', { requestId: report.requestId, metrics, status: report.status, ...error }),
-      'stdout',
-    );
+    const done = this.#platformLine('platform.runtimeDone', { requestId: report.requestId, status: report.status, ...error, metrics: { durationMs: metrics.durationMs } });
+    const line = this.#platformLine('platform.report', { requestId: report.requestId, metrics, status: report.status, ...error });
+    this.#taps.get(report.requestId)?.push(done, line);
+    this.#sink(`${done}\n${line}`, 'stdout');
   }
 
   /** A line the function wrote through `console`. */
   functionLine(record: FunctionLogRecord): void {
     if (this.#format === 'text') {
-      this.#text(`${record.timestamp}\t${record.requestId ?? 'undefined'}\t${record.level}\t${record.message}`);
+      this.#text(`${record.timestamp}\t${record.requestId ?? 'undefined'}\t${record.level}\t${record.message}`, record.requestId);
       return;
     }
     const requestId = record.requestId === undefined ? {} : { requestId: record.requestId };
-    this.#sink(
-      JSON.stringify({
-        timestamp: record.timestamp,
-        level: record.level,
-        ...requestId,
-        message: record.message,
-        functionName: this.#functionName,
-      }),
-      'stdout',
-    );
+    const line = JSON.stringify({
+      timestamp: record.timestamp,
+      level: record.level,
+      ...requestId,
+      message: record.message,
+      functionName: this.#functionName,
+    });
+    if (record.requestId !== undefined) this.#taps.get(record.requestId)?.push(line);
+    this.#sink(line, 'stdout');
   }
 
   /** Lambda's line when it stops an invocation at the function timeout. */
   timedOut(requestId: string, timeoutSeconds: number): void {
     const message = `Task timed out after ${timeoutSeconds.toFixed(2)} seconds`;
-    if (this.#format === 'text') this.#text(`${new Date().toISOString()} ${requestId} ${message}`);
+    if (this.#format === 'text') this.#text(`${new Date().toISOString()} ${requestId} ${message}`, requestId);
     else this.functionLine({ timestamp: new Date().toISOString(), level: 'ERROR', requestId, message });
   }
 
   /** Lambda's lines when the runtime process ends during an invocation. */
   runtimeExited(requestId: string, exit: string, errorType: string): void {
     const message = `RequestId: ${requestId} Error: Runtime exited with error: ${exit}\n${errorType}`;
-    if (this.#format === 'text') this.#text(message.replace('\n', `\n${this.#prefix}`));
-    else this.functionLine({ timestamp: new Date().toISOString(), level: 'ERROR', requestId, message });
+    if (this.#format === 'text') {
+      for (const line of message.split('\n')) this.#text(line, requestId);
+    } else this.functionLine({ timestamp: new Date().toISOString(), level: 'ERROR', requestId, message });
   }
 
-  /** Output the function wrote around `console` (process.stdout directly, a crash's stack): as is. */
-  raw(line: string, stream: 'stdout' | 'stderr'): void {
-    if (this.#format === 'text') this.#sink(`${this.#prefix}${line}`, stream);
-    else this.#sink(JSON.stringify({ timestamp: new Date().toISOString(), level: stream === 'stderr' ? 'ERROR' : 'INFO', message: line, functionName: this.#functionName }), stream);
+  /**
+   * Output the function wrote around `console` (process.stdout directly, a crash's stack): as is.
+   * `requestId`: the invocation running in the environment that wrote it, if any.
+   */
+  raw(line: string, stream: 'stdout' | 'stderr', requestId?: string): void {
+    const text =
+      this.#format === 'text'
+        ? line
+        : JSON.stringify({ timestamp: new Date().toISOString(), level: stream === 'stderr' ? 'ERROR' : 'INFO', message: line, functionName: this.#functionName });
+    if (requestId !== undefined) this.#taps.get(requestId)?.push(text);
+    this.#sink(this.#format === 'text' ? `${this.#prefix}${text}` : text, stream);
   }
 
-  #text(line: string): void {
+  #text(line: string, requestId?: string): void {
+    if (requestId !== undefined) this.#taps.get(requestId)?.push(line);
     this.#sink(`${this.#prefix}${line}`, 'stdout');
   }
 
-  #platform(type: string, record: Record<string, unknown>): void {
-    this.#sink(this.#platformLine(type, record), 'stdout');
+  #platform(type: string, record: Record<string, unknown>, requestId?: string): void {
+    const line = this.#platformLine(type, record);
+    if (requestId !== undefined) this.#taps.get(requestId)?.push(line);
+    this.#sink(line, 'stdout');
   }
 
   #platformLine(type: string, record: Record<string, unknown>): string {

@@ -107,6 +107,18 @@ describe('the Invoke API (POST /2015-03-31/functions/{name}/invocations)', () =>
     else expect(home).not.toBe('');
   });
 
+  it('returns the end of the invocation\'s log, base64, with LogType Tail', async () => {
+    const output = await lambda.send(new InvokeCommand({ FunctionName: 'invoked', LogType: 'Tail', Payload: payload({ action: 'log' }) }));
+    const log = Buffer.from(output.LogResult ?? '', 'base64').toString('utf8');
+    const requestId = output.$metadata.requestId ?? '';
+    expect(log).toMatch(new RegExp(`^START RequestId: ${requestId} Version: \\$LATEST\n`));
+    expect(log).toContain(`\t${requestId}\tINFO\thello from the tail\n`);
+    expect(log).toContain('written around console\n');
+    expect(log).toMatch(new RegExp(`END RequestId: ${requestId}\nREPORT RequestId: ${requestId}\tDuration: [\\d.]+ ms`));
+    const untailed = await lambda.send(new InvokeCommand({ FunctionName: 'invoked', Payload: payload({ action: 'log' }) }));
+    expect(untailed.LogResult).toBeUndefined();
+  });
+
   it('serves routed functions too', async () => {
     const output = await lambda.send(new InvokeCommand({ FunctionName: 'routed', Payload: payload({ action: 'string' }) }));
     expect(parsed(output)).toBe('just a string');
