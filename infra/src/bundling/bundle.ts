@@ -51,6 +51,13 @@ export interface FunctionBundle {
   readonly sha256Base64: string;
   /** The same hash in hex (asset folder names). */
   readonly sha256Hex: string;
+  /**
+   * SHA-256 (base64) of what the zip holds (each file's name and bytes, in order), independent of
+   * how it was compressed: deflate output can differ between zlib builds (Node.js versions, CPUs
+   * with or without SIMD), the files cannot. Use it as `source_code_hash` so that a deploy from
+   * another machine does not update unchanged code.
+   */
+  readonly contentSha256Base64: string;
   /** Size of the zip in bytes. */
   readonly bytes: number;
   /** Size of the extracted files in bytes (Lambda allows {@link LAMBDA_UNZIPPED_MAX_BYTES}). */
@@ -347,12 +354,19 @@ export async function bundleFunction(fn: FunctionDefinition, options: BundleOpti
   writeFileSync(join(folder, SOURCE_MAP_FILE_NAME), map);
   writeFileSync(zipPath, zip);
   const digest = createHash('sha256').update(zip).digest();
+  const content = createHash('sha256');
+  for (const entry of entries) {
+    // Length-prefixed, so that no two different file lists hash alike.
+    const name = Buffer.from(entry.name, 'utf8');
+    content.update(`${name.length}:`).update(name).update(`${entry.data.length}:`).update(entry.data);
+  }
   return {
     functionName: fn.name,
     architecture: fn.architecture,
     zipPath,
     sha256Base64: digest.toString('base64'),
     sha256Hex: digest.toString('hex'),
+    contentSha256Base64: content.digest('base64'),
     bytes: zip.length,
     unzippedBytes,
     uploadViaS3: zip.length > LAMBDA_DIRECT_UPLOAD_MAX_BYTES,

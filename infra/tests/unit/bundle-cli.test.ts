@@ -13,6 +13,7 @@ function bundle(changes: Partial<FunctionBundle>): FunctionBundle {
     zipPath: '/out/message-wall/handler.zip',
     sha256Base64: '',
     sha256Hex: '',
+    contentSha256Base64: '',
     bytes: 30 * 1024,
     unzippedBytes: 100 * 1024,
     uploadViaS3: false,

@@ -185,6 +185,8 @@ describe('native modules in the deployment package', () => {
     const moved = defineFunction({ ...fakeFunction(), entry: join(copy, 'app', 'dist', 'handler.js') });
     const second = await bundleFunction(moved, { outDir: join(work.path, 'out-b') });
     expect(second.sha256Hex).toBe(first.sha256Hex);
+    expect(second.contentSha256Base64).toBe(first.contentSha256Base64);
+    expect(first.contentSha256Base64).not.toBe(first.sha256Base64);
     expect(readFileSync(first.zipPath).includes(Buffer.from(work.path))).toBe(false);
   });
 
