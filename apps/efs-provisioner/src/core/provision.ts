@@ -79,7 +79,7 @@ export async function install(request: InstallRequest, deps: ProvisionerDeps): P
   if (await set.isInstalled(version)) {
     const record = await installedRecord(set, request);
     if (record.artifact.sha256 === artifact.sha256) {
-      return withLock(set.currentLink, (held) => commitInstalled(set, request, held, false), lockOptions(deps));
+      return withLock(set.currentLink, (held) => commitInstalled(set, request, held, false, deps.log), lockOptions(deps));
     }
     if (record.contentSha256 === undefined) throw conflict(set, request, record);
   }
@@ -112,10 +112,10 @@ export async function install(request: InstallRequest, deps: ProvisionerDeps): P
         if (await set.isInstalled(version)) {
           const record = await installedRecord(set, request);
           if (record.artifact.sha256 !== artifact.sha256 && record.contentSha256 !== extracted.contentSha256) throw conflict(set, request, record);
-          return commitInstalled(set, request, held, false);
+          return commitInstalled(set, request, held, false, deps.log);
         }
         await atomicMove(staging, set.releaseDir(version), { lock: held });
-        return commitInstalled(set, request, held, true);
+        return commitInstalled(set, request, held, true, deps.log);
       },
       lockOptions(deps),
     );
@@ -173,7 +173,7 @@ export async function prune(request: PruneRequest, deps: ProvisionerDeps): Promi
     set.currentLink,
     async (held) => {
       const active = await set.readCurrent();
-      const pruned = await pruneLocked(set, request.keep, active, held);
+      const pruned = await pruneLocked(set, request.keep, active, held, deps.log);
       const kept = await set.versionsByRecency();
       const message =
         pruned.length === 0
@@ -194,11 +194,19 @@ async function download(request: InstallRequest, deps: ProvisionerDeps, staging:
   const where = describeArtifact(artifact);
   const stream = await openArtifact(deps.s3 as S3Client, artifact);
   deps.onProgress?.(0, stream.bytes);
+  // A log line per tenth of a big download: a long install shows where it is in the logs.
+  let nextReport = 0.1;
+  const report = (done: number): void => {
+    deps.onProgress?.(done, stream.bytes);
+    if (stream.bytes === undefined || stream.bytes < 64 * 1024 * 1024 || done / stream.bytes < nextReport) return;
+    nextReport = Math.floor((done / stream.bytes) * 10) / 10 + 0.1;
+    deps.log?.('INFO', 'downloading', { target: request.target, version: request.version, bytes: done, of: stream.bytes });
+  };
   let extracted: ExtractResult;
   try {
     extracted = await extractTarGz(stream.body, staging, {
       ...(deps.limits === undefined ? {} : { limits: deps.limits }),
-      onCompressedBytes: (done) => deps.onProgress?.(done, stream.bytes),
+      onCompressedBytes: report,
     });
   } catch (error) {
     if (error instanceof ProvisionerError) throw error;
@@ -267,7 +275,7 @@ function conflict(set: ReleaseSet, request: InstallRequest, record: ArtifactReco
 }
 
 /** After the release is in releases/ (moved now, or found there): activate, record, prune. */
-async function commitInstalled(set: ReleaseSet, request: InstallRequest, held: Lock, installedNow: boolean): Promise<ProvisionResult> {
+async function commitInstalled(set: ReleaseSet, request: InstallRequest, held: Lock, installedNow: boolean, log?: ProvisionerDeps['log']): Promise<ProvisionResult> {
   const previous = await set.readCurrent();
   const { version } = request;
   const events: HistoryEvent[] = installedNow ? [{ at: new Date().toISOString(), event: 'installed', version }] : [];
@@ -275,7 +283,7 @@ async function commitInstalled(set: ReleaseSet, request: InstallRequest, held: L
   if (events.length > 0 && !switching) await set.appendHistory(events, held);
   if (switching) await switchTo(set, version, held, events);
   const active = switching ? version : previous;
-  const pruned = await pruneLocked(set, request.keep, active, held);
+  const pruned = await pruneLocked(set, request.keep, active, held, log);
   let message: string;
   if (installedNow) {
     message = switching
@@ -320,14 +328,24 @@ async function previouslyActive(set: ReleaseSet, active: string | null): Promise
   );
 }
 
-async function pruneLocked(set: ReleaseSet, keep: number, active: string | null, held: Lock): Promise<string[]> {
+async function pruneLocked(set: ReleaseSet, keep: number, active: string | null, held: Lock, log?: ProvisionerDeps['log']): Promise<string[]> {
   const byRecency = await set.versionsByRecency();
   const others = byRecency.filter((version) => version !== active);
   const keepOthers = Math.max(0, keep - (active === null ? 0 : 1));
-  const doomed = others.slice(keepOthers);
-  for (const version of doomed) {
+  const doomed: string[] = [];
+  for (const version of others.slice(keepOthers)) {
     await held.assertHeld();
-    await removeTree(set.releaseDir(version));
+    try {
+      await removeTree(set.releaseDir(version));
+    } catch (error) {
+      // removeTree renames first: when the name is gone, only deleting the hidden trash failed
+      // (on NFS, a client still had a file open), and the sweep below retries it next time.
+      if (await set.isInstalled(version)) {
+        log?.('WARN', 'release not pruned', { target: set.target, version, reason: error instanceof Error ? error.message : String(error) });
+        continue;
+      }
+    }
+    doomed.push(version);
   }
   if (doomed.length > 0) await set.appendHistory(doomed.map((version) => ({ at: new Date().toISOString(), event: 'pruned' as const, version })), held);
   // Trash a removal left behind (an NFS client still had a file open).
