@@ -127,9 +127,9 @@ export interface FunctionsConfig {
   /** CloudWatch Logs retention of each function's log group, in days (a value CloudWatch accepts). */
   readonly logRetentionDays: number;
   /**
-   * Modules esbuild leaves out of every bundle: native modules installed on the file system (the
-   * post's libraries-on-EFS) or provided by the runtime. Patterns as esbuild's `external`.
-   * @example ['onnxruntime-node', 'sharp']
+   * Modules esbuild leaves out of every bundle because the Lambda runtime provides them (native
+   * modules are declared per function instead: `nativeModules`). Patterns as esbuild's `external`.
+   * @example ['@aws-sdk/*']
    */
   readonly externalModules: readonly string[];
   /** Name of the alias that provisioned concurrency, the integration and the permission target. @default 'live' */
@@ -386,8 +386,8 @@ export function environmentConfig(name: EnvironmentName, deploy: DeployEnvironme
     tags: {},
     functions: {
       logRetentionDays: name === 'prod' ? 90 : 14,
-      // Native modules live on the file system (architecture.md: /ml/node_modules), not in the bundle.
-      externalModules: ['onnxruntime-node', 'sharp'],
+      // Native modules are declared by each function (nativeModules), which says where they come from.
+      externalModules: [],
       aliasName: 'live',
       // None by default: a reservation fails on fresh accounts with a reduced concurrency quota.
       reservedConcurrency: deploy.reservedConcurrency ?? {},

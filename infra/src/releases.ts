@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
-import type { Architecture, FunctionDefinition } from '@lambda-efs/function-spec';
+import { nativePlatform, type Architecture, type FunctionDefinition } from '@lambda-efs/function-spec';
 import { packDirectory } from '@lambda-efs/efs-provisioner/archive';
 import { DEMO_VERSION } from '@lambda-efs/ml-inference/demo-model';
 import { writeDemoModel } from '@lambda-efs/ml-inference/model-writer';
@@ -99,7 +99,7 @@ export async function buildModelRelease(model: DefaultModelConfig, outDir: strin
 
 /** The release set of a platform's native libraries: `libraries/linux-x64` or `libraries/linux-arm64`. */
 export function librariesTarget(architecture: Architecture): string {
-  return `libraries/linux-${architecture === 'arm64' ? 'arm64' : 'x64'}`;
+  return `libraries/${nativePlatform(architecture)}`;
 }
 
 /**
