@@ -167,11 +167,12 @@ function artifact(value: unknown): ArtifactRef {
     throw new InvalidRequestError(`"artifact.bucket" must be an S3 bucket name, not ${JSON.stringify(bucket)}.`);
   }
   if (typeof key !== 'string' || key === '' || Buffer.byteLength(key) > 1024) throw new InvalidRequestError(`"artifact.key" must be an S3 object key (1 to 1024 bytes), not ${JSON.stringify(key)}.`);
-  if (versionId !== undefined && versionId !== null && (typeof versionId !== 'string' || versionId === '' || versionId.length > 1024)) {
+  // "" (an unversioned object's version id as Terraform reports it) means the same as absent.
+  if (versionId !== undefined && versionId !== null && (typeof versionId !== 'string' || versionId.length > 1024)) {
     throw new InvalidRequestError(`"artifact.versionId" must be an S3 version id, or absent, not ${JSON.stringify(versionId)}.`);
   }
   if (typeof sha256 !== 'string' || !SHA256_PATTERN.test(sha256)) {
     throw new InvalidRequestError(`"artifact.sha256" must be the artifact's SHA-256 as 64 lower-case hex digits, not ${JSON.stringify(sha256)}.`);
   }
-  return { bucket, key, sha256, ...(typeof versionId === 'string' ? { versionId } : {}) };
+  return { bucket, key, sha256, ...(typeof versionId === 'string' && versionId !== '' ? { versionId } : {}) };
 }
