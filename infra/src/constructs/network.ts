@@ -13,7 +13,7 @@ import { Fn, Op, type ITerraformDependable, type TerraformResource } from 'cdktf
 import { Construct } from 'constructs';
 
 import { cidrSubnet } from '../cidr.js';
-import { availabilityZones, zoneCount, type NetworkConfig } from '../config.js';
+import { availabilityZones, zoneCount, type AvailabilityZoneLookup, type NetworkConfig } from '../config.js';
 
 /** A private subnet the functions and the EFS mount targets use. */
 export interface PrivateSubnet {
@@ -106,15 +106,15 @@ export class Network extends Construct {
     const count = zoneCount(config);
     const literal = availabilityZones(config, props.region, props.offline === true);
     let zoneName: (index: number) => string;
-    if (literal !== null) {
-      zoneName = (index) => literal[index] ?? '';
+    if (literal !== null || Array.isArray(config.availabilityZones)) {
+      zoneName = (index) => literal?.[index] ?? '';
     } else {
-      const lookup = Array.isArray(config.availabilityZones) ? undefined : (config.availabilityZones as { excludeZoneIds: readonly string[] });
+      const lookup = config.availabilityZones as AvailabilityZoneLookup;
       const found = new DataAwsAvailabilityZones(this, 'zones', {
         state: 'available',
         // Regular zones only: Local and Wavelength Zones need an opt-in and lack EFS.
         filter: [{ name: 'opt-in-status', values: ['opt-in-not-required'] }],
-        excludeZoneIds: [...(lookup?.excludeZoneIds ?? [])],
+        excludeZoneIds: [...lookup.excludeZoneIds],
       });
       zoneName = (index) => Fn.element(found.names, index);
       vpc.lifecycle = {
