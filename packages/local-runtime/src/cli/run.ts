@@ -70,7 +70,7 @@ export async function runLocalApi(options: RunLocalApiOptions): Promise<LocalApi
   if (api.invokeUrl !== undefined) {
     const example = unrouted[0] ?? api.functions[0]?.name ?? '<function>';
     lines.push(
-      `Lambda Invoke API on ${api.invokeUrl} (every function): aws lambda invoke --endpoint-url ${api.invokeUrl} --function-name ${example} --payload '{}' out.json`,
+      `Lambda Invoke API on ${api.invokeUrl} (every function): aws lambda invoke --endpoint-url ${api.invokeUrl} --function-name ${example} out.json`,
     );
   }
   for (const [name, dir] of api.taskDirectories) lines.push(`  ${name}: deployment package extracted in ${dir}`);
