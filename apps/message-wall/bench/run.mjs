@@ -92,9 +92,11 @@ function median(values) {
 function handlerStats(lines) {
   const entries = [];
   for (const line of lines) {
-    const start = line.indexOf('{"timestamp"');
+    // The handler's Powertools line (after the local runtime's "[name] " prefix in text format).
+    const start = line.indexOf('{');
     if (start === -1 || !line.includes('"request served"')) continue;
-    entries.push(JSON.parse(line.slice(start)));
+    const entry = JSON.parse(line.slice(start));
+    if (entry.message === 'request served') entries.push(entry);
   }
   const sorted = (key) => entries.map((e) => e[key] ?? 0).sort((a, b) => a - b);
   const durations = sorted('durationMs');

@@ -40,6 +40,13 @@ export interface MessageWallConfig {
    * @default 5000
    */
   readonly lockTimeoutMs: number;
+  /**
+   * Most per-user walls (`MESSAGE_WALL_MAX_WALLS`): a POST that would create one more gets 507, so
+   * one client cannot fill the file system with walls. A wall exists from its first POST until an
+   * operator removes its directory (DELETE empties it but keeps it). 0 allows none.
+   * @default 10000
+   */
+  readonly maxWalls: number;
 }
 
 /**
@@ -56,6 +63,7 @@ export const CONFIG_DEFAULTS = Object.freeze({
   maxWallBytes: 2_097_152,
   lockStaleMs: 3_000,
   lockTimeoutMs: 5_000,
+  maxWalls: 10_000,
 });
 
 const FILE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}$/;
@@ -79,7 +87,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): M
   // lockStaleMs, within one wait: a shorter wait could never free a wall whose holder was killed.
   const lockTimeoutMs = readInteger(env, 'MESSAGE_WALL_LOCK_TIMEOUT_MS', CONFIG_DEFAULTS.lockTimeoutMs, lockStaleMs + 1, 900_000,
     'a waiter must outlast MESSAGE_WALL_LOCK_STALE_MS to take over the lock of an environment that died holding it');
-  return Object.freeze({ dir, fileName, maxMessageBytes, maxWallBytes, lockStaleMs, lockTimeoutMs });
+  const maxWalls = readInteger(env, 'MESSAGE_WALL_MAX_WALLS', CONFIG_DEFAULTS.maxWalls, 0, 10_000_000,
+    'each wall is a directory of the file system; counting more at each creation gets slow');
+  return Object.freeze({ dir, fileName, maxMessageBytes, maxWallBytes, lockStaleMs, lockTimeoutMs, maxWalls });
 }
 
 function readDir(env: Readonly<Record<string, string | undefined>>, name: string): string {

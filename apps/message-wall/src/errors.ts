@@ -7,8 +7,6 @@ import { FunctionError, type FunctionErrorOptions } from '@lambda-efs/lambda-htt
 
 export type MessageWallErrorCode =
   | 'ECONFIG'
-  | 'ENOTHTTP'
-  | 'EMETHOD'
   | 'EWALLID'
   | 'EQUERY'
   | 'EBODY'
@@ -17,6 +15,7 @@ export type MessageWallErrorCode =
   | 'ECONTROLCHAR'
   | 'ETOOLARGE'
   | 'EWALLFULL'
+  | 'EWALLLIMIT'
   | 'EBUSY'
   | 'EINTERNAL';
 
@@ -35,35 +34,6 @@ export class ConfigError extends MessageWallError {
     super('ECONFIG', 500, `${variable} ${message}`, { ...options, expose: false });
     this.name = 'ConfigError';
     this.variable = variable;
-  }
-}
-
-/** The function was invoked with something that is not an API Gateway HTTP API (payload 2.0) event. */
-export class NotHttpEventError extends MessageWallError {
-  constructor() {
-    super(
-      'ENOTHTTP',
-      400,
-      'This function answers API Gateway HTTP API requests (payload format 2.0): call it through its HTTP endpoint, ' +
-        'for example curl https://<api>/message-wall.',
-    );
-    this.name = 'NotHttpEventError';
-  }
-}
-
-export const ALLOWED_METHODS = ['GET', 'POST', 'DELETE'] as const;
-
-/**
- * A method other than GET, POST or DELETE. The body is the post's text, byte for byte; what to do
- * is in the `Allow` header.
- */
-export class MethodNotAllowedError extends MessageWallError {
-  readonly method: string;
-
-  constructor(method: string) {
-    super('EMETHOD', 405, 'Method unsupported.', { headers: { allow: ALLOWED_METHODS.join(', ') } });
-    this.name = 'MethodNotAllowedError';
-    this.method = method;
   }
 }
 
@@ -142,9 +112,24 @@ export class WallFullError extends MessageWallError {
       507,
       `The ${wallName} is full: it holds ${usedBytes} of ${maxWallBytes} bytes and this message needs ${messageBytes} more. ` +
         `Nothing was stored. Clear the wall with DELETE ${deleteUrlPath} (this removes every message on it), then post again.`,
-      { expose: true },
+      // The client's condition, not a failure of the function: WARN, not ERROR.
+      { expose: true, logLevel: 'WARN' },
     );
     this.name = 'WallFullError';
+  }
+}
+
+/** Creating one more per-user wall would pass MESSAGE_WALL_MAX_WALLS. Nothing was created. */
+export class WallLimitError extends MessageWallError {
+  constructor(wallName: string, maxWalls: number) {
+    super(
+      'EWALLLIMIT',
+      507,
+      `The ${wallName} does not exist and cannot be created: the limit of ${maxWalls} per-user walls is reached. Nothing was stored. ` +
+        'Post to an existing wall (or to /message-wall), or ask the operator to remove unused walls or raise MESSAGE_WALL_MAX_WALLS.',
+      { expose: true, logLevel: 'WARN' },
+    );
+    this.name = 'WallLimitError';
   }
 }
 
@@ -164,8 +149,5 @@ export class InternalError extends MessageWallError {
   }
 }
 
-/** The `code` of a Node.js system error, or undefined. */
-export function systemErrorCode(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
-  return typeof error.code === 'string' ? error.code : undefined;
-}
+// One copy for every function: lambda-http's.
+export { systemErrorCode } from '@lambda-efs/lambda-http';

@@ -13,6 +13,10 @@ export interface HttpApiEventV2 {
   readonly isBase64Encoded?: boolean;
   readonly requestContext?: {
     readonly requestId?: string;
+    /** The API's id: its default endpoint is `<apiId>.execute-api.<region>.amazonaws.com`. */
+    readonly apiId?: string;
+    /** The host the client called (the default endpoint or a custom domain). */
+    readonly domainName?: string;
     readonly http?: { readonly method?: string; readonly path?: string };
   };
 }

@@ -7,5 +7,36 @@ export {
   type HttpApiResultV2,
   type InvocationContext,
 } from './event.js';
-export { errorFields, since, stdoutLog, type LogEntry, type LogLevel, type LogSink } from './log.js';
-export { FunctionError, type FunctionErrorOptions } from './errors.js';
+export {
+  addLogContext,
+  errorFields,
+  functionLog,
+  functionLogger,
+  powertoolsLog,
+  since,
+  stdoutLog,
+  type LogEntry,
+  type LogLevel,
+  type LogSink,
+} from './log.js';
+export {
+  FunctionError,
+  InternalError,
+  InvalidBodyError,
+  MethodNotAllowedError,
+  NotHttpEventError,
+  systemErrorCode,
+  type FunctionErrorOptions,
+  type HttpErrorCode,
+} from './errors.js';
+export { bodyBytes, bodyText, firstInvalidUtf8, type TooLarge } from './body.js';
+export {
+  budget,
+  httpFunction,
+  jsonResponse,
+  textResponse,
+  type HttpFunctionOptions,
+  type HttpHandler,
+  type HttpRequest,
+  type Route,
+} from './adapter.js';

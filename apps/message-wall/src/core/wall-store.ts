@@ -1,4 +1,4 @@
-import { lstat, mkdir, unlink } from 'node:fs/promises';
+import { lstat, mkdir, readdir, unlink } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative } from 'node:path';
 
 import { appendLine, atomicWriteFile, lock, type Lock } from '@lambda-efs/efs-utils';
@@ -10,6 +10,7 @@ import {
   MessageWallError,
   WallBusyError,
   WallFullError,
+  WallLimitError,
   systemErrorCode,
 } from '../errors.js';
 import { checkMessage } from './message.js';
@@ -30,6 +31,8 @@ export interface WallStoreOptions {
   readonly lockStaleMs: number;
   /** Longest wait for the wall's lock. */
   readonly lockTimeoutMs: number;
+  /** Most per-user walls; a POST that would create one more is refused (507). @default unlimited */
+  readonly maxWalls?: number;
   /**
    * First chunk size when reading a tail backwards; it doubles until the tail is found.
    * @default 65536
@@ -61,6 +64,8 @@ export interface PostResult extends WallSnapshot {
   readonly lockWaitMs: number;
   /** Bytes of an unterminated tail (left by a writer that died mid-write) removed before the append. */
   readonly repairedBytes: number;
+  /** Whether this POST created the per-user wall. */
+  readonly createdWall: boolean;
 }
 
 export interface ClearResult {
@@ -149,7 +154,7 @@ export class WallStore {
     const tail = checkTail(options.tail);
     const messageBytes = checkMessage(message, this.#options.maxMessageBytes);
     return guard(`Posting to ${describe(id)}`, async () => {
-      if (id !== null) await mkdir(dirname(file), { recursive: true, mode: 0o750 });
+      const createdWall = id !== null && (await this.#createWall(id, dirname(file), options));
       const { held, lockWaitMs } = await this.#lock(id, file, options);
       try {
         const before = await this.#wallBeforeAppend(file, held, tail);
@@ -164,6 +169,7 @@ export class WallStore {
           wallBytes,
           lockWaitMs,
           repairedBytes: before.size - before.wholeEnd,
+          createdWall,
         };
       } finally {
         await release(held);
@@ -187,6 +193,32 @@ export class WallStore {
     });
   }
 
+  /**
+   * Creates a per-user wall's directory unless it exists; true when this call created it. Under
+   * MESSAGE_WALL_MAX_WALLS, the count and the creation happen under one exclusive lock
+   * (`walls.lock`), so concurrent creators in every environment never pass the cap together.
+   */
+  async #createWall(id: string, wallDir: string, options: WriteOptions): Promise<boolean> {
+    if (await isDirectory(wallDir)) return false;
+    const maxWalls = this.#options.maxWalls;
+    if (maxWalls === undefined) {
+      await mkdir(wallDir, { recursive: true, mode: 0o750 });
+      return true;
+    }
+    const walls = dirname(wallDir);
+    await mkdir(walls, { recursive: true, mode: 0o750 });
+    const { held } = await this.#lock(id, walls, options, 'the walls directory');
+    try {
+      if (await isDirectory(wallDir)) return false;
+      if ((await countWalls(walls)) >= maxWalls) throw new WallLimitError(describe(id), maxWalls);
+      await assertStillHeld(held, id);
+      await mkdir(wallDir, { mode: 0o750 });
+      return true;
+    } finally {
+      await release(held);
+    }
+  }
+
   #readOnce(file: string, tail: number | undefined): WallSnapshot {
     const wall = openIfExists(file);
     if (wall === undefined) return { text: '' };
@@ -198,7 +230,7 @@ export class WallStore {
     }
   }
 
-  async #lock(id: WallId, file: string, options: WriteOptions): Promise<{ held: Lock; lockWaitMs: number }> {
+  async #lock(id: WallId, file: string, options: WriteOptions, what = `the ${describe(id)}`): Promise<{ held: Lock; lockWaitMs: number }> {
     const timeoutMs = Math.max(0, Math.min(this.#options.lockTimeoutMs, options.lockTimeoutMs ?? Number.POSITIVE_INFINITY));
     const startedAt = performance.now();
     try {
@@ -207,7 +239,7 @@ export class WallStore {
     } catch (error) {
       if (systemErrorCode(error) === 'ELOCKTIMEOUT') {
         throw new WallBusyError(
-          `The ${describe(id)} is busy: its lock was not free within ${timeoutMs} ms. Nothing was changed; retry in a moment.`,
+          `${capitalize(what)} is busy: its lock was not free within ${timeoutMs} ms. Nothing was changed; retry in a moment.`,
           { cause: error },
         );
       }
@@ -350,6 +382,16 @@ async function guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
       cause: error,
     });
   }
+}
+
+/** The per-user walls: the directories under `walls/` (lock directories and stray files are not walls). */
+async function countWalls(walls: string): Promise<number> {
+  const entries = await readdir(walls, { withFileTypes: true });
+  return entries.filter((entry) => entry.isDirectory() && !entry.name.endsWith('.lock')).length;
+}
+
+function capitalize(text: string): string {
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
 }
 
 function describe(id: WallId): string {

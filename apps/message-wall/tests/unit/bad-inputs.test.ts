@@ -24,7 +24,7 @@ const METHOD = 'Method unsupported.';
 const EMPTY = /^Message is empty\. Send the message text as the request body/;
 const LINE_BREAK = /^Message contains a line break.*Remove the line breaks/;
 const control = (hex: string) => new RegExp(`^Message contains the control character U\\+${hex}\\. Remove it`);
-const NOT_UTF8 = /^Message is not valid UTF-8 text\. Send it encoded as UTF-8/;
+const NOT_UTF8 = /^The body is not valid UTF-8 text \(the first invalid byte is at offset \d+\)\. Nothing was stored\. Convert the text to UTF-8/;
 const tooLarge = (bytes: number) => new RegExp(`^Message is too large: ${bytes} bytes, the limit is 65536 bytes.*Shorten it or split it`);
 const wallId = (shown: string) => new RegExp(`^Wall id ${escape(shown)} is invalid: use 1 to 64 letters, digits, "-" or "_"`);
 const TAIL = /^tail is .*: use a whole number of messages from 1 to 999999999, for example \?tail=20/;
@@ -63,7 +63,14 @@ const ROWS: Row[] = [
     name: 'a body marked base64 that is not',
     event: () => ({ ...eventFor({ method: 'POST', body: '@@ not base64 @@' }), isBase64Encoded: true }),
     status: 400,
-    body: /^The body is marked as base64 \(isBase64Encoded\) but is not valid base64\. Send the message as plain UTF-8 text\./,
+    body: /^The body is marked as base64 \(isBase64Encoded\) but is not valid base64\. Send the body as is: API Gateway encodes it\./,
+  },
+  // A text body arrives decoded: invalid bytes would have become U+FFFD, so it is refused, not stored altered.
+  {
+    name: 'a text body with U+FFFD, what invalid UTF-8 becomes in a text body',
+    event: post('caf\ufffd au lait'),
+    status: 400,
+    body: /^The body contains U\+FFFD \(the replacement character\).*Nothing was stored\. Send the text encoded as UTF-8/,
   },
   { name: 'a text body with a lone surrogate', event: post('broken \ud800 pair'), status: 400, body: /^Message is not valid Unicode.*Send the message as UTF-8 text/ },
   // sizes

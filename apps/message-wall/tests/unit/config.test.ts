@@ -40,8 +40,11 @@ describe('loadConfig', () => {
         MESSAGE_WALL_MAX_WALL_BYTES: '1000',
         MESSAGE_WALL_LOCK_STALE_MS: '500',
         MESSAGE_WALL_LOCK_TIMEOUT_MS: '1500',
+        MESSAGE_WALL_MAX_WALLS: '3',
       }),
-    ).toEqual({ dir, fileName: 'wall.txt', maxMessageBytes: 100, maxWallBytes: 1000, lockStaleMs: 500, lockTimeoutMs: 1500 });
+    ).toEqual({ dir, fileName: 'wall.txt', maxMessageBytes: 100, maxWallBytes: 1000, lockStaleMs: 500, lockTimeoutMs: 1500, maxWalls: 3 });
+    expect(loadConfig({ MESSAGE_WALL_DIR: dir }).maxWalls).toBe(10_000);
+    expect(() => loadConfig({ MESSAGE_WALL_DIR: dir, MESSAGE_WALL_MAX_WALLS: 'lots' })).toThrow(/^MESSAGE_WALL_MAX_WALLS is "lots": set it to a whole number/);
   });
 
   it('keeps a full wall within Lambda’s 6 MB response even if every character is JSON-escaped', () => {

@@ -24,6 +24,7 @@ describe('message-wall declaration', () => {
       runtime: 'nodejs22.x',
       architecture: 'arm64',
       memoryMb: 256,
+      nativeModules: { packages: [], from: 'package' },
       timeoutSeconds: 10,
       routes: ['ANY /message-wall', 'ANY /message-wall/{wall}'],
       fileSystem: { accessPoint, mountPath: '/mnt/msg', readOnly: false },

@@ -165,7 +165,7 @@ describe('logs', () => {
     const response = await broken.handler(eventFor({ method: 'POST', wall: 'alice', body: 'x' }), lambdaContext('req-broken'));
     expect(response.statusCode).toBe(500);
     expect(response.body).toBe(
-      'Internal error: the request failed and nothing was changed. Retry; if it keeps failing, report request id req-broken.',
+      'Internal error: the request failed and nothing was changed. Retry with backoff; if it keeps failing, report request id req-broken.',
     );
     expect(broken.logs[0]).toMatchObject({ level: 'ERROR', requestId: 'req-broken', code: 'EINTERNAL' });
     expect(JSON.stringify(broken.logs[0]?.['error'])).toMatch(/EEXIST|ENOTDIR/);
