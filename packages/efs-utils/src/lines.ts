@@ -94,6 +94,9 @@ async function writeAppend(path: string, data: Buffer, held: Lock, fsync: boolea
   } finally {
     platform.fs.closeSync(fd);
   }
+  // On NFS the WRITE goes out at close and can be retransmitted for a long time: the line
+  // counts as appended only if the lease provably outlived it (F3).
+  if (held instanceof Lease) held.confirmSync('the line was being written');
 }
 
 function readWholeLines(path: string): string[] {

@@ -1,11 +1,11 @@
 import { InvalidArgumentError, LockTimeoutError } from '../errors.js';
+import { errorCode } from '../fs-helpers.js';
 import { platform } from '../platform.js';
 import type { LockMode } from '../types.js';
-import { errorCode } from '../fs-helpers.js';
 import { monotonicMs, sleep } from './clock.js';
-import { DRAINING_DIR, SHARED_DIR, type LockLayout } from './layout.js';
-import { Lease, removeEmptyDir } from './lease.js';
-import { Staging, StagingPool } from './staging.js';
+import { RESERVED_PREFIX, SHARED_DIR, leaseName, type LockLayout } from './layout.js';
+import { Lease, lstatExists, removeEmptyDir } from './lease.js';
+import { Staging } from './staging.js';
 
 export interface AcquireRequest {
   readonly layout: LockLayout;
@@ -19,56 +19,64 @@ export interface AcquireRequest {
 const FIRST_DELAY_MS = 1;
 const MAX_DELAY_MS = 16;
 
-const exclusiveStaging = new StagingPool();
-
 /**
- * Acquires a lease by renaming a staging directory, which already holds the lease entry,
+ * Acquires a lease by renaming a fresh staging directory, which already holds the lease entry,
  * onto the lock directory. rename(2) onto a directory fails when the destination is not
  * empty and succeeds when it is absent or empty, so exactly one contender wins, and the
  * lock directory never exists without its owner's entry in it (no window in which a
  * crash leaves an ownerless lock to guess about).
  *
  * Shared holders that find a shared lock join it by renaming their entry into its
- * `shared/` directory, which fails with ENOENT when the lock is exclusive.
+ * `shared/` directory, which fails with ENOENT when the lock is exclusive or reserved.
  *
- * An exclusive contender blocked by shared holders **reserves the next turn**: it renames
- * `shared/` to `draining/` (only one contender's rename succeeds) and puts its own entry next
- * to it. Current holders keep their leases (they find them in `draining/`); newcomers can
- * neither join nor take the directory; when the last holder leaves it removes `draining/`,
- * and the reserving contender, which keeps renewing its entry meanwhile, holds the lock.
- * Without this, overlapping readers could keep a writer out forever.
+ * An exclusive contender blocked by shared holders **reserves the next turn** with one rename
+ * inside the lock directory: `shared/` → `d.<token>.0`. That closes the lock to newcomers and
+ * is the writer's reservation at once, so it cannot land in another lock (F1). While the
+ * reservation is there the lock directory cannot be removed or replaced, so the writer's
+ * exclusive entry, renamed in next, lands in the same lock. The writer holds the lock when its
+ * rmdir of its (renewed) reservation succeeds, which is exactly when the last reader has left;
+ * a reservation that was reaped meanwhile makes that rmdir fail, and the writer starts over.
  */
 export async function acquire(request: AcquireRequest): Promise<Lease> {
   const { layout, mode, timeoutMs, staleMs, signal } = request;
-  let staging = takeStaging(layout, mode);
+  let staging = Staging.create(layout, mode);
   const deadline = monotonicMs() + timeoutMs;
   const staleness = new StalenessTracker(staleMs);
   const observeEveryMs = Math.min(Math.max(staleMs / 8, 5), 500);
   let lastObservedAt = -Infinity;
   let delayMs = FIRST_DELAY_MS;
   let reserveNow = mode === 'exclusive';
-  const leaseFor = (visibleSince: number, pool: StagingPool | undefined): Lease =>
-    new Lease({ layout, staging, staleMs, visibleSince, pool, onRelease: request.onRelease });
+  let done = false;
 
   try {
     for (;;) {
       const attemptStartedAt = monotonicMs();
+      const attemptStartedAtWall = platform.wallMs();
       const taken = tryTake(layout, staging);
       if (taken === 'staging-gone') {
         staging = Staging.create(layout, mode);
         continue;
       }
-      if (taken === 'taken') return leaseFor(attemptStartedAt, mode === 'exclusive' ? exclusiveStaging : undefined);
+      if (taken === 'taken') {
+        done = true;
+        return new Lease({
+          layout,
+          token: staging.token,
+          mode,
+          staleMs,
+          visibleSince: attemptStartedAt,
+          visibleSinceWall: attemptStartedAtWall,
+          onRelease: request.onRelease,
+        });
+      }
       if (reserveNow) {
         reserveNow = false;
-        const reservedAt = monotonicMs();
-        if (reserveAfterShared(layout, staging)) {
-          // Until draining/ is gone the lock directory is not ours alone: no staging reuse yet.
-          const lease = leaseFor(reservedAt, undefined);
-          await waitForDrain(layout, lease, deadline, timeoutMs, staleness, signal);
-          lease.reuseStagingOnRelease(exclusiveStaging);
-          return lease;
+        const outcome = await reserveAndDrain(request, staging, deadline, staleness);
+        if (outcome instanceof Lease) {
+          done = true;
+          return outcome;
         }
+        if (outcome === 'staging-used') staging = Staging.create(layout, mode);
       }
       const now = monotonicMs();
       if (now - lastObservedAt >= observeEveryMs) {
@@ -82,76 +90,8 @@ export async function acquire(request: AcquireRequest): Promise<Lease> {
       delayMs = Math.min(delayMs * 2, MAX_DELAY_MS);
       await sleep(Math.max(wait, 0), signal);
     }
-  } catch (error) {
-    if (mode === 'exclusive') exclusiveStaging.put(layout, staging);
-    else staging.remove();
-    throw error;
-  }
-}
-
-/**
- * Closes a shared lock to newcomers and places our exclusive entry beside the draining
- * holders. False when the lock is not shared (or another contender reserved it first).
- */
-function reserveAfterShared(layout: LockLayout, staging: Staging): boolean {
-  try {
-    platform.fs.renameSync(layout.sharedDir, layout.drainingDir);
-  } catch (error) {
-    const code = errorCode(error);
-    if (code === 'ENOENT' || code === 'ENOTEMPTY' || code === 'EEXIST') return false;
-    throw error;
-  }
-  platform.fs.renameSync(staging.stagedEntryPath, `${layout.lockDir}/${staging.entryName}`);
-  return true;
-}
-
-/** Waits, renewing the reserved lease, until the draining holders are gone. */
-async function waitForDrain(
-  layout: LockLayout,
-  lease: Lease,
-  deadline: number,
-  timeoutMs: number,
-  staleness: StalenessTracker,
-  signal: AbortSignal | undefined,
-): Promise<void> {
-  let delayMs = FIRST_DELAY_MS;
-  try {
-    for (;;) {
-      // rmdir succeeds only on an empty directory: exactly when the last holder has left.
-      if (removeEmptyDir(layout.drainingDir) || !existsAsDir(layout.drainingDir)) return;
-      lease.assertHeldSync(); // we were stalled past our own lease: someone reaped it
-      const now = monotonicMs();
-      if (now >= deadline) throw new LockTimeoutError(layout.target, timeoutMs);
-      observeAndReap(layout, 'exclusive', staleness, lease.entryName);
-      const wait = Math.min(delayMs * (0.5 + platform.random() * 0.5), deadline - now);
-      delayMs = Math.min(delayMs * 2, MAX_DELAY_MS);
-      await sleep(Math.max(wait, 0), signal);
-    }
-  } catch (error) {
-    await lease.release();
-    throw error;
-  }
-}
-
-function existsAsDir(path: string): boolean {
-  try {
-    platform.fs.readdirSync(path);
-    return true;
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return false;
-    throw error;
-  }
-}
-
-function takeStaging(layout: LockLayout, mode: LockMode): Staging {
-  if (mode === 'shared') return Staging.create(layout, 'shared');
-  const staging = exclusiveStaging.take(layout);
-  try {
-    staging.bump();
-    return staging;
-  } catch (error) {
-    if (errorCode(error) !== 'ENOENT') throw error;
-    return Staging.create(layout, 'exclusive'); // swept by another process while idle
+  } finally {
+    if (!done) staging.remove();
   }
 }
 
@@ -163,7 +103,11 @@ function tryTake(layout: LockLayout, staging: Staging): TakeResult {
     return 'taken';
   } catch (error) {
     const code = errorCode(error);
-    if (code === 'ENOENT') return 'staging-gone';
+    if (code === 'ENOENT') {
+      // Our rename happened and its reply was lost, or the sweep removed our staging directory.
+      const entry = staging.mode === 'exclusive' ? `${layout.lockDir}/${staging.entryName}` : `${layout.sharedDir}/${staging.entryName}`;
+      return lstatExists(entry) ? 'taken' : 'staging-gone';
+    }
     if (code === 'ENOTDIR') {
       throw new InvalidArgumentError(
         `${layout.lockDir} exists and is not a directory, so it is not a lock made by efs-utils or proper-lockfile. ` +
@@ -174,16 +118,128 @@ function tryTake(layout: LockLayout, staging: Staging): TakeResult {
     if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
   }
   if (staging.mode === 'exclusive') return 'busy';
+  const joined = `${layout.sharedDir}/${staging.entryName}`;
   try {
-    platform.fs.renameSync(staging.stagedEntryPath, `${layout.sharedDir}/${staging.entryName}`);
+    platform.fs.renameSync(staging.stagedEntryPath, joined);
   } catch (error) {
-    // ENOENT: the lock is exclusive (no shared/ directory), or was just released.
-    if (errorCode(error) === 'ENOENT') return 'busy';
+    // ENOENT: the lock is exclusive or reserved (no shared/), or was just released; or our
+    // rename happened and its reply was lost.
+    if (errorCode(error) !== 'ENOENT') throw error;
+    if (lstatExists(joined)) return 'taken';
+    return lstatExists(staging.stagedEntryPath) ? 'busy' : 'staging-gone';
+  }
+  removeEmptyDir(`${staging.dir}/${SHARED_DIR}`);
+  removeEmptyDir(staging.dir);
+  return 'taken';
+}
+
+/**
+ * Closes a shared lock to newcomers with our reservation, puts our exclusive entry next to it,
+ * and waits until the draining readers are gone. Returns the lease, or why not: 'not-shared'
+ * (nothing reserved, staging unchanged) or 'staging-used' (our entry left the staging
+ * directory; make a new one).
+ */
+async function reserveAndDrain(
+  request: AcquireRequest,
+  staging: Staging,
+  deadline: number,
+  staleness: StalenessTracker,
+): Promise<Lease | 'not-shared' | 'staging-used'> {
+  const { layout, staleMs, timeoutMs, signal } = request;
+  const reservation = (seq: number): string => `${layout.lockDir}/${RESERVED_PREFIX}${leaseName(staging.token, seq)}`;
+  try {
+    platform.fs.renameSync(layout.sharedDir, reservation(0));
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === 'ENOENT' && lstatExists(reservation(0))) {
+      // Our rename happened; its reply was lost.
+    } else if (code === 'ENOENT' || code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ESTALE') {
+      return 'not-shared';
+    } else throw error;
+  }
+  let seq = 0;
+  let renewedAt = monotonicMs();
+  const entry = `${layout.lockDir}/${staging.entryName}`;
+  const visibleSince = monotonicMs();
+  const visibleSinceWall = platform.wallMs();
+  try {
+    platform.fs.renameSync(staging.stagedEntryPath, entry);
+  } catch (error) {
+    if (errorCode(error) !== 'ENOENT' || !lstatExists(entry)) {
+      reopen(layout, reservation(seq));
+      throw error;
+    }
+  }
+  removeEmptyDir(staging.dir);
+  const lease = new Lease({ layout, token: staging.token, mode: 'exclusive', staleMs, visibleSince, visibleSinceWall, onRelease: () => {} });
+  let delayMs = FIRST_DELAY_MS;
+  try {
+    for (;;) {
+      // rmdir succeeds only on an empty directory: exactly when the last reader has left. It
+      // fails with ENOENT when our reservation was reaped (we were too slow to renew it).
+      try {
+        platform.fs.rmdirSync(reservation(seq));
+        break;
+      } catch (error) {
+        const code = errorCode(error);
+        if (code === 'ENOENT' || code === 'ESTALE') {
+          lease.releaseSync();
+          return 'staging-used';
+        }
+        if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
+      }
+      if (!lease.held) return 'staging-used';
+      const now = monotonicMs();
+      if (now - renewedAt >= staleMs / 4) {
+        if (!renameOwn(reservation(seq), reservation(seq + 1))) {
+          lease.releaseSync();
+          return 'staging-used';
+        }
+        seq += 1;
+        renewedAt = now;
+      }
+      if (now >= deadline) {
+        reopen(layout, reservation(seq));
+        throw new LockTimeoutError(layout.target, timeoutMs);
+      }
+      observeAndReap(layout, 'exclusive', staleness, staging.token);
+      const wait = Math.min(delayMs * (0.5 + platform.random() * 0.5), deadline - now);
+      delayMs = Math.min(delayMs * 2, MAX_DELAY_MS);
+      await sleep(Math.max(wait, 0), signal);
+    }
+  } catch (error) {
+    lease.releaseSync();
     throw error;
   }
-  platform.fs.rmdirSync(`${staging.dir}/${SHARED_DIR}`);
-  platform.fs.rmdirSync(staging.dir);
-  return 'taken';
+  // Drained. A renewal proves our entry was not reaped while we waited.
+  if (!lease.renewNow()) {
+    lease.releaseSync();
+    return 'staging-used';
+  }
+  lease.onRelease = request.onRelease;
+  return lease;
+}
+
+/** Gives a reservation back to its readers (a writer that gives up, or a dead writer's). */
+function reopen(layout: LockLayout, reservation: string): boolean {
+  try {
+    platform.fs.renameSync(reservation, layout.sharedDir);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A rename of one of our own names; a lost reply counts as done when the new name is there. */
+function renameOwn(from: string, to: string): boolean {
+  try {
+    platform.fs.renameSync(from, to);
+    return true;
+  } catch (error) {
+    const code = errorCode(error);
+    if (code !== 'ENOENT' && code !== 'ESTALE') throw error;
+    return lstatExists(to);
+  }
 }
 
 /**
@@ -193,63 +249,63 @@ function tryTake(layout: LockLayout, staging: Staging): TakeResult {
  * The listing may be stale (NFS caches directory pages); that is harmless, because reaping
  * is a rename of the exact name we saw: a lease renewed since then has another name, so
  * the rename fails with ENOENT and nothing is taken from a live holder. Of several waiters
- * reaping the same entry, exactly one rename succeeds.
+ * reaping the same entry, exactly one rename succeeds. A dead writer's reservation is not
+ * thrown away but reopened (renamed back to shared/), so its readers keep their leases.
  */
-function observeAndReap(
-  layout: LockLayout,
-  mode: LockMode,
-  staleness: StalenessTracker,
-  ownEntry: string | undefined,
-): boolean {
+function observeAndReap(layout: LockLayout, mode: LockMode, staleness: StalenessTracker, ownToken: string | undefined): boolean {
+  const own = (name: string): boolean => ownToken !== undefined && name.includes(ownToken);
   let names: string[];
   try {
     names = platform.fs.readdirSync(layout.lockDir);
   } catch (error) {
-    if (errorCode(error) === 'ENOENT') return true;
+    if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ESTALE') return true;
     throw error;
   }
   if (names.length === 0) return true;
 
   const blocking: string[] = [];
   for (const name of names) {
-    if (name === ownEntry) continue;
-    if (name !== SHARED_DIR && name !== DRAINING_DIR) {
-      blocking.push(name);
+    const isShared = name === SHARED_DIR;
+    const isReservation = name.startsWith(RESERVED_PREFIX);
+    if (!isShared && !isReservation) {
+      if (!own(name)) blocking.push(name);
       continue;
     }
+    if (isReservation && !own(name)) blocking.push(name);
     // Open shared leases don't block a shared contender: it joins them.
-    if (name === SHARED_DIR && mode === 'shared') continue;
+    if (isShared && mode === 'shared') continue;
     const container = `${layout.lockDir}/${name}`;
     const holders = listDir(container);
-    // An empty container has no holder (its last one died before removing it).
-    if (holders.length === 0) {
+    if (holders.length === 0 && isShared) {
+      // An empty shared/ has no holder (its last one died before removing it).
       removeEmptyDir(container);
-      return ownEntry === undefined;
+      return ownToken === undefined;
     }
     for (const holder of holders) blocking.push(`${name}/${holder}`);
   }
 
   let reaped = false;
   for (const name of staleness.stale(blocking)) {
-    reaped = reap(layout, name) || reaped;
+    reaped = (name.startsWith(RESERVED_PREFIX) && !name.includes('/') ? reopen(layout, `${layout.lockDir}/${name}`) : reap(layout, name)) || reaped;
   }
-  if (reaped) {
-    removeEmptyDir(layout.drainingDir);
-    if (mode === 'exclusive') removeEmptyDir(layout.sharedDir);
-  }
+  if (reaped && mode === 'exclusive') removeEmptyDir(layout.sharedDir);
   return reaped;
 }
-
 
 function reap(layout: LockLayout, name: string): boolean {
   const trash = layout.trashPath(platform.token());
   try {
     platform.fs.renameSync(`${layout.lockDir}/${name}`, trash);
   } catch (error) {
-    if (errorCode(error) === 'ENOENT') return false;
+    const code = errorCode(error);
+    if (code === 'ENOENT' || code === 'ESTALE') return false;
     throw error;
   }
-  platform.fs.rmSync(trash, { recursive: true, force: true });
+  try {
+    platform.fs.rmSync(trash, { recursive: true, force: true });
+  } catch {
+    // Trash left behind is harmless.
+  }
   return true;
 }
 
@@ -257,7 +313,8 @@ function listDir(path: string): string[] {
   try {
     return platform.fs.readdirSync(path);
   } catch (error) {
-    if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return [];
+    const code = errorCode(error);
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ESTALE') return [];
     throw error;
   }
 }

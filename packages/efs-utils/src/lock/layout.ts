@@ -7,9 +7,10 @@ import { basename, dirname, resolve } from 'node:path';
  * <dir>/<name>.lock/                     the lock directory (proper-lockfile's name)
  *   x.<token>.<seq>                      an exclusive lease (symlink, name renewed by rename)
  *   shared/<token>.<seq>                 shared leases, open to new shared holders
- *   draining/<token>.<seq>               shared leases after a waiting exclusive holder closed
- *                                        shared/ to newcomers (renamed it to draining/)
- * <dir>/.<name>.lock.<token>             a would-be holder's staging directory
+ *   d.<token>.<seq>/<token>.<seq>        shared/ after writer <token> reserved the next turn:
+ *                                        the draining readers' leases; its name is the
+ *                                        writer's reservation, renewed like a lease
+ * <dir>/.<name>.lock.<token>             a would-be holder's staging directory (fresh each time)
  * <dir>/.<name>.lock.reaped.<token>      a lease being removed after it went stale
  * ```
  */
@@ -18,14 +19,13 @@ export interface LockLayout {
   readonly target: string;
   readonly lockDir: string;
   readonly sharedDir: string;
-  readonly drainingDir: string;
   stagingDir(token: string): string;
   trashPath(token: string): string;
 }
 
 export const EXCLUSIVE_PREFIX = 'x.';
 export const SHARED_DIR = 'shared';
-export const DRAINING_DIR = 'draining';
+export const RESERVED_PREFIX = 'd.';
 
 export function lockLayout(path: string): LockLayout {
   const target = resolve(path);
@@ -36,7 +36,6 @@ export function lockLayout(path: string): LockLayout {
     target,
     lockDir,
     sharedDir: `${lockDir}/${SHARED_DIR}`,
-    drainingDir: `${lockDir}/${DRAINING_DIR}`,
     stagingDir: (token) => `${parent}/.${name}.lock.${token}`,
     trashPath: (token) => `${parent}/.${name}.lock.reaped.${token}`,
   };

@@ -1,21 +1,20 @@
 import { LockCompromisedError } from '../errors.js';
+import { errorCode } from '../fs-helpers.js';
 import { platform } from '../platform.js';
 import type { Lock, LockMode } from '../types.js';
-import { errorCode } from '../fs-helpers.js';
 import { monotonicMs } from './clock.js';
-import { EXCLUSIVE_PREFIX, leaseName, type LockLayout } from './layout.js';
-import type { Staging, StagingPool } from './staging.js';
+import { EXCLUSIVE_PREFIX, RESERVED_PREFIX, leaseName, type LockLayout } from './layout.js';
 
 type LeaseState = 'held' | 'lost' | 'released';
 
 export interface LeaseInit {
   readonly layout: LockLayout;
-  readonly staging: Staging;
+  readonly token: string;
+  readonly mode: LockMode;
   readonly staleMs: number;
-  /** Monotonic time taken just before the rename that made this lease visible. */
+  /** Monotonic and wall-clock time taken just before the rename that made this lease visible. */
   readonly visibleSince: number;
-  /** Where an exclusive lease returns its staging directory on release, for reuse. */
-  readonly pool: StagingPool | undefined;
+  readonly visibleSinceWall: number;
   readonly onRelease: () => void;
 }
 
@@ -24,53 +23,53 @@ export interface LeaseInit {
  * next number. That rename is a compare-and-swap on the name: it fails with ENOENT once a
  * waiter has reaped the entry, which is how a holder learns it lost the lease.
  *
- * Validity, on this process's monotonic clock: a waiter may reap an entry only after it
- * has seen the same name for `staleMs` on its own clock, and it cannot see a name before
- * the rename that created it. So the lease is safe until `visibleSince + staleMs`, where
- * `visibleSince` is taken before the latest successful rename. The lease trusts only the
- * first half of that, to leave room for clock-rate differences and for the gap between a
- * check and the caller's commit; past it, a check renews first.
+ * Validity: a waiter may reap an entry only after it has seen the same name for `staleMs` on
+ * its own clock, and it cannot see a name before the rename that created it. So the lease is
+ * safe until `staleMs` after the latest successful rename. The holder trusts only the first
+ * half of that, measured on **both** its monotonic clock and its wall clock: a frozen process's
+ * monotonic clock stops (Lambda freezes environments between invocations), its wall clock does
+ * not, so a thawed holder sees the time that passed and renews before it commits (F4).
+ *
+ * Release is by name: the holder unlinks its own entry and removes the lock directory only if
+ * it is empty. It never moves the lock directory, so a release that is late or acts through a
+ * stale lookup cannot take away somebody else's lock (F2, F3).
  */
 export class Lease implements Lock {
   readonly path: string;
   readonly mode: LockMode;
   readonly #layout: LockLayout;
-  readonly #staging: Staging;
-  #pool: StagingPool | undefined;
+  readonly #token: string;
   readonly #staleMs: number;
-  readonly #onRelease: () => void;
   readonly #renewTimer: unknown;
-  #seq: number;
-  /** Where a shared lease lives: shared/, or draining/ once an exclusive waiter closed it. */
+  #seq = 0;
+  /** The directory holding the entry: the lock directory, its shared/, or a writer's d.* after it closed shared/. */
   #container: string;
   #visibleSince: number;
+  #visibleSinceWall: number;
   #state: LeaseState = 'held';
+  /** Called once on release (hands the in-process turn on); set when a reservation becomes a hold. */
+  onRelease: () => void;
   #lostReason = '';
   #lostCause: unknown;
 
   constructor(init: LeaseInit) {
     this.path = init.layout.target;
-    this.mode = init.staging.mode;
+    this.mode = init.mode;
     this.#layout = init.layout;
-    this.#staging = init.staging;
-    this.#pool = init.pool;
-    this.#seq = init.staging.seq;
-    this.#container = init.layout.sharedDir;
+    this.#token = init.token;
+    this.#container = init.mode === 'exclusive' ? init.layout.lockDir : init.layout.sharedDir;
     this.#staleMs = init.staleMs;
     this.#visibleSince = init.visibleSince;
-    this.#onRelease = init.onRelease;
+    this.#visibleSinceWall = init.visibleSinceWall;
+    this.onRelease = init.onRelease;
     // Renew four times per stale period: one missed renewal never costs the lease.
     this.#renewTimer = platform.setInterval(() => this.#renew(), Math.max(1, Math.floor(this.#staleMs / 4)));
   }
 
-  /** The entry's current name in the lock directory (exclusive leases). */
+  /** The entry's current name in its directory. */
   get entryName(): string {
-    return `${EXCLUSIVE_PREFIX}${leaseName(this.#staging.token, this.#seq)}`;
-  }
-
-  /** From now on, release may move the lock directory back to the staging directory. */
-  reuseStagingOnRelease(pool: StagingPool): void {
-    this.#pool = pool;
+    const name = leaseName(this.#token, this.#seq);
+    return this.mode === 'exclusive' ? `${EXCLUSIVE_PREFIX}${name}` : name;
   }
 
   get held(): boolean {
@@ -95,37 +94,51 @@ export class Lease implements Lock {
     }
   }
 
+  /**
+   * After a commit whose requests took long (a retransmitted WRITE, a frozen process): the
+   * commit counts only if the lease is still fresh or a renewal proves nobody reaped it in
+   * the meantime. Otherwise the data may or may not be there, and the caller must not report
+   * success (F3). Costs nothing while the lease is fresh.
+   */
+  confirmSync(what: string): void {
+    if (this.#state === 'held' && this.#fresh()) return;
+    if (this.#state === 'held' && this.#renewEntry()) return;
+    throw new LockCompromisedError(this.path, `its lease may have been taken over while ${what}, which may or may not have happened`, {
+      cause: this.#lostCause,
+    });
+  }
+
+  /** Renews now; false when the lease is lost. */
+  renewNow(): boolean {
+    return this.#state === 'held' && this.#renewEntry();
+  }
+
   async release(): Promise<void> {
+    this.releaseSync();
+  }
+
+  releaseSync(): void {
     if (this.#state === 'released') return;
     platform.clearInterval(this.#renewTimer);
     try {
       if (this.#state === 'held') this.#removeEntry();
     } finally {
       this.#state = 'released';
-      this.#onRelease();
+      this.onRelease();
     }
   }
 
   #removeEntry(): void {
-    // An exclusive holder moves the lock directory back to its staging name for reuse,
-    // once it knows the directory is still its own: a fresh lease, or one just renewed.
-    if (this.mode === 'exclusive' && this.#pool && (this.#fresh() || this.#renewEntry())) {
-      try {
-        platform.fs.renameSync(this.#layout.lockDir, this.#staging.dir);
-        this.#staging.renamedTo(this.#seq);
-        this.#pool.put(this.#layout, this.#staging);
-        return;
-      } catch {
-        // Fall through: remove the entry by its own name, which is always safe.
-      }
-    }
-    if (!this.#onEntry((entry) => platform.fs.unlinkSync(entry))) return; // reaped: nothing here is ours
-    if (this.mode === 'shared' && !removeEmptyDir(this.#container)) return;
+    // ENOENT: reaped, or our own unlink's reply was lost and its retransmission found it gone.
+    if (!this.#onEntry((entry) => platform.fs.unlinkSync(entry), () => false)) return;
+    // Only the open shared/ is ours to remove (when empty); a writer's d.* is the writer's.
+    if (this.mode === 'shared') removeEmptyDir(this.#layout.sharedDir);
     removeEmptyDir(this.#layout.lockDir);
   }
 
   #fresh(): boolean {
-    return monotonicMs() - this.#visibleSince < this.#staleMs / 2;
+    const limit = this.#staleMs / 2;
+    return monotonicMs() - this.#visibleSince < limit && platform.wallMs() - this.#visibleSinceWall < limit;
   }
 
   #renew(): void {
@@ -135,16 +148,23 @@ export class Lease implements Lock {
   /** Renames the entry to its next name; false when that failed (and why is recorded). */
   #renewEntry(): boolean {
     const startedAt = monotonicMs();
+    const startedAtWall = platform.wallMs();
     try {
-      const renamed = this.#onEntry((entry) => platform.fs.renameSync(entry, this.#entryPath(this.#seq + 1)));
+      const next = this.#seq + 1;
+      const renamed = this.#onEntry(
+        (entry) => platform.fs.renameSync(entry, `${this.#container}/${this.#name(next)}`),
+        // A lost reply: our rename happened and its retransmission found the old name gone.
+        () => lstatExists(`${this.#container}/${this.#name(next)}`),
+      );
       if (!renamed) {
         this.#state = 'lost';
         platform.clearInterval(this.#renewTimer);
         this.#lostReason = `another process took it over after seeing it unrenewed for ${this.#staleMs} ms`;
         return false;
       }
-      this.#seq += 1;
+      this.#seq = next;
       this.#visibleSince = startedAt;
+      this.#visibleSinceWall = startedAtWall;
       return true;
     } catch (error) {
       // EIO, ETIMEDOUT on NFS… may pass: the next tick retries, and assertHeld()
@@ -154,26 +174,59 @@ export class Lease implements Lock {
     }
   }
 
-  /**
-   * Applies `operation` to the entry by its exact name; false when the entry is gone
-   * (reaped). A shared entry whose shared/ was closed by an exclusive waiter is found in
-   * draining/, and stays there.
-   */
-  #onEntry(operation: (entry: string) => void): boolean {
-    try {
-      operation(this.#entryPath(this.#seq));
-      return true;
-    } catch (error) {
-      if (errorCode(error) !== 'ENOENT') throw error;
-    }
-    if (this.mode === 'exclusive' || this.#container === this.#layout.drainingDir) return false;
-    this.#container = this.#layout.drainingDir;
-    return this.#onEntry(operation);
+  #name(seq: number): string {
+    const name = leaseName(this.#token, seq);
+    return this.mode === 'exclusive' ? `${EXCLUSIVE_PREFIX}${name}` : name;
   }
 
-  #entryPath(seq: number): string {
-    const name = leaseName(this.#staging.token, seq);
-    return this.mode === 'exclusive' ? `${this.#layout.lockDir}/${EXCLUSIVE_PREFIX}${name}` : `${this.#container}/${name}`;
+  /**
+   * Applies `operation` to the entry by its exact name; false when the entry is gone
+   * (reaped). `alreadyDone` tells, after ENOENT, whether our own operation did happen (lost
+   * reply). A shared entry whose shared/ a writer closed is found in the writer's d.* directory
+   * (or back in shared/ after a dead writer's reservation was reopened).
+   */
+  #onEntry(operation: (entry: string) => void, alreadyDone: () => boolean): boolean {
+    if (this.#tryOn(operation, alreadyDone)) return true;
+    if (this.mode === 'exclusive') return false;
+    const tried = this.#container;
+    for (const container of [this.#layout.sharedDir, ...reservations(this.#layout)]) {
+      if (container === tried) continue;
+      this.#container = container;
+      if (this.#tryOn(operation, alreadyDone)) return true;
+    }
+    return false;
+  }
+
+  #tryOn(operation: (entry: string) => void, alreadyDone: () => boolean): boolean {
+    try {
+      operation(`${this.#container}/${this.#name(this.#seq)}`);
+      return true;
+    } catch (error) {
+      const code = errorCode(error);
+      if (code !== 'ENOENT' && code !== 'ESTALE') throw error;
+    }
+    return alreadyDone();
+  }
+}
+
+/** The writers' reservation directories (d.*) in the lock directory, as paths. */
+export function reservations(layout: LockLayout): string[] {
+  try {
+    return platform.fs
+      .readdirSync(layout.lockDir)
+      .filter((name) => name.startsWith(RESERVED_PREFIX))
+      .map((name) => `${layout.lockDir}/${name}`);
+  } catch {
+    return [];
+  }
+}
+
+export function lstatExists(path: string): boolean {
+  try {
+    platform.fs.lstatSync(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -184,7 +237,7 @@ export function removeEmptyDir(path: string): boolean {
     return true;
   } catch (error) {
     const code = errorCode(error);
-    if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOENT' || code === 'EBUSY') return false;
+    if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOENT' || code === 'EBUSY' || code === 'ESTALE') return false;
     throw error;
   }
 }

@@ -1,20 +1,21 @@
 import { basename, dirname } from 'node:path';
+import { errorCode } from '../fs-helpers.js';
 import { platform } from '../platform.js';
 import type { LockMode } from '../types.js';
-import { errorCode } from '../fs-helpers.js';
+import { monotonicMs } from './clock.js';
 import { EXCLUSIVE_PREFIX, SHARED_DIR, leaseName, type LockLayout } from './layout.js';
 
 /**
  * A would-be holder's private directory, holding its lease entry, ready to be renamed onto
- * the lock directory. An exclusive holder renames the lock directory back to its staging
- * name on release and reuses it next time: two renames per lock instead of creating and
- * removing two directories (which costs ~10× more on ext4 and two more round trips on NFS).
+ * the lock directory. Every acquisition makes a fresh one (a new token, so a new inode and
+ * new names): a lock directory is never recycled, so a client whose cached lookup of
+ * `content.lock` still points at an old lock directory finds it gone (ESTALE) instead of
+ * acting on somebody's staging directory (finding F2 of issue 12).
  */
 export class Staging {
   readonly dir: string;
   readonly token: string;
   readonly mode: LockMode;
-  #seq = 0;
 
   private constructor(dir: string, token: string, mode: LockMode) {
     this.dir = dir;
@@ -23,26 +24,23 @@ export class Staging {
   }
 
   static create(layout: LockLayout, mode: LockMode): Staging {
+    sweepNowAndThen(layout);
     const token = platform.token();
     const staging = new Staging(layout.stagingDir(token), token, mode);
-    platform.fs.mkdirSync(staging.dir);
     try {
-      if (mode === 'shared') platform.fs.mkdirSync(`${staging.dir}/${SHARED_DIR}`);
-      platform.fs.symlinkSync(platform.owner, staging.stagedEntryPath);
+      createOwn(() => platform.fs.mkdirSync(staging.dir));
+      if (mode === 'shared') createOwn(() => platform.fs.mkdirSync(`${staging.dir}/${SHARED_DIR}`));
+      createOwn(() => platform.fs.symlinkSync(platform.owner, staging.stagedEntryPath));
     } catch (error) {
-      platform.fs.rmSync(staging.dir, { recursive: true, force: true });
+      staging.remove();
       throw error;
     }
     return staging;
   }
 
-  get seq(): number {
-    return this.#seq;
-  }
-
   /** The entry's name inside the lock directory (or its shared/ directory). */
   get entryName(): string {
-    const name = leaseName(this.token, this.#seq);
+    const name = leaseName(this.token, 0);
     return this.mode === 'exclusive' ? `${EXCLUSIVE_PREFIX}${name}` : name;
   }
 
@@ -50,53 +48,45 @@ export class Staging {
     return this.mode === 'exclusive' ? `${this.dir}/${this.entryName}` : `${this.dir}/${SHARED_DIR}/${this.entryName}`;
   }
 
-  /**
-   * Gives the entry a name it never had: a waiter that saw an earlier name in the lock
-   * directory must not count this lease's age from then.
-   */
-  bump(): void {
-    const from = this.stagedEntryPath;
-    this.#seq += 1;
-    platform.fs.renameSync(from, this.stagedEntryPath);
-  }
-
-  /** Records a rename of the entry done while it sat in the lock directory. */
-  renamedTo(seq: number): void {
-    this.#seq = seq;
-  }
-
   remove(): void {
-    platform.fs.rmSync(this.dir, { recursive: true, force: true });
+    try {
+      platform.fs.rmSync(this.dir, { recursive: true, force: true });
+    } catch {
+      // Left for the sweep; never worth failing a lock operation for.
+    }
   }
 }
 
-/** Reusable exclusive staging directories of this process, one per lock directory. */
-export class StagingPool {
-  readonly #idle = new Map<string, Staging>();
-
-  take(layout: LockLayout): Staging {
-    const staging = this.#idle.get(layout.lockDir);
-    if (staging) {
-      this.#idle.delete(layout.lockDir);
-      return staging;
-    }
-    removeAbandonedStaging(layout);
-    return Staging.create(layout, 'exclusive');
-  }
-
-  put(layout: LockLayout, staging: Staging): void {
-    this.#idle.set(layout.lockDir, staging);
+/**
+ * mkdir/symlink of a name only this process uses: EEXIST can only mean that our own request
+ * executed and its reply was lost, so the retransmission found it done (EFS keeps no reply cache).
+ */
+function createOwn(create: () => void): void {
+  try {
+    create();
+  } catch (error) {
+    if (errorCode(error) !== 'EEXIST') throw error;
   }
 }
 
 const ABANDONED_AFTER_MS = 10 * 60_000;
+const lastSweep = new Map<string, number>();
+
+/** At most once per lock path and process per ten minutes: the hot path lists nothing. */
+function sweepNowAndThen(layout: LockLayout): void {
+  const now = monotonicMs();
+  const last = lastSweep.get(layout.lockDir);
+  if (last !== undefined && now - last < ABANDONED_AFTER_MS) return;
+  lastSweep.set(layout.lockDir, now);
+  removeAbandonedStaging(layout);
+}
 
 /**
- * Processes that die leave their idle staging directory behind (Lambda environments are
- * killed, not shut down). Whoever creates a staging directory sweeps old ones first.
- * Removing one that is still in use is harmless: it is renamed away atomically, and its
- * owner's next rename fails with ENOENT and makes a new one. That is also why comparing
- * the file system's mtime with this host's clock is acceptable here, and nowhere else.
+ * Processes that die leave their staging directory behind (Lambda environments are killed,
+ * not shut down). Removing one that is still in use is harmless: it is renamed away
+ * atomically, and its owner's acquiring rename then fails with ENOENT and makes a new one.
+ * That is also why comparing the file system's mtime with this host's clock is acceptable
+ * here, and nowhere else.
  */
 function removeAbandonedStaging(layout: LockLayout): void {
   const parent = dirname(layout.target);

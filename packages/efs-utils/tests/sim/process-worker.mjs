@@ -4,26 +4,16 @@
 // world interleaves the processes at every single call. Clocks and timers are virtual: the
 // world says what this process's monotonic clock reads, and fires its timers one at a time.
 // Both directions are synchronous (Atomics.wait + receiveMessageOnPort): one thread runs at a time.
-import { receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
+import { recv as recvOn, send as sendOn } from './channel.mjs';
 
-const { libDir, flag: flagBuffer, toWorker, toMain } = workerData;
-const flag = new Int32Array(flagBuffer);
+const { libDir, down, up } = workerData;
 const lib = await import(`${libDir}/index.js`);
 const { usePlatform } = await import(`${libDir}/platform.js`);
 
-function send(message) {
-  toMain.postMessage(message);
-  Atomics.store(flag, 1, 1);
-  Atomics.notify(flag, 1);
-}
-
-function recv() {
-  Atomics.wait(flag, 0, 0);
-  Atomics.store(flag, 0, 0);
-  const message = receiveMessageOnPort(toWorker)?.message;
-  if (message === undefined) throw new Error('no message from the world');
-  return message;
-}
+const send = (message) => sendOn(up, message);
+let callSeq = 0;
+const recv = () => recvOn(down);
 
 /** The current run; replaced by each 'start'. Calls and timers of an ended run go nowhere. */
 let run;
@@ -46,8 +36,10 @@ function makeRun(epoch, proc, runSeed) {
 
   const call = (op, ...args) => {
     if (state.dead) throw new SimDead('the simulated run ended');
-    send({ t: 'call', op, args });
+    const seq = ++callSeq;
+    send({ t: 'call', op, args, seq });
     const reply = recv();
+    if (!reply.dead && reply.seq !== seq) throw new Error(`reply ${JSON.stringify(reply).slice(0, 200)} to call ${seq} ${op}`);
     state.mono = reply.mono;
     state.wall = reply.wall;
     if (reply.dead) {
