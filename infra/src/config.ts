@@ -501,6 +501,12 @@ export const LOG_RETENTION_DAYS = [
 /** Lambda function and IAM role names are both limited to 64 characters. */
 const RESOURCE_NAME_MAX = 64;
 
+/**
+ * A function's environment variable listing the only ports it fetches URLs from (ml-inference's
+ * `IMAGE_FETCH_ALLOWED_PORTS`): infra checks it against the egress it opens.
+ */
+export const FETCH_PORTS_VARIABLE = 'IMAGE_FETCH_ALLOWED_PORTS';
+
 /** Lambda refuses reservations that leave fewer than this many executions unreserved. */
 export const UNRESERVED_MINIMUM = 10;
 
@@ -686,6 +692,19 @@ export function validateConfig(config: InfraConfig, system: SystemDefinition): v
     );
   }
   for (const fn of system.functions) {
+    // The ports a function says it fetches from must be ones its security group lets out, or those
+    // fetches would time out instead of being refused.
+    const fetchPorts = (fn.environment[FETCH_PORTS_VARIABLE] ?? '').split(',').map((port) => port.trim()).filter((port) => port !== '');
+    const open = config.functions.plainHttpEgress.includes(fn.name) ? ['443', '80'] : ['443'];
+    const closed = fetchPorts.filter((port) => !open.includes(port));
+    if (closed.length > 0) {
+      problem(
+        `function "${fn.name}" environment ${FETCH_PORTS_VARIABLE}`,
+        fn.environment[FETCH_PORTS_VARIABLE],
+        `its security group lets out ${open.join(' and ')} only, so fetches from ${closed.join(', ')} would time out; ` +
+          (closed.every((port) => port === '80') ? 'add it to functions.plainHttpEgress' : `list ${open.join(',')} at most`),
+      );
+    }
     if (fn.routes.length > 0 && fn.timeoutSeconds > MAX_ROUTED_TIMEOUT_SECONDS) {
       problem(
         `function "${fn.name}" timeoutSeconds`,

@@ -31,8 +31,9 @@ export const functionDefinition = defineFunction({
   routes: ['GET /ml-inference', 'POST /ml-inference'],
   // Read-only: models are published by a release switch, never by the function.
   fileSystem: { accessPoint, mountPath: '/mnt/inference', readOnly: true },
-  // MODEL_DIR is the post's TORCH_HOME.
-  environment: { MODEL_DIR: '/mnt/inference/models', MODEL_NAME: 'demo' },
+  // MODEL_DIR is the post's TORCH_HOME. IMAGE_FETCH_ALLOWED_PORTS: the ports the functions'
+  // security group lets out (infra checks that they agree), so another port is a 400, not a timeout.
+  environment: { MODEL_DIR: '/mnt/inference/models', MODEL_NAME: 'demo', IMAGE_FETCH_ALLOWED_PORTS: '80,443' },
   // onnxruntime-node and sharp ship in the deployment package (node_modules/ next to handler.mjs,
   // linux binaries of `architecture` only: about 30 MB zipped). The post's way, from: 'file-system',
   // leaves them out: infra builds the libraries archive, the provisioner installs it on EFS and
@@ -46,11 +47,16 @@ export const functionDefinition = defineFunction({
 
 /**
  * The same function as the local runtime should serve it: it may fetch images from loopback and
- * private addresses (`IMAGE_FETCH_ALLOW_PRIVATE_NETWORKS`), so that
+ * private addresses (`IMAGE_FETCH_ALLOW_PRIVATE_NETWORKS`), on any port, so that
  * `curl "http://127.0.0.1:3000/ml-inference?url=http://127.0.0.1:8000/red.jpg"` works. Never deploy
  * this one: on AWS it would let callers reach into the VPC.
  */
 export const localFunctionDefinition = defineFunction({
   ...functionDefinition,
-  environment: { ...functionDefinition.environment, IMAGE_FETCH_ALLOW_PRIVATE_NETWORKS: 'true' },
+  // Any port (test servers listen on random ones), and private networks.
+  environment: { ...withoutKey(functionDefinition.environment, 'IMAGE_FETCH_ALLOWED_PORTS'), IMAGE_FETCH_ALLOW_PRIVATE_NETWORKS: 'true' },
 });
+
+function withoutKey(environment: Readonly<Record<string, string>>, key: string): Record<string, string> {
+  return Object.fromEntries(Object.entries(environment).filter(([name]) => name !== key));
+}

@@ -108,6 +108,7 @@ export function createHandler(options: HandlerOptions): Handler {
             timeoutMs: fetchBudget(config.fetchTimeoutMs, context),
             maxBytes: config.maxImageBytes,
             maxRedirects: config.maxRedirects,
+            allowedPorts: config.allowedPorts,
             ...(options.resolve === undefined ? {} : { resolve: options.resolve }),
           });
           bytes = fetched.bytes;

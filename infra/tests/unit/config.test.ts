@@ -165,6 +165,18 @@ describe('validateConfig', () => {
     ]);
   });
 
+  it('refuses fetch ports (IMAGE_FETCH_ALLOWED_PORTS) the function\'s security group does not let out', () => {
+    const fetcher = (name: string, ports: string) =>
+      defineFunction({ name, entry: messageWall.entry, routes: [`GET /${name}`], environment: { IMAGE_FETCH_ALLOWED_PORTS: ports } });
+    const base = fixtureConfig();
+    const config = { ...base, functions: { ...base.functions, plainHttpEgress: ['ml-inference'] } };
+    expect(problemsOf(config, fixtureSystem([fetcher('ml-inference', '80,443')]))).toEqual([]);
+    expect(problemsOf(config, fixtureSystem([fetcher('ml-inference', '443,8080'), fetcher('other', '80, 443')]))).toEqual([
+      'function "ml-inference" environment IMAGE_FETCH_ALLOWED_PORTS "443,8080" is invalid: its security group lets out 443 and 80 only, so fetches from 8080 would time out; list 443,80 at most.',
+      'function "other" environment IMAGE_FETCH_ALLOWED_PORTS "80, 443" is invalid: its security group lets out 443 only, so fetches from 80 would time out; add it to functions.plainHttpEgress.',
+    ]);
+  });
+
   it('refuses fewer than 2 zones to look up, and malformed zone ids to leave out', () => {
     const base = fixtureConfig();
     const problems = problemsOf({

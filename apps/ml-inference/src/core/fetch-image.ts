@@ -47,6 +47,11 @@ export interface FetchPolicy {
   readonly resolve?: Resolver;
   /** @default '@lambda-efs/ml-inference' */
   readonly userAgent?: string;
+  /**
+   * The only ports a URL (or a redirect) may use; empty or omitted: any. Deployed, the functions'
+   * network lets out 80 and 443 only: another port would time out instead of failing clearly.
+   */
+  readonly allowedPorts?: readonly number[];
 }
 
 export interface FetchedImage {
@@ -100,6 +105,7 @@ export async function fetchImage(rawUrl: string, policy: FetchPolicy): Promise<F
   try {
     for (let redirects = 0; ; redirects++) {
       const address = await checkedAddress(url, policy, controller.signal);
+      checkPort(url, redirects, policy.allowedPorts ?? []);
       const response = await send(url, address, policy, controller.signal);
       const location = response.headers.location;
       if (REDIRECT_STATUSES.has(response.statusCode ?? 0) && typeof location === 'string') {
@@ -128,6 +134,17 @@ export async function fetchImage(rawUrl: string, policy: FetchPolicy): Promise<F
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Refuses a URL whose port the deployment cannot reach (InvalidUrlError, 400). */
+function checkPort(url: URL, redirects: number, allowedPorts: readonly number[]): void {
+  if (allowedPorts.length === 0) return;
+  const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
+  if (allowedPorts.includes(port)) return;
+  throw new InvalidUrlError(
+    `The image URL${redirects > 0 ? ` redirects to ${truncate(url.href)}, which` : ''} uses port ${port}, but this deployment can only reach ` +
+      `port${allowedPorts.length === 1 ? '' : 's'} ${allowedPorts.join(' and ')}. Use a URL on ${allowedPorts.join(' or ')}, or upload the image with POST.`,
+  );
 }
 
 /** Resolves the URL's host and returns the address to connect to, after checking every address. */

@@ -131,6 +131,16 @@ describe('fetchImage with private networks allowed (the local runtime)', () => {
     expect(error.message).toBe('The image URL redirected more than 3 times. Use the image\'s final URL.');
   });
 
+  it('refuses a port the deployment cannot reach with 400, saying which it can (no timeout)', async () => {
+    const port = new URL(server.origin).port;
+    const error = await refusal(fetchImage(`${server.origin}/red.jpg`, policy({ allowedPorts: [80, 443] })));
+    expect(error).toBeInstanceOf(InvalidUrlError);
+    expect(error.status).toBe(400);
+    expect(error.message).toBe(`The image URL uses port ${port}, but this deployment can only reach ports 80 and 443. Use a URL on 80 or 443, or upload the image with POST.`);
+    // The server's own port allowed: fetched as before.
+    expect((await fetchImage(`${server.origin}/red.jpg`, policy({ allowedPorts: [Number(port)] }))).bytes.equals(jpeg)).toBe(true);
+  });
+
   it('stops a redirect loop', async () => {
     expect(await refusal(fetchImage(`${server.origin}/loop`, policy()))).toBeInstanceOf(TooManyRedirectsError);
   });

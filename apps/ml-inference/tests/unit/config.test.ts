@@ -61,6 +61,14 @@ describe('loadConfig', () => {
     else expect(error.message).toMatch(message);
   });
 
+  it('reads the allowed ports (any when unset), refusing what is not a port', () => {
+    expect(loadConfig(base).allowedPorts).toEqual([]);
+    expect(loadConfig({ ...base, IMAGE_FETCH_ALLOWED_PORTS: '80, 443' }).allowedPorts).toEqual([80, 443]);
+    expect(() => loadConfig({ ...base, IMAGE_FETCH_ALLOWED_PORTS: '80,https' })).toThrow(
+      'IMAGE_FETCH_ALLOWED_PORTS contains "https": list port numbers (1-65535) separated by commas, for example 80,443, or unset it for any port.',
+    );
+  });
+
   it('reads the allow-list and the switches', () => {
     const config = loadConfig({ ...base, IMAGE_FETCH_ALLOWED_HOSTS: 'Images.Example.com., *.wikimedia.org', IMAGE_FETCH_ALLOW_PRIVATE_NETWORKS: 'true', IMAGE_ALLOW_SVG: '1' });
     expect(config.allowedHosts).toEqual(['images.example.com', '*.wikimedia.org']);

@@ -28,7 +28,7 @@ describe('ml-inference declaration', () => {
       timeoutSeconds: 29,
       routes: ['GET /ml-inference', 'POST /ml-inference'],
       fileSystem: { accessPoint, mountPath: '/mnt/inference', readOnly: true },
-      environment: { MODEL_DIR: '/mnt/inference/models', MODEL_NAME: 'demo' },
+      environment: { MODEL_DIR: '/mnt/inference/models', MODEL_NAME: 'demo', IMAGE_FETCH_ALLOWED_PORTS: '80,443' },
       reservedConcurrency: null,
       provisionedConcurrency: null,
       nativeModules: { packages: ['onnxruntime-node', 'sharp'], from: 'package' },
@@ -51,9 +51,11 @@ describe('ml-inference declaration', () => {
     expect(functionDefinition.environment['NODE_MODULES_DIR']).toBeUndefined();
   });
 
-  it('lets only the local variant fetch from private networks', () => {
+  it('lets only the local variant fetch from private networks and from any port (deployed: the 80 and 443 infra opens)', () => {
     expect(functionDefinition.environment['IMAGE_FETCH_ALLOW_PRIVATE_NETWORKS']).toBeUndefined();
-    expect(localFunctionDefinition.environment).toEqual({ ...functionDefinition.environment, IMAGE_FETCH_ALLOW_PRIVATE_NETWORKS: 'true' });
+    const { IMAGE_FETCH_ALLOWED_PORTS: ports, ...anyPort } = functionDefinition.environment;
+    expect(ports).toBe('80,443');
+    expect(localFunctionDefinition.environment).toEqual({ ...anyPort, IMAGE_FETCH_ALLOW_PRIVATE_NETWORKS: 'true' });
     const { environment: _a, ...local } = localFunctionDefinition;
     const { environment: _b, ...deployed } = functionDefinition;
     expect(local).toEqual(deployed);
