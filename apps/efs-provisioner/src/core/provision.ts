@@ -361,6 +361,8 @@ async function pruneLocked(set: ReleaseSet, keep: number, active: string | null,
  * Busy for longer than the wait: skipped, the next run sweeps.
  */
 async function sweepStaging(set: ReleaseSet, deps: ProvisionerDeps): Promise<void> {
+  // Nothing there (the usual case): no lock, no wait behind a live extraction.
+  if ((await readdir(set.stagingDir).catch(() => [] as string[])).length === 0) return;
   const staleMs = deps.staleMs ?? 10_000;
   let held: Lock;
   try {
