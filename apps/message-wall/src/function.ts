@@ -31,6 +31,8 @@ export const functionDefinition = defineFunction({
   fileSystem: { accessPoint, mountPath: '/mnt/msg' },
   environment: { MESSAGE_WALL_DIR: '/mnt/msg' },
   // Every execution environment holds one EFS connection and contends for the same lock files:
-  // 50 caps both, and caps the bill of a request flood.
+  // 50 caps both, and caps the bill of a request flood. The local runtime applies it; on AWS infra
+  // reserves only what the environment's config says (a fresh account cannot reserve any):
+  // LAMBDA_EFS_RESERVED_CONCURRENCY=message-wall=50 (infra/DEPLOY.md).
   reservedConcurrency: 50,
 });
