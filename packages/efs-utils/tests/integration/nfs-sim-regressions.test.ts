@@ -22,6 +22,10 @@ describe('regressions found by the NFS simulation (issue 12)', () => {
     await expectHolds('F1', [184]);
   });
 
+  it('F2: a waiter whose cached lookup of the lock directory is stale never reaps in a recycled directory', async () => {
+    await expectHolds('F2', [35, 89]);
+  });
+
   it('F4: a holder frozen with its monotonic clock stopped does not commit after a takeover', async () => {
     await expectHolds('F4', [22, 47]);
   });

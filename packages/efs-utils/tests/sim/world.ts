@@ -62,7 +62,7 @@ export function profileConfig(profile: Profile, seed: number): SimConfig {
     case 'F1':
       return { ...base, ...none, processes: 3, tasksPerProcess: 2, mix: { append: 2, read: 3, rmw: 0, hold: 1 } };
     case 'F2':
-      return { ...base, ...none, processes: 3, lookupTtlMs: base.staleMs * 3, listingTtlMs: 0, mix: { append: 2, read: 0, rmw: 1, hold: 2 } };
+      return { ...base, ...none, processes: 4, tasksPerProcess: 1, opsPerTask: 6, lookupTtlMs: base.staleMs * 5, listingTtlMs: 0, mix: { append: 2, read: 0, rmw: 0, hold: 3 } };
     case 'F3':
       return { ...base, ...none, processes: 3, delay: 0.03, maxDelayMs: base.staleMs * 3, mix: { append: 4, read: 0, rmw: 1, hold: 1 } };
     case 'F4':
