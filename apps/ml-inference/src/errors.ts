@@ -7,9 +7,8 @@ import { FunctionError, type FunctionErrorOptions } from '@lambda-efs/lambda-htt
 
 export type MlInferenceErrorCode =
   | 'ECONFIG'
-  | 'ENOTHTTP'
-  | 'EMETHOD'
   | 'EREQUEST'
+  | 'ELOOP'
   | 'EURL'
   | 'EHOSTNOTALLOWED'
   | 'EADDRESS'
@@ -43,31 +42,6 @@ export class ConfigError extends MlInferenceError {
     super('ECONFIG', 500, `${variable} ${message}`, { ...options, expose: false });
     this.name = 'ConfigError';
     this.variable = variable;
-  }
-}
-
-/** The function was invoked with something that is not an API Gateway HTTP API (payload 2.0) event. */
-export class NotHttpEventError extends MlInferenceError {
-  constructor() {
-    super(
-      'ENOTHTTP',
-      400,
-      'This function answers API Gateway HTTP API requests (payload format 2.0): call it through its HTTP endpoint, ' +
-        'for example curl "https://<api>/ml-inference?url=https://example.com/bird.jpg".',
-    );
-    this.name = 'NotHttpEventError';
-  }
-}
-
-export class MethodNotAllowedError extends MlInferenceError {
-  constructor(method: string) {
-    super(
-      'EMETHOD',
-      405,
-      `Method ${method} is not supported: use GET /ml-inference?url=<image URL>, or POST /ml-inference with the image as the body.`,
-      { headers: { allow: 'GET, POST' } },
-    );
-    this.name = 'MethodNotAllowedError';
   }
 }
 
@@ -105,7 +79,7 @@ export class ForbiddenAddressError extends MlInferenceError {
     super(
       'EADDRESS',
       403,
-      `Refusing to fetch from ${via}: it is a ${reason} address, and only public internet addresses can be fetched. ` +
+      `Refusing to fetch from ${via}: it is ${withArticle(reason)} address, and only public internet addresses can be fetched. ` +
         'Use a publicly reachable image URL, or upload the image with POST.',
     );
     this.name = 'ForbiddenAddressError';
@@ -113,6 +87,21 @@ export class ForbiddenAddressError extends MlInferenceError {
     this.reason = reason;
   }
 }
+
+/**
+ * The image URL leads back to this API (its own host, directly or after a redirect), or this
+ * request is itself a fetch made by the function (it carries {@link HOP_HEADER}): following it
+ * would make the function call itself, over and over.
+ */
+export class SelfFetchError extends MlInferenceError {
+  constructor(message: string, status: 400 | 508 = 400) {
+    super('ELOOP', status, message, { expose: true, logLevel: 'WARN' });
+    this.name = 'SelfFetchError';
+  }
+}
+
+/** The header the function adds to its own image fetches; a request that carries it is refused (508). */
+export const HOP_HEADER = 'x-lambda-efs-hop';
 
 /** The image could not be fetched: DNS, connection, TLS, or a non-2xx answer. */
 export class FetchFailedError extends MlInferenceError {
@@ -224,8 +213,10 @@ export class InternalError extends MlInferenceError {
   }
 }
 
-/** The `code` of a Node.js system error, or undefined. */
-export function systemErrorCode(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
-  return typeof error.code === 'string' ? error.code : undefined;
+/** "a loopback", "an unspecified": the article for a category in a sentence. */
+function withArticle(word: string): string {
+  return /^[aeiou]/i.test(word) ? `an ${word}` : `a ${word}`;
 }
+
+// One copy for every function: lambda-http's.
+export { systemErrorCode } from '@lambda-efs/lambda-http';

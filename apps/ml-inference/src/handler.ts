@@ -9,16 +9,9 @@ import { warmUpDecoder } from './core/preprocess.js';
 import { fetchImage, type Resolver } from './core/fetch-image.js';
 import { ModelStore } from './core/model-store.js';
 import { loadNativeLibraries, peekOnnxruntimeVersion, type NativeLibraries } from './core/native.js';
-import { InternalError, MethodNotAllowedError, MlInferenceError } from './errors.js';
-import {
-  jsonResponse,
-  methodOf,
-  parseClassifyRequest,
-  type HttpApiEventV2,
-  type HttpApiResultV2,
-  type InvocationContext,
-} from './http.js';
-import { errorFields, requestIds, since, stdoutLog, type LogSink } from '@lambda-efs/lambda-http';
+import { HOP_HEADER, MlInferenceError } from './errors.js';
+import { METHOD_NOT_ALLOWED, ownApiMatcher, parseClassifyRequest, type HttpApiEventV2, type HttpApiResultV2, type InvocationContext } from './http.js';
+import { errorFields, functionLog, httpFunction, jsonResponse, since, type HttpRequest, type LogSink } from '@lambda-efs/lambda-http';
 
 export type { HttpApiEventV2, HttpApiResultV2, InvocationContext } from './http.js';
 
@@ -45,7 +38,7 @@ export interface Handler {
 
 export interface HandlerOptions {
   readonly config: MlInferenceConfig;
-  /** @default one JSON line per entry on stdout */
+  /** @default Powertools' logger on stdout */
   readonly log?: LogSink;
   /** DNS for image URLs. @default the system resolver */
   readonly resolve?: Resolver;
@@ -62,12 +55,12 @@ export interface HandlerOptions {
  */
 export function createHandler(options: HandlerOptions): Handler {
   const { config } = options;
-  const log = options.log ?? stdoutLog;
+  const log = options.log ?? functionLog;
   let native: NativeLibraries | undefined;
   const libraries =
     options.libraries ??
     ((): NativeLibraries => {
-      native ??= loadNativeLibraries({ nodeModulesDir: config.nodeModulesDir, threads: config.threads });
+      native ??= loadNativeLibraries({ nodeModulesDir: config.nodeModulesDir, threads: config.threads, allowSvg: config.allowSvg });
       return native;
     });
   const store = new ModelStore({
@@ -81,75 +74,61 @@ export function createHandler(options: HandlerOptions): Handler {
   const checkAddress = options.checkAddress ?? addressCheck(config.allowPrivateNetworks);
   let requests = 0;
 
-  const handle = async (event: unknown, context?: InvocationContext): Promise<HttpApiResultV2> => {
-    const startedAt = performance.now();
-    const ids = requestIds(event, context);
-    const fields: Record<string, unknown> = { cold: requests === 0 };
+  const classify = async (request: HttpRequest): Promise<HttpApiResultV2> => {
+    request.annotate({ cold: requests === 0 });
     requests += 1;
-    let method = '-';
+    const parsed = parseClassifyRequest(request, config.maxImageBytes);
+    request.annotate({ top: parsed.top });
+    const lease = await store.acquire();
     try {
-      method = methodOf(event);
-      if (method !== 'GET' && method !== 'POST') throw new MethodNotAllowedError(method);
-      const request = parseClassifyRequest(event as HttpApiEventV2, method, config.maxImageBytes);
-      fields['top'] = request.top;
-      const lease = await store.acquire();
-      try {
-        const { model } = lease;
-        fields['model'] = model.name;
-        fields['version'] = model.version;
-        if (lease.loadedNow) fields['modelLoad'] = model.stats;
-        let bytes: Buffer;
-        let what: string;
-        if (request.kind === 'url') {
-          const fetchStart = performance.now();
-          const fetched = await fetchImage(request.url, {
-            checkAddress,
-            allowedHosts: config.allowedHosts,
-            timeoutMs: fetchBudget(config.fetchTimeoutMs, context),
-            maxBytes: config.maxImageBytes,
-            maxRedirects: config.maxRedirects,
-            allowedPorts: config.allowedPorts,
-            ...(options.resolve === undefined ? {} : { resolve: options.resolve }),
-          });
-          bytes = fetched.bytes;
-          what = `The image at ${fetched.url}`;
-          Object.assign(fields, { fetchMs: since(fetchStart), redirects: fetched.redirects, host: new URL(fetched.url).host });
-        } else {
-          bytes = request.bytes;
-          what = 'The uploaded image';
-        }
-        fields['imageBytes'] = bytes.length;
-        const { classification, timings } = await classifyImage(model, bytes, {
-          top: request.top,
-          maxPixels: config.maxImagePixels,
-          allowSvg: config.allowSvg,
-          what,
+      const { model } = lease;
+      request.annotate({ model: model.name, version: model.version, ...(lease.loadedNow ? { modelLoad: model.stats } : {}) });
+      let bytes: Buffer;
+      let what: string;
+      if (parsed.kind === 'url') {
+        const fetchStart = performance.now();
+        const fetched = await fetchImage(parsed.url, {
+          checkAddress,
+          allowedHosts: config.allowedHosts,
+          timeoutMs: Math.max(100, Math.min(config.fetchTimeoutMs, request.budgetMs() ?? Number.POSITIVE_INFINITY)),
+          maxBytes: config.maxImageBytes,
+          maxRedirects: config.maxRedirects,
+          isOwnApi: ownApiMatcher(request.event),
+          // Bounds nesting whatever the URL's spelling: a classifier refuses a request that carries it.
+          headers: { [HOP_HEADER]: '1' },
+          ...(options.resolve === undefined ? {} : { resolve: options.resolve }),
         });
-        Object.assign(fields, timings, { label: classification.bird_class });
-        log({ level: 'INFO', ...ids, message: 'request served', method, status: 200, durationMs: since(startedAt), ...fields });
-        return jsonResponse(200, classification, { 'x-model-version': `${model.name}/${model.version}` });
-      } finally {
-        lease.release();
+        bytes = fetched.bytes;
+        what = `The image at ${fetched.url}`;
+        request.annotate({ fetchMs: since(fetchStart), redirects: fetched.redirects, host: new URL(fetched.url).host });
+      } else {
+        bytes = parsed.bytes;
+        what = 'The uploaded image';
       }
-    } catch (thrown) {
-      const error = thrown instanceof MlInferenceError ? thrown : new InternalError('Unexpected failure', { cause: thrown });
-      log({
-        level: error.status >= 500 ? 'ERROR' : 'WARN',
-        ...ids,
-        message: 'request refused',
-        method,
-        status: error.status,
-        code: error.code,
-        durationMs: since(startedAt),
-        ...fields,
-        ...(error.expose ? { reason: error.message } : { error: errorFields(error) }),
+      request.annotate({ imageBytes: bytes.length });
+      const { classification, timings } = await classifyImage(model, bytes, {
+        top: parsed.top,
+        maxPixels: config.maxImagePixels,
+        allowSvg: config.allowSvg,
+        what,
       });
-      const message = error.expose
-        ? error.message
-        : `Internal error: the image could not be classified. Retry; if it keeps failing, report request id ${ids.requestId}.`;
-      return jsonResponse(error.status, { error: { code: error.code, message } }, error.headers);
+      request.annotate({ ...timings, label: classification.bird_class });
+      return jsonResponse(200, classification, { 'x-model-version': `${model.name}/${model.version}` });
+    } finally {
+      lease.release();
     }
   };
+
+  const handle = httpFunction({
+    routes: { GET: classify, POST: classify },
+    errorFormat: 'json',
+    example: 'curl "https://<api>/ml-inference?url=https://example.com/bird.jpg"',
+    methodNotAllowedMessage: METHOD_NOT_ALLOWED,
+    internalMessage: (requestId) =>
+      `Internal error: the image could not be classified. Retry with backoff; if it keeps failing, report request id ${requestId}.`,
+    deadlineMarginMs: DEADLINE_MARGIN_MS,
+    ...(options.log === undefined ? {} : { log: options.log }),
+  });
 
   const prepare = async (prepareOptions: { readonly budgetMs?: number; readonly warmUp?: boolean } = {}): Promise<void> => {
     const startedAt = performance.now();
@@ -183,13 +162,6 @@ export function createHandler(options: HandlerOptions): Handler {
   };
 
   return Object.assign(handle, { prepare, store, close: () => store.close() });
-}
-
-/** The fetch timeout, shortened so the answer comes before the invocation's deadline. */
-function fetchBudget(timeoutMs: number, context: InvocationContext | undefined): number {
-  const remaining = context?.getRemainingTimeInMillis?.();
-  if (typeof remaining !== 'number' || !Number.isFinite(remaining)) return timeoutMs;
-  return Math.max(100, Math.min(timeoutMs, Math.floor(remaining - DEADLINE_MARGIN_MS)));
 }
 
 /** The function's entry: configured from the environment once, at cold start. */

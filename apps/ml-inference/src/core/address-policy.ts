@@ -7,6 +7,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 
 /** Why an address is refused; `undefined` from {@link classifyAddress} means a public address. */
 export type AddressCategory =
+  | 'cloud metadata service'
   | 'loopback'
   | 'private'
   | 'link-local'
@@ -34,6 +35,41 @@ function v4(text: string): number {
   return (((parts[0] ?? 0) << 24) | ((parts[1] ?? 0) << 16) | ((parts[2] ?? 0) << 8) | (parts[3] ?? 0)) >>> 0;
 }
 
+/**
+ * Cloud metadata and credential services, refused in every mode (also when private networks are
+ * allowed): they hand out the credentials of the machine or task that asks.
+ */
+export const METADATA_V4: ReadonlySet<number> = new Set(
+  [
+    '169.254.169.254', // AWS EC2 (IMDS), Google Cloud, Azure, OpenStack, DigitalOcean, Hetzner, Oracle (v2)
+    '169.254.170.2', // AWS ECS task metadata and credentials
+    '169.254.170.23', // AWS EKS Pod Identity agent
+    '169.254.0.23', // Tencent Cloud
+    '169.254.42.42', // Scaleway
+    '100.100.100.200', // Alibaba Cloud
+    '192.0.0.192', // Oracle Cloud (v1)
+    '168.63.129.16', // Azure WireServer (a public address)
+  ].map(v4),
+);
+
+/** IPv6 metadata services, as their 8 groups. */
+const METADATA_V6: readonly (readonly number[])[] = [
+  'fd00:ec2::254', // AWS EC2 IMDS over IPv6
+  'fd00:ec2::23', // AWS EKS Pod Identity agent over IPv6
+  'fd20:ce::254', // Google Cloud metadata over IPv6
+].map((text) => ipv6Groups(text));
+
+/** Host names of metadata services, refused before any DNS lookup (in every mode). */
+export const METADATA_HOSTS: ReadonlySet<string> = new Set([
+  'metadata',
+  'metadata.google.internal',
+  'metadata.goog',
+  'instance-data',
+  'instance-data.ec2.internal',
+  'metadata.tencentyun.com',
+  'metadata.azure.com',
+]);
+
 const RANGES_V4: readonly Range4[] = [
   { base: v4('0.0.0.0'), bits: 8, category: 'unspecified' }, // "this network"
   { base: v4('10.0.0.0'), bits: 8, category: 'private' },
@@ -55,6 +91,7 @@ const RANGES_V4: readonly Range4[] = [
 
 function classifyV4(address: string): AddressCategory | undefined {
   const value = v4(address);
+  if (METADATA_V4.has(value)) return 'cloud metadata service';
   for (const range of RANGES_V4) {
     const mask = range.bits === 0 ? 0 : (0xffffffff << (32 - range.bits)) >>> 0;
     if (((value & mask) >>> 0) === range.base) return range.category;
@@ -89,6 +126,7 @@ function embeddedV4(groups: readonly number[], high: number, low: number): strin
 function classifyV6(address: string): AddressCategory | undefined {
   const g = ipv6Groups(address);
   const [g0 = 0, g1 = 0, g2 = 0, g3 = 0, g4 = 0, g5 = 0, g6 = 0, g7 = 0] = g;
+  if (METADATA_V6.some((m) => m.every((group, i) => group === g[i]))) return 'cloud metadata service';
   const zeroUpTo5 = g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0;
   if (zeroUpTo5 && g5 === 0 && g6 === 0 && g7 === 0) return 'unspecified';
   if (zeroUpTo5 && g5 === 0 && g6 === 0 && g7 === 1) return 'loopback';

@@ -98,19 +98,49 @@ export interface DecodeLimits {
   readonly maxPixels: number;
 }
 
-/** sharp input options: the pixel cap, the first frame only, and strict decoding. */
-export function sharpInputOptions(limits: DecodeLimits): SharpOptions {
+/**
+ * sharp input options: the pixel cap, the first frame only, and strict decoding. JPEG fails on
+ * libjpeg's warnings too: a JPEG cut short (an end marker appended or not) is only a "premature
+ * end of data segment" warning, and would otherwise be classified with a grey fill. Other formats
+ * fail on errors only (libpng warns about common harmless things, such as a known sRGB profile).
+ */
+export function sharpInputOptions(limits: DecodeLimits, format?: ImageFormat): SharpOptions {
   return {
     limitInputPixels: limits.maxPixels,
-    // 'error' fails on truncated or corrupt data; 'warning' would also refuse files that every
-    // browser shows (JPEGs with extraneous bytes, a missing EOI marker).
-    failOn: 'error',
+    failOn: format === 'jpeg' ? 'warning' : 'error',
     pages: 1,
     animated: false,
     sequentialRead: true,
     // SVG: no larger than the pixel cap either way; 72 dpi is librsvg's nominal size.
     density: 72,
   };
+}
+
+/**
+ * Fewest bytes a Huffman-coded JPEG of `pixels` pixels can have: each 8×8 block of the luminance
+ * channel needs at least a DC code and an end-of-block code (2 bits), so about pixels / 256
+ * bytes; this takes a quarter of that. A file smaller than this declares more pixels than it
+ * holds (truncated, or a forged header meant to make the decoder allocate).
+ */
+export function minimumJpegBytes(pixels: number): number {
+  return Math.floor(pixels / 1024);
+}
+
+/** Whether a JPEG's frame is Huffman-coded (SOF0–3, 5–7); false for arithmetic coding or no frame header found. */
+export function isHuffmanJpeg(bytes: Uint8Array): boolean {
+  let offset = 2;
+  while (offset + 4 <= bytes.length) {
+    if (bytes[offset] !== 0xff) return false;
+    const marker = bytes[offset + 1] ?? 0;
+    if (marker === 0xff) {
+      offset += 1; // fill byte
+      continue;
+    }
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) return marker <= 0xc7;
+    if (marker === 0xd9 || marker === 0xda) return false;
+    offset += 2 + (((bytes[offset + 2] ?? 0) << 8) | (bytes[offset + 3] ?? 0));
+  }
+  return false;
 }
 
 /** Maps an error from sharp/libvips to a typed error: pixel limits to 413, everything else to "corrupt". */

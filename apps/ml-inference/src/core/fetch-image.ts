@@ -17,10 +17,11 @@ import {
   HostNotAllowedError,
   ImageTooLargeError,
   InvalidUrlError,
+  SelfFetchError,
   TooManyRedirectsError,
   systemErrorCode,
 } from '../errors.js';
-import type { AddressCheck } from './address-policy.js';
+import { METADATA_HOSTS, type AddressCheck } from './address-policy.js';
 
 export interface ResolvedAddress {
   readonly address: string;
@@ -47,6 +48,10 @@ export interface FetchPolicy {
   readonly resolve?: Resolver;
   /** @default '@lambda-efs/ml-inference' */
   readonly userAgent?: string;
+  /** Whether a URL is the function's own API (checked on the URL and on every redirect). @default never */
+  readonly isOwnApi?: (url: URL) => boolean;
+  /** Headers sent on every hop (the hop header that bounds nesting). */
+  readonly headers?: Readonly<Record<string, string>>;
   /**
    * The only ports a URL (or a redirect) may use; empty or omitted: any. Deployed, the functions'
    * network lets out 80 and 443 only: another port would time out instead of failing clearly.
@@ -121,6 +126,14 @@ export async function fetchImage(rawUrl: string, policy: FetchPolicy): Promise<F
         continue;
       }
       const status = response.statusCode ?? 0;
+      if (status === 508) {
+        // Another classifier (a different spelling of this API's host) refused our hop header.
+        response.destroy();
+        throw new SelfFetchError(
+          `The image URL ${truncate(url.href)} leads to a classifier of this system (it answered 508 Loop Detected): it does not fetch its own endpoints. ` +
+            'Use the image’s own URL, or upload the image with POST.',
+        );
+      }
       if (status < 200 || status > 299) {
         response.destroy();
         throw new FetchFailedError(`The image URL answered ${status}${response.statusMessage ? ` ${response.statusMessage}` : ''}, not an image. Check the URL.`);
@@ -150,6 +163,13 @@ function checkPort(url: URL, redirects: number, allowedPorts: readonly number[])
 /** Resolves the URL's host and returns the address to connect to, after checking every address. */
 async function checkedAddress(url: URL, policy: FetchPolicy, signal: AbortSignal): Promise<ResolvedAddress> {
   const host = hostOf(url);
+  if (policy.isOwnApi?.(url) === true) {
+    throw new SelfFetchError(
+      `The image URL leads to this API itself (${truncate(url.href)}): the classifier does not fetch its own endpoints, which would make it call itself. ` +
+        'Use the image’s own URL, or upload the image with POST.',
+    );
+  }
+  if (METADATA_HOSTS.has(host)) throw new ForbiddenAddressError(host, host, 'cloud metadata service');
   if (!hostAllowed(host, policy.allowedHosts)) throw new HostNotAllowedError(host);
   let addresses: readonly ResolvedAddress[];
   const family = isIP(host);
@@ -193,6 +213,7 @@ function send(url: URL, address: ResolvedAddress, policy: FetchPolicy, signal: A
         'user-agent': policy.userAgent ?? '@lambda-efs/ml-inference',
         accept: 'image/avif,image/webp,image/png,image/jpeg,image/gif,image/tiff,*/*;q=0.1',
         'accept-encoding': 'identity',
+        ...policy.headers,
       },
       ...(https && isIP(host) === 0 ? { servername: host } : {}),
       agent: false,

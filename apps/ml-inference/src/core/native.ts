@@ -36,7 +36,23 @@ export interface LoadNativeOptions {
   readonly nodeModulesDir: string | undefined;
   /** libvips worker threads. @default libvips' own (one per core) */
   readonly threads?: number;
+  /** Let libvips load SVG (librsvg). @default false */
+  readonly allowSvg?: boolean;
 }
+
+/**
+ * The libvips loaders the function accepts (JPEG, PNG, WebP, GIF, AVIF, TIFF, from memory); every
+ * other loader (PDF, FITS, matrix, PPM, files…) is blocked, so the formats sniffing refuses can
+ * never reach a decoder either.
+ */
+export const ALLOWED_LOADERS = [
+  'VipsForeignLoadJpegBuffer',
+  'VipsForeignLoadPngBuffer',
+  'VipsForeignLoadWebpBuffer',
+  'VipsForeignLoadNsgifBuffer',
+  'VipsForeignLoadHeifBuffer',
+  'VipsForeignLoadTiffBuffer',
+] as const;
 
 /**
  * Loads onnxruntime-node and sharp (synchronously: they are CommonJS with native addons). Throws
@@ -70,6 +86,11 @@ export function loadNativeLibraries(options: LoadNativeOptions): NativeLibraries
   // One request at a time per environment: libvips' operation cache would only hold on to the
   // previous request's pixels.
   sharp.cache(false);
+  // (A stand-in without block(), as unit tests use, is left as it is.)
+  if (typeof sharp.block === 'function') {
+    sharp.block({ operation: ['VipsForeignLoad'] });
+    sharp.unblock({ operation: [...ALLOWED_LOADERS, ...(options.allowSvg === true ? ['VipsForeignLoadSvgBuffer'] : [])] });
+  }
   if (options.threads !== undefined) sharp.concurrency(options.threads);
   ort.env.logLevel = 'error';
   return {

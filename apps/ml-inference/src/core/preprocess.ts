@@ -5,8 +5,8 @@
 // the model's model.json (defaults: the post's).
 import type { KernelEnum } from 'sharp';
 
-import { TooManyPixelsError } from '../errors.js';
-import { mapDecodeError, sharpInputOptions, type DecodeLimits, type ImageFormat } from './decode-image.js';
+import { CorruptImageError, TooManyPixelsError } from '../errors.js';
+import { isHuffmanJpeg, mapDecodeError, minimumJpegBytes, sharpInputOptions, type DecodeLimits, type ImageFormat } from './decode-image.js';
 import type { Interpolation, ModelConfig, ResizeSpec } from './model-config.js';
 import type { Sharp } from './native.js';
 import { resampleAxis } from './resample.js';
@@ -77,7 +77,7 @@ export async function preprocessImage(
   config: ModelConfig,
   limits: DecodeLimits,
 ): Promise<PreprocessedImage> {
-  const options = sharpInputOptions(limits);
+  const options = sharpInputOptions(limits, format);
   let metadata;
   try {
     // Headers only, no pixels: without the cap, so a bomb is reported with its dimensions.
@@ -91,6 +91,10 @@ export async function preprocessImage(
     throw mapDecodeError(new Error('no image dimensions'), format, limits.maxPixels);
   }
   if (width * height > limits.maxPixels) throw new TooManyPixelsError(width, height, limits.maxPixels);
+  // Before decoding: a forged header would make libvips allocate for every pixel it declares.
+  if (format === 'jpeg' && bytes.length < minimumJpegBytes(width * height) && isHuffmanJpeg(bytes)) {
+    throw new CorruptImageError('JPEG', `it declares ${width}×${height} pixels but holds only ${bytes.length} bytes`);
+  }
   // EXIF orientations 5–8 swap width and height.
   const swapped = (metadata.orientation ?? 1) >= 5;
   const oriented = swapped ? { width: height, height: width } : { width, height };

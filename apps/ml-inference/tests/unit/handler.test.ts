@@ -138,7 +138,7 @@ describe('refusing bad requests', () => {
     ['POST with ?url= too', async () => postEvent(await solidJpeg(), { query: { url: 'https://example.com/x.jpg' } }), 400, 'EREQUEST', /^Send the image either as a URL \(GET \?url=\) or as the POST body, not both\./],
     ['POST without a body', async () => postEvent(undefined), 400, 'EEMPTY', 'The uploaded image is empty (0 bytes). Send a JPEG, PNG, WebP, GIF, AVIF or TIFF image.'],
     ['POST of 0 bytes', async () => postEvent(Buffer.alloc(0)), 400, 'EEMPTY', /is empty \(0 bytes\)/],
-    ['POST of invalid base64', async () => ({ ...postEvent(Buffer.from('x')), body: '!!!notbase64' }), 400, 'EREQUEST', /not valid base64/],
+    ['POST of invalid base64', async () => ({ ...postEvent(Buffer.from('x')), body: '!!!notbase64' }), 400, 'EBODY', /not valid base64/],
     ['POST of HTML as text', async () => postEvent(undefined, { contentType: 'text/html', text: '<!doctype html><p>hi</p>' }), 415, 'EMEDIATYPE', /^The uploaded image is not a JPEG, PNG, WebP, GIF, AVIF or TIFF image \(judged by its content/],
     ['POST of an SVG', async () => postEvent(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>'), { contentType: 'image/svg+xml' }), 415, 'ESVG', 'SVG images are not accepted: convert the image to PNG or JPEG and send that.'],
     ['POST of a BMP', async () => postEvent(Buffer.from('BM6\x00\x00\x00\x00\x00', 'latin1')), 415, 'EMEDIATYPE', /is BMP, which is not accepted/],
@@ -234,7 +234,7 @@ describe('model problems', () => {
     expect(result.statusCode).toBe(500);
     expect(errorOf(result)).toEqual({
       code: 'EINTERNAL',
-      message: 'Internal error: the image could not be classified. Retry; if it keeps failing, report request id aws-456.',
+      message: 'Internal error: the image could not be classified. Retry with backoff; if it keeps failing, report request id aws-456.',
     });
     const logged = logs.find((l) => l['message'] === 'request refused');
     expect(logged).toMatchObject({ level: 'ERROR', requestId: 'aws-456', apiRequestId: 'req-123', code: 'EINTERNAL' });
