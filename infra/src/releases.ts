@@ -34,6 +34,9 @@ export interface ReleaseArtifact {
   readonly description: string;
 }
 
+/** The files a model release holds at its top (what ml-inference loads). */
+export const MODEL_RELEASE_FILES = Object.freeze(['model.onnx', 'labels.txt', 'model.json']);
+
 /** Release versions the provisioner accepts (as ml-inference's model:install). */
 const VERSION = /^[A-Za-z0-9][A-Za-z0-9.+_-]{0,63}$/;
 /** Release sets: `models/<name>` or `libraries/<platform>`. */
@@ -80,10 +83,14 @@ export async function archiveRelease(
  */
 export async function buildModelRelease(model: DefaultModelConfig, outDir: string): Promise<ReleaseArtifact> {
   if (model.source === 'directory') {
-    if (!existsSync(join(model.directory, 'model.onnx'))) {
+    // What the provisioner checks before it installs a model release: refused here, at synth,
+    // instead of half-way through the apply.
+    const missing = MODEL_RELEASE_FILES.filter((file) => !existsSync(join(model.directory, file)));
+    if (missing.length > 0) {
       throw new InfraError(
         'EINFRACONFIG',
-        `artifacts.defaultModel.directory ${model.directory} has no model.onnx: give the directory of a model release (model.onnx, labels.txt, model.json).`,
+        `artifacts.defaultModel.directory ${model.directory} has no ${missing.join(', ')}: give the directory of a model release ` +
+          `(${MODEL_RELEASE_FILES.join(', ')}; pnpm model:install's source with a model.json).`,
       );
     }
     return archiveRelease(model.directory, `models/${model.name}`, model.version, outDir, `model "${model.name}" ${model.version}`);

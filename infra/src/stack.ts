@@ -168,7 +168,8 @@ export class LambdaEfsStack extends TerraformStack {
     }
     if (provisionerDefinition !== undefined) {
       additions.set(provisionerName, {
-        environment: { ARTIFACT_BUCKET: this.artifacts.bucket.id },
+        // The bucket and the prefix its role may read: the provisioner refuses any other artifact.
+        environment: { ARTIFACT_BUCKET: this.artifacts.bucket.id, ARTIFACT_PREFIX: RELEASES_PREFIX },
         statements: [
           {
             Sid: 'ReadReleaseArtifacts',

@@ -1,9 +1,10 @@
 // The deploy provisions EFS without EC2: the default model's release archive, built at synth,
 // becomes an S3 object and an invocation of the provisioner with C1's install event.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { extractTarGz } from '@lambda-efs/efs-provisioner/archive';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { buildModelRelease, librariesNodeModulesDir, librariesTarget, type ReleaseArtifact } from '../../src/releases.js';
@@ -39,14 +40,26 @@ describe('the default model release', () => {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'model.onnx'), 'not really onnx');
     writeFileSync(join(dir, 'labels.txt'), 'sparrow\n');
+    writeFileSync(join(dir, 'model.json'), '{}\n');
     const release = await buildModelRelease({ source: 'directory', directory: dir, name: 'birds', version: '2.1.0' }, join(work.path, 'releases'));
     expect(release).toMatchObject({ target: 'models/birds', version: '2.1.0' });
   });
 
-  it('refuses a configured directory without model.onnx, saying what it needs', async () => {
-    await expect(buildModelRelease({ source: 'directory', directory: work.path, name: 'x', version: '1' }, join(work.path, 'releases'))).rejects.toThrow(
-      /has no model\.onnx: give the directory of a model release \(model\.onnx, labels\.txt, model\.json\)/,
+  it('refuses a configured directory without the files the provisioner requires, naming them', async () => {
+    const dir = join(work.path, 'half');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'model.onnx'), 'x');
+    await expect(buildModelRelease({ source: 'directory', directory: dir, name: 'x', version: '1' }, join(work.path, 'releases'))).rejects.toThrow(
+      /has no labels\.txt, model\.json: give the directory of a model release \(model\.onnx, labels\.txt, model\.json; /,
     );
+  });
+
+  it('is an archive the provisioner\'s own reader extracts, with the SHA-256 infra puts in the event', async () => {
+    const dest = join(work.path, 'extracted');
+    mkdirSync(dest);
+    const result = await extractTarGz(createReadStream(demo.archivePath), dest);
+    expect(result.sha256Hex).toBe(demo.sha256Hex);
+    expect([...result.digests.keys()].sort()).toEqual(['labels.txt', 'model.json', 'model.onnx']);
   });
 });
 
@@ -108,10 +121,11 @@ describe('provisioning in the stack', () => {
     );
   });
 
-  it('tells the provisioner its bucket (ARTIFACT_BUCKET)', () => {
+  it('tells the provisioner its bucket and the prefix its role may read (ARTIFACT_BUCKET, ARTIFACT_PREFIX)', () => {
     const provisioner = resources(json, 'aws_lambda_function')['functions_efs-provisioner_function'];
     expect((provisioner?.['environment'] as { variables: Record<string, string> }).variables).toMatchObject({
       ARTIFACT_BUCKET: '${aws_s3_bucket.artifacts_bucket.id}',
+      ARTIFACT_PREFIX: 'releases/',
       PROVISION_ROOT: '/mnt/ml',
     });
   });
