@@ -93,6 +93,8 @@ export function createHandler(options: HandlerOptions): Handler {
           timeoutMs: Math.max(100, Math.min(config.fetchTimeoutMs, request.budgetMs() ?? Number.POSITIVE_INFINITY)),
           maxBytes: config.maxImageBytes,
           maxRedirects: config.maxRedirects,
+          // Deployed: the ports the security group lets out (80, 443), so another is a 400, not a timeout.
+          allowedPorts: config.allowedPorts,
           isOwnApi: ownApiMatcher(request.event),
           // Bounds nesting whatever the URL's spelling: a classifier refuses a request that carries it.
           headers: { [HOP_HEADER]: '1' },

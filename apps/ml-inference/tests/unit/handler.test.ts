@@ -173,6 +173,17 @@ describe('refusing bad requests', () => {
     expect(server.requests.length).toBe(before);
   });
 
+  it('refuses a URL on a port the deployment does not let out with 400, before connecting (IMAGE_FETCH_ALLOWED_PORTS)', async () => {
+    const before = server.requests.length;
+    const result = await handler({ IMAGE_FETCH_ALLOWED_PORTS: '80,443' })(getEvent(`${server.origin}/red.jpg`));
+    expect(result.statusCode).toBe(400);
+    expect(errorOf(result)).toEqual({
+      code: 'EURL',
+      message: `The image URL uses port ${new URL(server.origin).port}, but this deployment can only reach ports 80 and 443. Use a URL on 80 or 443, or upload the image with POST.`,
+    });
+    expect(server.requests.length).toBe(before);
+  });
+
   it('refuses hosts off the allow-list with 403', async () => {
     const result = await handler({ IMAGE_FETCH_ALLOWED_HOSTS: 'images.example.com' })(getEvent(`${server.origin}/red.jpg`));
     expect(result.statusCode).toBe(403);
