@@ -21,6 +21,7 @@ function install it on EFS and make it current. ml-inference serves it from its 
   --config <file>            model.json (default: beside the model, else the post's preprocessing)
   --no-activate              install without making it current
   --keep <n>                 releases to keep on EFS (default 3; the active one is always kept)
+
 ${DEPLOYMENT_HELP}`;
 
 runMain(async () => {

@@ -13,6 +13,7 @@ ml-inference serves it from its next request.
 
   --to <version>             the version to activate (default: the release active before the current one)
   --name <name>              the model (default: demo)
+
 ${DEPLOYMENT_HELP}`;
 
 runMain(async () => {
