@@ -116,6 +116,17 @@ describe('install', () => {
     expect((await lstat(join(model(), 'current'))).ino).toBe(linkBefore.ino);
   });
 
+  it('installs once when two runs install the same version at the same time', async () => {
+    const artifact = await upload('v1', releases.get('v1')?.archive ?? Buffer.alloc(0));
+    const event = parseRequest({ action: 'install', target: 'models/demo', version: '1.0.0', artifact });
+    const results = await Promise.all([provision(event, deps), provision(event, deps)]);
+    expect(results.map((r) => r.message).sort()).toEqual([
+      'installed and activated models/demo 1.0.0 (nothing was active)',
+      'models/demo 1.0.0 is already installed and active: nothing changed',
+    ]);
+    expect(await state()).toEqual({ current: 'releases/1.0.0', releases: ['1.0.0'], staging: [] });
+  });
+
   it('refuses the same version with other content (versions are immutable)', async () => {
     await installEvent('1.0.0', 'v1');
     const artifact = await upload('v2', releases.get('v2')?.archive ?? Buffer.alloc(0));
