@@ -5,7 +5,7 @@ import type { LockMode } from '../types.js';
 import { monotonicMs, sleep } from './clock.js';
 import { RESERVED_PREFIX, SHARED_DIR, leaseName, type LockLayout } from './layout.js';
 import { Lease, lstatExists, removeEmptyDir } from './lease.js';
-import { Staging } from './staging.js';
+import { Staging, StagingPool } from './staging.js';
 
 export interface AcquireRequest {
   readonly layout: LockLayout;
@@ -15,6 +15,8 @@ export interface AcquireRequest {
   readonly signal?: AbortSignal | undefined;
   readonly onRelease: () => void;
 }
+
+const exclusiveStaging = new StagingPool();
 
 const FIRST_DELAY_MS = 1;
 const MAX_DELAY_MS = 16;
@@ -39,7 +41,7 @@ const MAX_DELAY_MS = 16;
  */
 export async function acquire(request: AcquireRequest): Promise<Lease> {
   const { layout, mode, timeoutMs, staleMs, signal } = request;
-  let staging = Staging.create(layout, mode);
+  let staging = mode === 'exclusive' ? exclusiveStaging.take(layout) : Staging.create(layout, mode);
   const deadline = monotonicMs() + timeoutMs;
   const staleness = new StalenessTracker(staleMs);
   const observeEveryMs = Math.min(Math.max(staleMs / 8, 5), 500);
@@ -52,6 +54,16 @@ export async function acquire(request: AcquireRequest): Promise<Lease> {
     for (;;) {
       const attemptStartedAt = monotonicMs();
       const attemptStartedAtWall = platform.wallMs();
+      if (mode === 'exclusive') {
+        // A name it never had, right before every attempt: see Staging.
+        try {
+          staging.bump();
+        } catch (error) {
+          if (errorCode(error) !== 'ENOENT') throw error;
+          staging = Staging.create(layout, mode); // swept by another process while idle
+          continue;
+        }
+      }
       const taken = tryTake(layout, staging);
       if (taken === 'staging-gone') {
         staging = Staging.create(layout, mode);
@@ -61,8 +73,9 @@ export async function acquire(request: AcquireRequest): Promise<Lease> {
         done = true;
         return new Lease({
           layout,
-          token: staging.token,
+          staging,
           mode,
+          pool: mode === 'exclusive' ? exclusiveStaging : undefined,
           staleMs,
           visibleSince: attemptStartedAt,
           visibleSinceWall: attemptStartedAtWall,
@@ -71,7 +84,7 @@ export async function acquire(request: AcquireRequest): Promise<Lease> {
       }
       if (reserveNow) {
         reserveNow = false;
-        const outcome = await reserveAndDrain(request, staging, deadline, staleness);
+        const outcome = await reserveAndDrain(request, staging, deadline, staleness, attemptStartedAt, attemptStartedAtWall);
         if (outcome instanceof Lease) {
           done = true;
           return outcome;
@@ -91,7 +104,10 @@ export async function acquire(request: AcquireRequest): Promise<Lease> {
       await sleep(Math.max(wait, 0), signal);
     }
   } finally {
-    if (!done) staging.remove();
+    if (!done) {
+      if (mode === 'exclusive') exclusiveStaging.put(layout, staging);
+      else staging.remove();
+    }
   }
 }
 
@@ -144,6 +160,8 @@ async function reserveAndDrain(
   staging: Staging,
   deadline: number,
   staleness: StalenessTracker,
+  visibleSince: number,
+  visibleSinceWall: number,
 ): Promise<Lease | 'not-shared' | 'staging-used'> {
   const { layout, staleMs, timeoutMs, signal } = request;
   const reservation = (seq: number): string => `${layout.lockDir}/${RESERVED_PREFIX}${leaseName(staging.token, seq)}`;
@@ -160,8 +178,6 @@ async function reserveAndDrain(
   let seq = 0;
   let renewedAt = monotonicMs();
   const entry = `${layout.lockDir}/${staging.entryName}`;
-  const visibleSince = monotonicMs();
-  const visibleSinceWall = platform.wallMs();
   try {
     platform.fs.renameSync(staging.stagedEntryPath, entry);
   } catch (error) {
@@ -171,7 +187,8 @@ async function reserveAndDrain(
     }
   }
   removeEmptyDir(staging.dir);
-  const lease = new Lease({ layout, token: staging.token, mode: 'exclusive', staleMs, visibleSince, visibleSinceWall, onRelease: () => {} });
+  // No recycling of this lock directory until we hold it alone.
+  const lease = new Lease({ layout, staging, mode: 'exclusive', pool: undefined, staleMs, visibleSince, visibleSinceWall, onRelease: () => {} });
   let delayMs = FIRST_DELAY_MS;
   try {
     for (;;) {
@@ -217,6 +234,7 @@ async function reserveAndDrain(
     return 'staging-used';
   }
   lease.onRelease = request.onRelease;
+  lease.pool = exclusiveStaging;
   return lease;
 }
 

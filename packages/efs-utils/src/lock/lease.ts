@@ -4,13 +4,17 @@ import { platform } from '../platform.js';
 import type { Lock, LockMode } from '../types.js';
 import { monotonicMs } from './clock.js';
 import { EXCLUSIVE_PREFIX, RESERVED_PREFIX, leaseName, type LockLayout } from './layout.js';
+import type { Staging, StagingPool } from './staging.js';
 
 type LeaseState = 'held' | 'lost' | 'released';
 
 export interface LeaseInit {
   readonly layout: LockLayout;
-  readonly token: string;
+  /** The staging directory the entry came from (its token and sequence number). */
+  readonly staging: Staging;
   readonly mode: LockMode;
+  /** Where an exclusive lease returns the lock directory, as its next staging directory, on release. */
+  readonly pool: StagingPool | undefined;
   readonly staleMs: number;
   /** Monotonic and wall-clock time taken just before the rename that made this lease visible. */
   readonly visibleSince: number;
@@ -30,18 +34,22 @@ export interface LeaseInit {
  * monotonic clock stops (Lambda freezes environments between invocations), its wall clock does
  * not, so a thawed holder sees the time that passed and renews before it commits (F4).
  *
- * Release is by name: the holder unlinks its own entry and removes the lock directory only if
- * it is empty. It never moves the lock directory, so a release that is late or acts through a
- * stale lookup cannot take away somebody else's lock (F2, F3).
+ * Release: while the lease is fresh, an exclusive holder renames the lock directory back to
+ * its staging name for reuse; otherwise (and for shared holders) it releases by name: unlinks
+ * its own entry and removes the lock directory only if it is empty, so a release after a lost
+ * lease cannot take away somebody else's lock.
  */
 export class Lease implements Lock {
   readonly path: string;
   readonly mode: LockMode;
   readonly #layout: LockLayout;
   readonly #token: string;
+  readonly #staging: Staging;
+  /** Set when release may recycle the lock directory as our next staging directory. */
+  pool: StagingPool | undefined;
   readonly #staleMs: number;
   readonly #renewTimer: unknown;
-  #seq = 0;
+  #seq: number;
   /** The directory holding the entry: the lock directory, its shared/, or a writer's d.* after it closed shared/. */
   #container: string;
   #visibleSince: number;
@@ -56,7 +64,10 @@ export class Lease implements Lock {
     this.path = init.layout.target;
     this.mode = init.mode;
     this.#layout = init.layout;
-    this.#token = init.token;
+    this.#token = init.staging.token;
+    this.#staging = init.staging;
+    this.#seq = init.staging.seq;
+    this.pool = init.pool;
     this.#container = init.mode === 'exclusive' ? init.layout.lockDir : init.layout.sharedDir;
     this.#staleMs = init.staleMs;
     this.#visibleSince = init.visibleSince;
@@ -129,6 +140,26 @@ export class Lease implements Lock {
   }
 
   #removeEntry(): void {
+    // The fast release: move the lock directory back to our staging name, to reuse it next
+    // time. Only while the lease is fresh on both clocks: then nobody can have reaped it, and
+    // (requests finishing within staleMs / 2) the rename lands before anyone could.
+    if (this.mode === 'exclusive' && this.pool !== undefined && this.#fresh()) {
+      const dir = this.#staging.dir;
+      let moved = false;
+      try {
+        platform.fs.renameSync(this.#layout.lockDir, dir);
+        moved = true;
+      } catch (error) {
+        const code = errorCode(error);
+        // A lost reply: the retransmission found content.lock gone, and our entry is in our staging directory.
+        moved = (code === 'ENOENT' || code === 'ESTALE') && lstatExists(`${dir}/${this.#name(this.#seq)}`);
+      }
+      if (moved) {
+        this.#staging.renamedTo(this.#seq);
+        this.pool.put(this.#layout, this.#staging);
+        return;
+      }
+    }
     // ENOENT: reaped, or our own unlink's reply was lost and its retransmission found it gone.
     if (!this.#onEntry((entry) => platform.fs.unlinkSync(entry), () => false)) return;
     // Only the open shared/ is ours to remove (when empty); a writer's d.* is the writer's.

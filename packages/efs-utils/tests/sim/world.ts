@@ -7,8 +7,8 @@
  * ENOENT/EEXIST), when a process is frozen (its monotonic clock stops) and for how long.
  *
  * Invariants, checked after every step:
- * - exclusion: the windows in which tasks believed they held a lock (from `lock()` resolving to
- *   their last successful assertHeld/commit) never overlap when one of them is exclusive;
+ * - exclusion: the windows in which tasks held a lock (from their first to their last successful
+ *   assertHeld or commit) never overlap when one of them is exclusive;
  * - appends: every acknowledged line is in the file exactly once, and every line is whole;
  * - atomicWriteFile: acknowledged versions increase, and the file never holds an older one
  *   than the newest acknowledged;
@@ -208,7 +208,7 @@ interface Section {
   readonly key: string;
   readonly on: string;
   readonly mode: string;
-  readonly start: number;
+  start: number;
   end: number;
   open: boolean;
 }
@@ -538,7 +538,9 @@ class World {
     const current = (): Section | undefined => this.#sections.findLast((section) => section.key === key && section.open);
     switch (type) {
       case 'acq':
-        this.#sections.push({ key, on: data.on as string, mode: data.mode as string, start: this.#step, end: this.#step, open: true });
+        // A holding window counts from its first validated point (a successful assertHeld or
+        // commit): a process frozen right after lock() resolved holds nothing it can use.
+        this.#sections.push({ key, on: data.on as string, mode: data.mode as string, start: -1, end: -1, open: true });
         break;
       case 'ok':
       case 'acked':
@@ -552,6 +554,7 @@ class World {
         }
         const section = current();
         if (section) {
+          if (section.start < 0) section.start = this.#step;
           section.end = this.#step;
           this.#checkOverlap(section);
         }
@@ -578,7 +581,7 @@ class World {
 
   #checkOverlap(section: Section): void {
     for (const other of this.#sections) {
-      if (other === section || other.key === section.key || other.on !== section.on) continue;
+      if (other === section || other.key === section.key || other.on !== section.on || other.start < 0) continue;
       if (section.mode === 'shared' && other.mode === 'shared') continue;
       if (other.start <= section.end && other.end >= section.start) {
         this.violations.push(
