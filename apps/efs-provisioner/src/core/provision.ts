@@ -1,9 +1,9 @@
 // The provisioner's core (no Lambda types): install, activate, roll back and prune releases.
 //
 // install, step by step, and what a crash at each step leaves:
-//   1. sweep .staging/ of earlier runs' debris (under its exclusive lock: no live extraction);
-//   2. hold .staging/'s lock shared, download the artifact and stream it, hashed, through the
-//      strict extractor into .staging/<token>/      crash: debris in .staging/, swept by step 1
+//   1. sweep .staging/ of earlier runs' debris: directories whose owner's lock lease is dead;
+//   2. lock .staging/<token> (exclusive, before creating it), download the artifact and stream it,
+//      hashed, through the strict extractor into it    crash: debris in .staging/, swept by step 1
 //   3. compare the SHA-256, check the release's layout and release.json's digests, write
 //      .artifact.json                               mismatch: staging removed, nothing changed
 //   4. under `current`'s lock: atomicMove .staging/<token> → releases/<version> (one rename)
@@ -12,7 +12,7 @@
 // Readers (ml-inference) follow `current`, which names a complete release before and after 5.
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 import type { S3Client } from '@aws-sdk/client-s3';
 import { atomicMove, atomicWriteFile, lock, LockTimeoutError, removeTree, switchSymlink, withLock, type Lock } from '@lambda-efs/efs-utils';
@@ -84,8 +84,10 @@ export async function install(request: InstallRequest, deps: ProvisionerDeps): P
     if (record.contentSha256 === undefined) throw conflict(set, request, record);
   }
 
-  const stagingLock = await lock(set.stagingDir, { mode: 'shared', ...lockOptions(deps) });
+  // The extraction's directory is ours while we hold its lock, taken before the directory
+  // exists: a sweeper that gets the lock of a directory it found knows its owner is gone.
   const staging = join(set.stagingDir, `${version}.${randomBytes(6).toString('hex')}`);
+  const stagingLock = await lock(staging, lockOptions(deps));
   try {
     await mkdir(staging, { mode: 0o755 });
     deps.log?.('INFO', 'downloading', { target: set.target, version, artifact: describeArtifact(artifact), staging });
@@ -123,6 +125,7 @@ export async function install(request: InstallRequest, deps: ProvisionerDeps): P
     // Gone after the move; otherwise a failed or duplicate install's leftovers.
     await removeTree(staging).catch(() => undefined);
     await stagingLock.release();
+    await removeLockLeftovers(set.stagingDir, basename(staging));
   }
 }
 
@@ -356,34 +359,54 @@ async function pruneLocked(set: ReleaseSet, keep: number, active: string | null,
 }
 
 /**
- * Removes what killed runs left in .staging/. The exclusive lock is granted only when no run
- * holds the staging lock shared (a live extraction), or after a dead run's lease went stale.
- * Busy for longer than the wait: skipped, the next run sweeps.
+ * efs-utils keeps a released lock's directory under a hidden name for reuse by the same path
+ * (and sweeps such names after ten minutes). A staging path is never locked again once its
+ * directory is gone, so its leftovers go now. A sweeper racing for the same lock just makes a
+ * new staging name (efs-utils handles its own staging disappearing).
+ */
+async function removeLockLeftovers(dir: string, name: string): Promise<void> {
+  for (const entry of await readdir(dir).catch(() => [] as string[])) {
+    if (entry.startsWith(`.${name}.lock.`)) await removeTree(join(dir, entry)).catch(() => undefined);
+  }
+}
+
+/** An extraction's directory under .staging/ (`<version>.<12 hex>`); the rest there is its locks'. */
+const STAGING_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}\.[0-9a-f]{12}$/;
+
+/**
+ * Removes what killed runs left in .staging/. Each extraction holds its directory's lock
+ * (exclusive, a lease renewed while it runs); getting that lock means its owner is gone (a dead
+ * lease is taken over after `staleMs`), so the directory is debris. A directory whose lock stays
+ * held belongs to a live extraction and is left alone.
  */
 async function sweepStaging(set: ReleaseSet, deps: ProvisionerDeps): Promise<void> {
-  // Nothing there (the usual case): no lock, no wait behind a live extraction.
-  if ((await readdir(set.stagingDir).catch(() => [] as string[])).length === 0) return;
+  const names = (await readdir(set.stagingDir).catch(() => [] as string[])).filter((name) => STAGING_NAME.test(name));
+  // Nothing there (the usual case): no lock, no wait.
+  if (names.length === 0) return;
   const staleMs = deps.staleMs ?? 10_000;
-  let held: Lock;
-  try {
-    held = await lock(set.stagingDir, { mode: 'exclusive', staleMs, timeoutMs: 3 * staleMs });
-  } catch (error) {
-    if (error instanceof LockTimeoutError) {
-      deps.log?.('WARN', 'staging busy; not swept this time', { target: set.target });
-      return;
-    }
-    throw error;
-  }
-  try {
-    const debris = await readdir(set.stagingDir).catch(() => [] as string[]);
-    for (const name of debris) {
-      await held.assertHeld();
-      await removeTree(join(set.stagingDir, name));
-    }
-    if (debris.length > 0) deps.log?.('INFO', 'removed staging debris', { target: set.target, entries: debris });
-  } finally {
-    await held.release();
-  }
+  const removed: string[] = [];
+  await Promise.all(
+    names.map(async (name) => {
+      const path = join(set.stagingDir, name);
+      let held: Lock;
+      try {
+        held = await lock(path, { staleMs, timeoutMs: 2 * staleMs });
+      } catch (error) {
+        if (error instanceof LockTimeoutError) return;
+        throw error;
+      }
+      try {
+        await held.assertHeld();
+        await removeTree(path);
+        removed.push(name);
+      } finally {
+        await held.release();
+      }
+      await removeLockLeftovers(set.stagingDir, name);
+    }),
+  );
+  if (removed.length > 0) deps.log?.('INFO', 'removed staging debris', { target: set.target, entries: removed });
+  if (removed.length < names.length) deps.log?.('INFO', 'staging in use by another run; left alone', { target: set.target, entries: names.filter((n) => !removed.includes(n)) });
 }
 
 async function assertSetExists(set: ReleaseSet): Promise<void> {

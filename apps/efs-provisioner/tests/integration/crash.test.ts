@@ -100,8 +100,10 @@ it('leaves the previous release current and loadable when killed mid-extract, an
 
   expect(await readlink(join(model, 'current'))).toBe('releases/1.0.0');
   expect(await readdir(join(model, 'releases'))).toEqual(['1.0.0']);
-  const debris = await readdir(join(model, '.staging'));
+  // The dead run's directory, and its lock (a lease nobody renews any more).
+  const debris = (await readdir(join(model, '.staging'))).filter((name) => !name.endsWith('.lock'));
   expect(debris.length).toBe(1);
+  expect((await readdir(join(model, '.staging'))).sort()).toEqual([...debris, `${debris[0] ?? ''}.lock`].sort());
   // Partial: the kill came before the model files (they follow the blobs).
   expect(await readdir(join(model, '.staging', debris[0] ?? ''))).not.toContain('model.onnx');
 
