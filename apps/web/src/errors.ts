@@ -1,43 +1,17 @@
 /**
- * One error hierarchy for the package, rooted in lambda-http's FunctionError: a stable `code`, the
- * HTTP `status` the handler answers with, and `expose` (whether the message, which then says what
- * to do, may be shown to the client).
+ * The package's error hierarchy, rooted in lambda-http's FunctionError: a stable `code`, the HTTP
+ * `status` the handler answers with, and `expose` (whether the message, which then says what to
+ * do, may be shown to the client). The shared adapter raises the generic ones (ENOTHTTP, EMETHOD,
+ * EINTERNAL); this package adds what only a static site has.
  */
 import { FunctionError, type FunctionErrorOptions } from '@lambda-efs/lambda-http';
 
-export type WebErrorCode = 'ENOTHTTP' | 'EMETHOD' | 'ENOTFOUND' | 'EINTERNAL';
+export type WebErrorCode = 'ENOTFOUND';
 
 export class WebError extends FunctionError<WebErrorCode> {
   constructor(code: WebErrorCode, status: number, message: string, options: FunctionErrorOptions = {}) {
     super(code, status, message, options);
     this.name = 'WebError';
-  }
-}
-
-/** The function was invoked with something that is not an API Gateway HTTP API (payload 2.0) event. */
-export class NotHttpEventError extends WebError {
-  constructor() {
-    super(
-      'ENOTHTTP',
-      400,
-      'This function serves the web page through API Gateway HTTP API requests (payload format 2.0): open its HTTP endpoint, for example https://<api>/.',
-    );
-    this.name = 'NotHttpEventError';
-  }
-}
-
-export const ALLOWED_METHODS = ['GET', 'HEAD'] as const;
-
-/** A method other than GET or HEAD (only reachable if the routes are widened to ANY). */
-export class MethodNotAllowedError extends WebError {
-  readonly method: string;
-
-  constructor(method: string) {
-    super('EMETHOD', 405, `Method ${method} is not supported here: the page and its assets answer GET and HEAD.`, {
-      headers: { allow: ALLOWED_METHODS.join(', ') },
-    });
-    this.name = 'MethodNotAllowedError';
-    this.method = method;
   }
 }
 
@@ -53,13 +27,5 @@ export class AssetNotFoundError extends WebError {
     );
     this.name = 'AssetNotFoundError';
     this.asset = asset;
-  }
-}
-
-/** Anything unexpected. Not shown to the client; logged with its cause. */
-export class InternalError extends WebError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('EINTERNAL', 500, message, { ...options, expose: false });
-    this.name = 'InternalError';
   }
 }

@@ -1,18 +1,16 @@
-// The Lambda entry (`dist/handler.js`, export `handler`): a thin adapter from API Gateway HTTP API
-// events to the core (`site.ts`), which answers from the page and assets embedded at build time.
+// The Lambda entry (`dist/handler.js`, export `handler`): lambda-http's shared adapter (event check,
+// 405 with Allow, errors, the request's log line) over the core (`site.ts`), which answers from
+// the page and assets embedded at build time.
 import {
-  errorFields,
-  httpMethodOf,
-  requestIds,
-  since,
-  stdoutLog,
+  httpFunction,
   stringField,
   type HttpApiEventV2,
+  type HttpApiResultV2,
+  type HttpRequest,
   type InvocationContext,
   type LogSink,
 } from '@lambda-efs/lambda-http';
 
-import { InternalError, MethodNotAllowedError, NotHttpEventError, WebError } from './errors.js';
 import { respond, SECURITY_HEADERS, type Site, type SiteRequest } from './site.js';
 import { assets, page } from './site-assets.js';
 
@@ -34,61 +32,38 @@ export type Handler = (event: HttpApiEventV2 | unknown, context?: InvocationCont
 export interface HandlerOptions {
   /** The page and its assets. @default the ones embedded at build time */
   readonly site?: Site;
-  /** @default one JSON line per entry on stdout */
+  /** @default lambda-http's function log (Powertools) */
   readonly log?: LogSink;
 }
 
 /**
- * Builds the handler over a site (tests pass their own).
+ * Builds the handler over a site (tests pass their own). Every answer, errors included, carries
+ * the security headers; a HEAD answer never has a body.
  * @example
  * const handler = createHandler({ site: { page, assets } });
  */
 export function createHandler(options: HandlerOptions = {}): Handler {
   const site = options.site ?? { page, assets };
-  const log = options.log ?? stdoutLog;
+  const route = async (request: HttpRequest): Promise<HttpApiResultV2> => {
+    const answer = respond(site, parseRequest(request.event, request.method === 'HEAD' ? 'HEAD' : 'GET'));
+    request.annotate({ path: request.event.requestContext?.http?.path ?? '-', gzip: answer.gzip, responseBytes: answer.bodyBytes });
+    const result: WebResult = { statusCode: answer.status, headers: answer.headers, body: answer.body, isBase64Encoded: answer.base64 };
+    // lambda-http's result type describes text bodies only; API Gateway (and the local runtime)
+    // decode a base64 body marked isBase64Encoded: true, which is how the gzip bytes travel.
+    return result as unknown as HttpApiResultV2;
+  };
+  const http = httpFunction({
+    routes: { GET: route, HEAD: route },
+    errorFormat: 'text',
+    example: 'https://<api>/',
+    methodNotAllowedMessage: (method) => `Method ${method} is not supported here: the page and its assets answer GET and HEAD.`,
+    internalMessage: (requestId) => `Internal error. Retry; if it keeps failing, report request id ${requestId}.`,
+    ...(options.log === undefined ? {} : { log: options.log }),
+  });
   return async (event, context) => {
-    const startedAt = performance.now();
-    const ids = requestIds(event, context);
-    let method = '-';
-    const path = stringField((event as HttpApiEventV2 | undefined)?.requestContext?.http, 'path') ?? '-';
-    try {
-      const request = parseRequest(event);
-      method = request.method;
-      const answer = respond(site, request);
-      log({
-        level: 'INFO',
-        ...ids,
-        message: 'request served',
-        method,
-        path,
-        status: answer.status,
-        gzip: answer.gzip,
-        responseBytes: answer.bodyBytes,
-        durationMs: since(startedAt),
-      });
-      return { statusCode: answer.status, headers: answer.headers, body: answer.body, isBase64Encoded: answer.base64 };
-    } catch (thrown) {
-      const error = thrown instanceof WebError ? thrown : new InternalError('Unexpected failure', { cause: thrown });
-      method = httpMethodOf(event) ?? method;
-      log({
-        level: error.status >= 500 ? 'ERROR' : 'WARN',
-        ...ids,
-        message: 'request refused',
-        method,
-        path,
-        status: error.status,
-        code: error.code,
-        durationMs: since(startedAt),
-        ...(error.expose ? { reason: error.message } : { error: errorFields(error) }),
-      });
-      const message = error.expose ? error.message : `Internal error. Retry; if it keeps failing, report request id ${ids.requestId}.`;
-      return {
-        statusCode: error.status,
-        headers: { ...SECURITY_HEADERS, 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...error.headers },
-        body: method === 'HEAD' ? '' : message,
-        isBase64Encoded: false,
-      };
-    }
+    const result: WebResult = await http(event, context);
+    const head = stringField((event as HttpApiEventV2 | undefined)?.requestContext?.http, 'method') === 'HEAD';
+    return { ...result, headers: { ...SECURITY_HEADERS, ...result.headers }, ...(head ? { body: '', isBase64Encoded: false } : {}) };
   };
 }
 
@@ -96,18 +71,14 @@ export function createHandler(options: HandlerOptions = {}): Handler {
  * The event as a {@link SiteRequest}. The asset's name comes from the `{proxy+}` path parameter
  * (API Gateway has decoded it); any other route is the page.
  */
-export function parseRequest(event: unknown): SiteRequest {
-  const method = httpMethodOf(event);
-  if (method === undefined) throw new NotHttpEventError();
-  if (method !== 'GET' && method !== 'HEAD') throw new MethodNotAllowedError(method);
-  const http = event as HttpApiEventV2;
-  const proxy = stringField(http.pathParameters, 'proxy');
-  const isAssetRoute = proxy !== undefined || (typeof http.routeKey === 'string' && http.routeKey.includes('{proxy+}'));
+export function parseRequest(event: HttpApiEventV2, method: 'GET' | 'HEAD'): SiteRequest {
+  const proxy = stringField(event.pathParameters, 'proxy');
+  const isAssetRoute = proxy !== undefined || (typeof event.routeKey === 'string' && event.routeKey.includes('{proxy+}'));
   return {
     method,
     target: isAssetRoute ? { kind: 'asset', name: proxy ?? '' } : { kind: 'page' },
-    acceptEncoding: stringField(http.headers, 'accept-encoding'),
-    ifNoneMatch: stringField(http.headers, 'if-none-match'),
+    acceptEncoding: stringField(event.headers, 'accept-encoding'),
+    ifNoneMatch: stringField(event.headers, 'if-none-match'),
   };
 }
 

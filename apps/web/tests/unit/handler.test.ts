@@ -135,6 +135,9 @@ describe('the web handler', () => {
     const headPage = await handler(pageEvent(withMethod('HEAD')));
     expect(headPage.statusCode).toBe(200);
     expect(headPage.body).toBe('');
+    const headMissing = await handler(assetEvent('app.00000000.js', withMethod('HEAD')));
+    expect(headMissing.statusCode).toBe(404);
+    expect(headMissing.body).toBe('');
   });
 
   it.each([
@@ -167,7 +170,10 @@ describe('the web handler', () => {
     for (const event of [undefined, null, {}, { requestContext: {} }, 'GET /']) {
       const result = await handler(event);
       expect(result.statusCode).toBe(400);
-      expect(result.body).toMatch(/^This function serves the web page through API Gateway HTTP API requests/);
+      expect(result.body).toBe(
+        'This function answers API Gateway HTTP API requests (payload format 2.0): call it through its HTTP endpoint, for example https://<api>/.',
+      );
+      expect(result.headers['x-content-type-options']).toBe('nosniff');
     }
   });
 
@@ -179,7 +185,8 @@ describe('the web handler', () => {
     const result = await broken(pageEvent(), { awsRequestId: 'req-1' });
     expect(result.statusCode).toBe(500);
     expect(result.body).toBe('Internal error. Retry; if it keeps failing, report request id req-1.');
-    expect(logs.at(-1)).toMatchObject({ level: 'ERROR', status: 500, code: 'EINTERNAL', error: { name: 'InternalError' } });
+    expect(logs.at(-1)).toMatchObject({ level: 'ERROR', status: 500, code: 'EINTERNAL', error: { message: 'Unexpected failure' } });
+    expect(result.headers['content-security-policy']).toBe(CONTENT_SECURITY_POLICY);
   });
 
   it('is what the module exports as its entry', async () => {
