@@ -80,6 +80,26 @@ describe('ml-inference on the local runtime', () => {
     expect(body).toEqual({ error: { code: 'EURL', message: 'Only http and https URLs can be fetched, not ftp. Pass an http(s) URL, or upload the image with POST.' } });
   });
 
+  it('answers one clear 400 to a URL that redirects to its own API, and no other request fails meanwhile', async () => {
+    // The post's self-amplification: an image URL redirecting to /ml-inference?url=<itself>.
+    images.route('/loop.jpg', (_req, res) => {
+      const self = `${api.url}/ml-inference?url=${encodeURIComponent(`${images.origin}/loop.jpg`)}`;
+      res.writeHead(302, { location: self }).end();
+    });
+    runtimeLogs.length = 0;
+    const [loop, ...others] = await Promise.all([
+      classify(`/ml-inference?url=${encodeURIComponent(`${images.origin}/loop.jpg`)}`),
+      ...Array.from({ length: 4 }, () => classify(`/ml-inference?url=${encodeURIComponent(`${images.origin}/red.jpg`)}`)),
+    ]);
+    expect(loop.status).toBe(400);
+    expect(loop.body).toMatchObject({ error: { code: 'ELOOP', message: expect.stringMatching(/leads to this API itself/) as unknown } });
+    expect(others.map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
+    // One invocation for the loop: the classifier never called itself.
+    const handlerLines = runtimeLogs.filter((line) => line.includes('"message":"request'));
+    expect(handlerLines.filter((line) => line.includes('"code":"ELOOP"'))).toHaveLength(1);
+    expect(handlerLines).toHaveLength(5);
+  });
+
   it('picks up a new release in the same warm environment', async () => {
     const pids = api.environmentPids('ml-inference');
     expect(pids.length).toBeGreaterThan(0);
