@@ -80,12 +80,19 @@ export function firstInvalidUtf8(bytes: Uint8Array): number {
     if (isValidUtf8Prefix(bytes.subarray(0, mid))) low = mid;
     else high = mid - 1;
   }
+  // `low` is the byte that broke a sequence; report where that sequence started.
+  if (low > 0 && !isValidUtf8Prefix(bytes.subarray(0, low), false)) {
+    let start = low;
+    while (start > 0 && low - start < 3 && ((bytes[start - 1] ?? 0) & 0xc0) === 0x80) start -= 1;
+    if (start > 0 && (bytes[start - 1] ?? 0) >= 0xc0) start -= 1;
+    return start;
+  }
   return low;
 }
 
-function isValidUtf8Prefix(bytes: Uint8Array): boolean {
+function isValidUtf8Prefix(bytes: Uint8Array, stream = true): boolean {
   try {
-    new TextDecoder('utf-8', { fatal: true }).decode(bytes, { stream: true });
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes, { stream });
     return true;
   } catch {
     return false;
