@@ -209,9 +209,10 @@ describe('fetchImage with private networks refused (AWS)', () => {
     ['http://127.1/x.jpg', '127.0.0.1', 'loopback'],
     ['http://[::1]/x.jpg', '::1', 'loopback'],
     ['http://[::ffff:127.0.0.1]/x.jpg', '::ffff:7f00:1', 'loopback'],
-    ['http://169.254.169.254/latest/meta-data/', '169.254.169.254', 'link-local'],
-    ['http://[::ffff:169.254.169.254]/', '::ffff:a9fe:a9fe', 'link-local'],
-    ['http://[fd00:ec2::254]/latest/meta-data/', 'fd00:ec2::254', 'unique-local'],
+    ['http://169.254.169.254/latest/meta-data/', '169.254.169.254', 'cloud metadata service'],
+    ['http://[::ffff:169.254.169.254]/', '::ffff:a9fe:a9fe', 'cloud metadata service'],
+    ['http://[fd00:ec2::254]/latest/meta-data/', 'fd00:ec2::254', 'cloud metadata service'],
+    ['http://169.254.1.1/x.jpg', '169.254.1.1', 'link-local'],
     ['http://10.0.0.5/x.jpg', '10.0.0.5', 'private'],
     ['http://172.16.3.4/x.jpg', '172.16.3.4', 'private'],
     ['http://192.168.1.1/x.jpg', '192.168.1.1', 'private'],
@@ -229,7 +230,7 @@ describe('fetchImage with private networks refused (AWS)', () => {
     expect(error.status).toBe(403);
     expect(error.code).toBe('EADDRESS');
     expect(error.message).toBe(
-      `Refusing to fetch from ${address}: it is a ${reason} address, and only public internet addresses can be fetched. ` +
+      `Refusing to fetch from ${address}: it is ${/^[aeiou]/.test(reason) ? 'an' : 'a'} ${reason} address, and only public internet addresses can be fetched. ` +
         'Use a publicly reachable image URL, or upload the image with POST.',
     );
     expect(server.requests.length).toBe(before);
@@ -256,7 +257,7 @@ describe('fetchImage with private networks refused (AWS)', () => {
       }),
     );
     expect(error).toBeInstanceOf(ForbiddenAddressError);
-    expect(error.message).toMatch(/169\.254\.169\.254: it is a link-local address/);
+    expect(error.message).toMatch(/169\.254\.169\.254: it is a cloud metadata service address/);
     // Only the first hop reached the (public) server.
     expect(server.requests.slice(before)).toEqual([`/redirect?to=${encodeURIComponent('http://169.254.169.254/latest/meta-data/iam/')}`]);
   });
