@@ -29,10 +29,22 @@ const NODE_MAX_HEADER_SIZE = 64 * 1024;
  * Gateway's own answers (404, 413, 431, 500, 503) where API Gateway gives them.
  */
 export function createHttpFront(settings: HttpFrontSettings): Server {
+  // The request still being handled on each connection. Node parses pipelined requests as they
+  // come: each one waits for the one before it on its connection, so that a GET sees the POST
+  // sent before it and a POST is not overtaken by an earlier DELETE.
+  const inFlight = new WeakMap<Socket, Promise<void>>();
   const server = createServer({ maxHeaderSize: NODE_MAX_HEADER_SIZE }, (request, response) => {
-    handle(settings, request, response).catch((error: unknown) => {
-      settings.notes.note(`request failed inside the runtime: ${(error as Error).stack ?? String(error)}`);
-      if (!response.headersSent) send(response, newApiRequestId(), GATEWAY_RESPONSES.internalServerError, true);
+    const socket = request.socket;
+    const run = (): Promise<void> =>
+      handle(settings, request, response).catch((error: unknown) => {
+        settings.notes.note(`request failed inside the runtime: ${(error as Error).stack ?? String(error)}`);
+        if (!response.headersSent) send(response, newApiRequestId(), GATEWAY_RESPONSES.internalServerError, true);
+      });
+    const previous = inFlight.get(socket);
+    const current = previous === undefined ? run() : previous.then(run);
+    inFlight.set(socket, current);
+    void current.then(() => {
+      if (inFlight.get(socket) === current) inFlight.delete(socket);
     });
   });
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
@@ -64,15 +76,32 @@ async function handle(settings: HttpFrontSettings, request: IncomingMessage, res
   const question = url.indexOf('?');
   const method = request.method ?? 'GET';
   const match = settings.router.match(method, question === -1 ? url : url.slice(0, question));
-  if (match === undefined) {
-    send(response, requestId, GATEWAY_RESPONSES.notFound, hasBody(request));
+  // An unknown route takes no body. The refusal goes out at once and the body is drained behind
+  // it, unless the connection closes after the answer (Node would close it before the client has
+  // sent its body, and a client that writes before reading would get EPIPE): then after the drain.
+  const refusal = match === undefined ? GATEWAY_RESPONSES.notFound : GATEWAY_RESPONSES.requestTooLarge;
+  const early = !closesAfterAnswer(request);
+  const read = await readRequestBody(request, match === undefined ? 0 : PLATFORM_LIMITS.requestBodyMaxBytes, () => {
+    if (early) send(response, requestId, refusal);
+  });
+  if (read.kind === 'aborted') {
+    // The client's doing, not the runtime's: a short note (none if it had its answer already).
+    if (!response.headersSent) {
+      settings.notes.note(`${method} ${url.slice(0, 200)}: the client closed the connection before the end of the body; nothing was invoked.`);
+    }
     return;
   }
-  const body = await readBody(request, PLATFORM_LIMITS.requestBodyMaxBytes);
-  if (body === null) {
-    send(response, requestId, GATEWAY_RESPONSES.requestTooLarge, true);
+  if (match === undefined || read.kind === 'tooLarge') {
+    if (read.kind === 'tooLarge' && !read.drained) {
+      // Too much to drain: answer (if not yet) and close the connection.
+      if (response.headersSent) request.socket.destroy();
+      else send(response, requestId, refusal, true);
+    } else {
+      send(response, requestId, refusal);
+    }
     return;
   }
+  const body = read.body;
   const socket = request.socket;
   const traceId = newTraceId(timeEpoch);
   const event = buildEvent(
@@ -141,34 +170,86 @@ export function requestHeaderBytes(request: Pick<IncomingMessage, 'method' | 'ur
   return bytes;
 }
 
+/** Whether the client asked for the connection to close after this answer. */
+export function closesAfterAnswer(request: IncomingMessage): boolean {
+  const connection = request.headers.connection ?? '';
+  return request.httpVersion === '1.0' ? !/keep-alive/i.test(connection) : /\bclose\b/i.test(connection);
+}
+
 export function hasBody(request: IncomingMessage): boolean {
   const length = request.headers['content-length'];
   return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
-/** The whole body, or `null` once it is over `limit` bytes (the rest is not read). */
-export function readBody(request: IncomingMessage, limit: number): Promise<Buffer | null> {
+/** What reading a request's body gave. */
+export type BodyOutcome =
+  | { readonly kind: 'body'; readonly body: Buffer }
+  /** Over the limit; `drained` when the rest was read and dropped, so the connection can go on. */
+  | { readonly kind: 'tooLarge'; readonly drained: boolean }
+  /** The client closed the connection before the end of the body. */
+  | { readonly kind: 'aborted' };
+
+/**
+ * Past the limit, the rest of a body is still read (and dropped) up to this many bytes in all:
+ * clients that send the whole body before reading the answer (Python's urllib, Node's fetch)
+ * would otherwise get EPIPE or a reset instead of the 413. A larger body gets its answer with
+ * `connection: close` and is not read.
+ */
+export const DISCARD_MAX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The whole body when it is at most `limit` bytes. Past the limit, `overLimit` is called at once
+ * (to answer early: curl and raw clients read while they send) and the rest is read and dropped
+ * up to {@link DISCARD_MAX_BYTES}, then `tooLarge` (drained or not). `aborted` when the client
+ * goes away mid-body. Never rejects.
+ */
+export function readRequestBody(request: IncomingMessage, limit: number, overLimit: () => void): Promise<BodyOutcome> {
   // Most requests (GET, DELETE) have no body: skip the stream machinery entirely.
-  if (!hasBody(request)) return Promise.resolve(EMPTY);
+  if (!hasBody(request)) return Promise.resolve(BODY_EMPTY);
   const declared = Number(request.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) return Promise.resolve(null);
-  return new Promise((resolve, reject) => {
+  if (Number.isFinite(declared) && declared > DISCARD_MAX_BYTES) return Promise.resolve(TOO_LARGE_UNREAD);
+  return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    request.on('data', (chunk: Buffer) => {
+    let over = false;
+    let settled = false;
+    const settle = (outcome: BodyOutcome): void => {
+      if (settled) return;
+      settled = true;
+      request.removeListener('data', onData);
+      resolve(outcome);
+    };
+    const markOver = (): void => {
+      over = true;
+      chunks.length = 0;
+      overLimit();
+    };
+    const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > limit) {
-        request.removeAllListeners('data');
+      if (size > DISCARD_MAX_BYTES) {
         request.pause();
-        resolve(null);
+        settle(TOO_LARGE_UNREAD);
         return;
       }
-      chunks.push(chunk);
+      if (over) return;
+      if (size > limit) markOver();
+      else chunks.push(chunk);
+    };
+    if (Number.isFinite(declared) && declared > limit) markOver();
+    request.on('data', onData);
+    request.once('end', () => settle(over ? TOO_LARGE_DRAINED : { kind: 'body', body: Buffer.concat(chunks, size) }));
+    // A reset mid-body ('aborted', ECONNRESET) or a close before the end: the client left.
+    request.once('error', () => settle(ABORTED));
+    request.once('close', () => {
+      if (!request.complete) settle(ABORTED);
     });
-    request.once('end', () => resolve(size > limit ? null : Buffer.concat(chunks, size)));
-    request.once('error', reject);
   });
 }
+
+const BODY_EMPTY: BodyOutcome = { kind: 'body', body: EMPTY };
+const TOO_LARGE_UNREAD: BodyOutcome = { kind: 'tooLarge', drained: false };
+const TOO_LARGE_DRAINED: BodyOutcome = { kind: 'tooLarge', drained: true };
+const ABORTED: BodyOutcome = { kind: 'aborted' };
 
 function send(response: ServerResponse, requestId: string, answer: HttpResponse, close = false): void {
   if (response.headersSent || response.destroyed) return;
@@ -178,7 +259,7 @@ function send(response: ServerResponse, requestId: string, answer: HttpResponse,
     if (!FRAMING_HEADERS.has(name.toLowerCase())) headers.push(name, value);
   }
   headers.push('content-length', String(answer.body.length), 'apigw-requestid', requestId);
-  // An unread or oversized body would be left on the connection: close it after the answer.
+  // An unread body would be left on the connection: close it after the answer.
   if (close) headers.push('connection', 'close');
   response.writeHead(answer.statusCode, headers);
   response.end(answer.body);

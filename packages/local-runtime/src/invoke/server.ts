@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { InvokeOptions, PoolOutcome } from '../environments/pool.js';
 import type { ErrorShape } from '../environments/protocol.js';
 import { newTraceId } from '../http/event.js';
-import { readBody } from '../http/server.js';
+import { closesAfterAnswer, readRequestBody } from '../http/server.js';
 import { PLATFORM_LIMITS } from '../limits.js';
 import type { RuntimeNotes } from '../logs/logger.js';
 import { parseFunctionName } from './function-name.js';
@@ -136,9 +136,8 @@ export function createInvokeFront(settings: InvokeFrontSettings): InvokeFront {
     }
 
     const limit = invocationType === 'Event' ? PLATFORM_LIMITS.asyncInvokePayloadMaxBytes : PLATFORM_LIMITS.invokePayloadMaxBytes;
-    const body = await readBody(request, limit);
-    if (body === null) {
-      const declared = Number(request.headers['content-length']);
+    const declared = Number(request.headers['content-length']);
+    const tooLarge = (close: boolean): void =>
       sendError(
         response,
         413,
@@ -150,10 +149,29 @@ export function createInvokeFront(settings: InvokeFrontSettings): InvokeFront {
               ? `${Number.isFinite(declared) ? declared : `More than ${limit}`} byte payload is too large for the Event invocation type (limit ${limit} bytes)`
               : `Request must be smaller than ${limit} bytes for the InvokeFunction operation`,
         },
-        true,
+        close,
       );
+    // Answered at once unless the connection closes after the answer (see the HTTP front).
+    const early = !closesAfterAnswer(request);
+    const read = await readRequestBody(request, limit, () => {
+      if (early) tooLarge(false);
+    });
+    if (read.kind === 'aborted') {
+      if (!response.headersSent) {
+        settings.notes.note(`Invoke ${reference.name}: the client closed the connection before the end of the payload; nothing was invoked.`);
+      }
       return;
     }
+    if (read.kind === 'tooLarge') {
+      if (read.drained) {
+        tooLarge(false);
+        return;
+      }
+      if (response.headersSent) request.socket.destroy();
+      else tooLarge(true);
+      return;
+    }
+    const body = read.body;
     let event: unknown;
     try {
       // An invocation without a payload receives an empty object (assumed: what the CLI's and
