@@ -41,6 +41,22 @@ const loaders = {
     const { appendLine } = typeof index.appendLine === 'function' ? index : await import('../dist/lines.js');
     return (file, line) => appendLine(file, line);
   },
+  /**
+   * Shared mode under load: appendLine, then a shared lock taken and released on the same file
+   * (the readers' path). With several processes, writers reserve turns after readers (the d.*
+   * reservation) and readers queue behind writers.
+   */
+  'efs-utils-shared': async () => {
+    if (!existsSync(`${distDir}index.js`)) {
+      throw new Error(`${distDir} has no index.js: build first (pnpm exec tsc -p tsconfig.build.json).`);
+    }
+    const { appendLine, withLock } = await import('../dist/index.js');
+    const read = () => {};
+    return async (file, line) => {
+      await appendLine(file, line);
+      await withLock(file, read, { mode: 'shared' });
+    };
+  },
   /** proper-lockfile's lock(), the same append as `unlocked`, release(). */
   'proper-lockfile': async () => {
     const { default: lockfile } = await import('proper-lockfile');

@@ -34,7 +34,7 @@ import { CONTENDERS, LINE_PADDING, PROPER_LOCKFILE_OPTIONS } from './contenders.
 
 const WORKER = fileURLToPath(new URL('./worker.mjs', import.meta.url));
 const LOOP = fileURLToPath(new URL('./append-loop.mjs', import.meta.url));
-const LOCKED = new Set(['efs-utils', 'proper-lockfile']);
+const LOCKED = new Set(['efs-utils', 'efs-utils-shared', 'proper-lockfile']);
 /** Appends before the counted ones in each strace run. */
 const STRACE_WARMUP = 200;
 
