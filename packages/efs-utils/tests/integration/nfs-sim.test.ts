@@ -6,7 +6,7 @@ const pool = new SimPool();
 afterAll(() => pool.close());
 
 const only = process.env.EFS_SIM_SEED;
-const count = Number(process.env.EFS_SIM_SEEDS ?? 300);
+const count = Number(process.env.EFS_SIM_SEEDS ?? 1000);
 const first = Number(process.env.EFS_SIM_FIRST ?? 1);
 const profile = (process.env.EFS_SIM_PROFILE ?? 'random') as Profile;
 

@@ -43,6 +43,12 @@ export interface SimConfig {
   /** Probability per step that a process is frozen, and for up to how long. */
   readonly freeze: number;
   readonly maxFreezeMs: number;
+  /**
+   * Whether a freeze may also stop a process in the middle of a synchronous sequence of calls
+   * (between a commit's last check and its WRITE). Lambda freezes only between invocations; a
+   * SIGSTOP can hit anywhere, and there the protocol cannot stop a late WRITE (see README).
+   */
+  readonly freezeMidCall: boolean;
   readonly maxSteps: number;
 }
 
@@ -66,7 +72,7 @@ export function profileConfig(profile: Profile, seed: number): SimConfig {
     case 'F3':
       return { ...base, ...none, processes: 3, delay: 0.03, maxDelayMs: base.staleMs * 3, mix: { append: 4, read: 0, rmw: 1, hold: 1 } };
     case 'F4':
-      return { ...base, ...none, processes: 3, freeze: 0.01, mix: { append: 2, read: 0, rmw: 1, hold: 2 } };
+      return { ...base, ...none, processes: 3, freeze: 0.01, freezeMidCall: true, mix: { append: 2, read: 0, rmw: 1, hold: 2 } };
     case 'F5':
       return { ...base, ...none, processes: 3, lostReply: 0.05, mix: { append: 2, read: 2, rmw: 1, hold: 1 } };
   }
@@ -94,6 +100,7 @@ export function configFor(seed: number): SimConfig {
     maxDelayMs: staleMs * 0.45,
     freeze: faults >= 3 ? rng.pick([0.002, 0.01]) : 0,
     maxFreezeMs: staleMs * 3,
+    freezeMidCall: false,
     maxSteps: 20_000,
   };
 }
@@ -370,6 +377,7 @@ class World {
     if (this.#config.freeze === 0 || !this.#rng.chance(this.#config.freeze)) return;
     const proc = this.#rng.pick(this.#procs);
     if (proc.state === 'done' || this.#frozen(proc)) return;
+    if (proc.state === 'blocked' && !this.#config.freezeMidCall) return;
     proc.frozenAt = this.#now;
     proc.frozenUntil = this.#now + this.#rng.int(1, this.#config.maxFreezeMs);
     this.#log(`P${proc.id} frozen until t=${proc.frozenUntil.toFixed(2)} (its monotonic clock stops)`);
