@@ -2,7 +2,7 @@
 // Runs against the built package (dist/): build first. Not part of the tests.
 //
 //   node bench/run.mjs [--duration <s>] [--warmup <s>] [--procs 1,8] [--dir <path>]
-//                      [--contenders efs-utils,proper-lockfile,unlocked]
+//                      [--contenders efs-utils,efs-utils-shared,proper-lockfile,unlocked]
 //                      [--strace-n <N>] [--skip-strace]
 //
 //   --duration    seconds each case appends for (default 5, or env BENCH_DURATION)
@@ -11,7 +11,7 @@
 //   --procs       worker process counts to run (default 1,8)
 //   --dir         where the fresh temp directories go (default os.tmpdir(), a local disk
 //                 here); e.g. --dir /dev/shm to measure on tmpfs
-//   --contenders  which contenders to run (default all three)
+//   --contenders  which contenders to run (default all four)
 //   --strace-n    N for the syscall count: runs of N and 3N appends (default 2000)
 //   --skip-strace skip the syscall count
 //
