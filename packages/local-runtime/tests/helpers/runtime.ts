@@ -98,10 +98,13 @@ export function processExists(pid: number): boolean {
   }
 }
 
-/** Polls `check` until it is true or `timeoutMs` passes. */
-export async function eventually(check: () => boolean, timeoutMs = 3000): Promise<void> {
+/**
+ * Polls `check` until it is true or `timeoutMs` passes: what tests wait on instead of fixed
+ * sleeps (the deadline is generous; a busy machine only makes it take longer).
+ */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const until = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > until) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -125,4 +128,9 @@ export interface Echo {
 export interface PidAnswer {
   readonly pid: number;
   readonly invocations: number;
+}
+
+/** How many invocations have started (Lambda's `START` lines) among `lines`. */
+export function startedInvocations(lines: readonly string[]): number {
+  return lines.filter((line) => line.includes('START RequestId:')).length;
 }

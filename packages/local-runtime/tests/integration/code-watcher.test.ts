@@ -28,6 +28,8 @@ describe('watchCode', () => {
     writeFileSync(join(dist, 'core.js'), 'export {};');
     await eventually(() => changes === 1);
     writeFileSync(join(dist, 'notes.md'), 'not code');
+    // A check that nothing happens needs a wait; 4× the debounce. It can only fail when the
+    // watcher is wrong (a busy machine makes a spurious change less likely to be seen, not more).
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(changes).toBe(1);
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { fixtureFunction, startHarness, type Harness } from '../helpers/runtime.js';
+import { eventually, fixtureFunction, startedInvocations, startHarness, type Harness } from '../helpers/runtime.js';
 
 let harness: Harness | undefined;
 afterEach(async () => {
@@ -14,9 +14,10 @@ async function pidOf(response: Response): Promise<number> {
 
 describe('concurrency', () => {
   it('runs N concurrent slow requests in N environments, one invocation each', async () => {
-    harness = await startHarness({ functions: [fixtureFunction({ reservedConcurrency: 4 })] });
+    // Slow enough that none ends before the last one is dispatched, even on a busy machine.
+    harness = await startHarness({ functions: [fixtureFunction({ reservedConcurrency: 4, timeoutSeconds: 5 })] });
     const { url } = harness.api;
-    const responses = await Promise.all(Array.from({ length: 4 }, () => fetch(`${url}/sleep?ms=300`)));
+    const responses = await Promise.all(Array.from({ length: 4 }, () => fetch(`${url}/sleep?ms=1500`)));
     expect(responses.map((response) => response.status)).toEqual([200, 200, 200, 200]);
     const pids = await Promise.all(responses.map(pidOf));
     expect(new Set(pids).size).toBe(4);
@@ -27,11 +28,11 @@ describe('concurrency', () => {
   });
 
   it('throttles the request over the reserved concurrency with API Gateway’s 500, and serves again after', async () => {
-    harness = await startHarness({ functions: [fixtureFunction({ reservedConcurrency: 2 })] });
+    harness = await startHarness({ functions: [fixtureFunction({ reservedConcurrency: 2, timeoutSeconds: 10 })] });
     const { url } = harness.api;
-    const slow = [fetch(`${url}/sleep?ms=600`), fetch(`${url}/sleep?ms=600`)];
-    // Let both environments start and take their invocation.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    const slow = [fetch(`${url}/sleep?ms=2000`), fetch(`${url}/sleep?ms=2000`)];
+    // Both environments have started and taken their invocation.
+    await eventually(() => startedInvocations(harness!.lines) === 2);
     const throttled = await fetch(`${url}/pid`);
     expect(throttled.status).toBe(500);
     expect(await throttled.json()).toEqual({ message: 'Internal Server Error' });
@@ -48,10 +49,10 @@ describe('concurrency', () => {
   });
 
   it('caps a function without reserved concurrency at the default', async () => {
-    harness = await startHarness({ defaultConcurrency: 1 });
+    harness = await startHarness({ defaultConcurrency: 1, functions: [fixtureFunction({ timeoutSeconds: 10 })] });
     const { url } = harness.api;
-    const slow = fetch(`${url}/sleep?ms=500`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    const slow = fetch(`${url}/sleep?ms=2000`);
+    await eventually(() => startedInvocations(harness!.lines) === 1);
     expect((await fetch(`${url}/pid`)).status).toBe(500);
     expect((await slow).status).toBe(200);
   });

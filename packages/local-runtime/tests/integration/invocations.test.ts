@@ -67,8 +67,8 @@ describe('execution environments', () => {
       callbackWaitsForEmptyEventLoop: true,
     });
     expect(context.awsRequestId).toMatch(/^[0-9a-f-]{36}$/);
-    // A real deadline: 1 s timeout, a few ms spent.
-    expect(context.remaining).toBeGreaterThan(500);
+    // A real deadline: 1 s timeout, some of it spent (how much depends on the machine's load).
+    expect(context.remaining).toBeGreaterThan(0);
     expect(context.remaining).toBeLessThanOrEqual(1000);
 
     expect(env).toMatchObject({

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { eventually, fixtureFunction, HANDLER, processExists, startHarness, tempDir, type Harness } from '../helpers/runtime.js';
+import { eventually, fixtureFunction, HANDLER, processExists, startedInvocations, startHarness, tempDir, type Harness } from '../helpers/runtime.js';
 
 let harness: Harness | undefined;
 const dirs: string[] = [];
@@ -24,7 +24,8 @@ describe('lifecycle', () => {
     await Promise.all([fetch(`${url}/pid`), fetch(`${url}/sleep?ms=200`)]);
     const busy = fetch(`${url}/sleep?ms=5000`).catch(() => undefined);
     await eventually(() => harness!.api.environmentPids().length === 2);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // The slow invocation has begun in its environment: close() finds it busy.
+    await eventually(() => startedInvocations(harness!.lines) === 3);
     const pids = harness.api.environmentPids();
     await harness.api.close();
     expect(pids.filter(processExists)).toEqual([]);
@@ -56,19 +57,15 @@ describe('lifecycle', () => {
   });
 
   it('freezes idle environments: their timers do not run between invocations', async () => {
-    // The fixture counts 10 ms interval ticks; frozen for 300 ms, it gains almost none.
+    // The fixture counts 10 ms interval ticks. While the unfrozen one gains 30 (300 ms of its
+    // timers, however long that takes on a busy machine), the frozen one gains almost none.
     const frozen = await startHarness();
     const thawed = await startHarness({ freeze: false });
     try {
-      const gained = async (h: Harness): Promise<number> => {
-        const first = await json(`${h.api.url}/ticks`);
-        await new Promise((resolve) => setTimeout(resolve, 300));
-        const second = await json(`${h.api.url}/ticks`);
-        return (second['ticks'] as number) - (first['ticks'] as number);
-      };
-      const [frozenTicks, thawedTicks] = await Promise.all([gained(frozen), gained(thawed)]);
-      expect(frozenTicks).toBeLessThan(5);
-      expect(thawedTicks).toBeGreaterThan(15);
+      const ticks = async (h: Harness): Promise<number> => (await json(`${h.api.url}/ticks`))['ticks'] as number;
+      const [frozenStart, thawedStart] = await Promise.all([ticks(frozen), ticks(thawed)]);
+      await eventually(async () => (await ticks(thawed)) - thawedStart >= 30);
+      expect((await ticks(frozen)) - frozenStart).toBeLessThan(5);
     } finally {
       await Promise.all([frozen.close(), thawed.close()]);
     }
