@@ -20,6 +20,8 @@ import { accessPoint as messageAccessPoint, functionDefinition as messageWall } 
 // The local copy of the declaration lets the function fetch images from this machine (127.0.0.1),
 // which the deployed function refuses.
 import { accessPoint as mlAccessPoint, localFunctionDefinition as mlInference } from '@lambda-efs/ml-inference/function';
+// The web page (GET / and its assets) for both, on the same API: http://127.0.0.1:3000/.
+import { functionDefinition as web } from '@lambda-efs/web/function';
 
 // The runtime is this repository's own package, built by the `turbo run build` before this script.
 import { DEFAULT_BUNDLES_DIR, parseCliArgs, runLocalApi } from '../packages/local-runtime/dist/index.js';
@@ -70,7 +72,7 @@ function buildBundles(outDir) {
 
 const provisioner = await localProvisioner();
 // Every declaration is checked, built or not, so a broken one fails the start.
-const system = defineSystem([messageWall, mlInference, ...(provisioner === undefined ? [] : [provisioner])]);
+const system = defineSystem([web, messageWall, mlInference, ...(provisioner === undefined ? [] : [provisioner])]);
 
 let bundles;
 try {

@@ -3,6 +3,7 @@
 import { functionDefinition as efsProvisioner } from '@lambda-efs/efs-provisioner/function';
 import { functionDefinition as messageWall } from '@lambda-efs/message-wall/function';
 import { functionDefinition as mlInference } from '@lambda-efs/ml-inference/function';
+import { functionDefinition as web } from '@lambda-efs/web/function';
 import { defineSystem, type SystemDefinition } from '@lambda-efs/function-spec';
 
 /**
@@ -10,5 +11,5 @@ import { defineSystem, type SystemDefinition } from '@lambda-efs/function-spec';
  * no routes: the deploy and the model commands invoke it; the HTTP API never does.
  */
 export function appSystem(): SystemDefinition {
-  return defineSystem([messageWall, mlInference, efsProvisioner]);
+  return defineSystem([web, messageWall, mlInference, efsProvisioner]);
 }
