@@ -1,7 +1,7 @@
 // The repository's own workflows and composite action, against the house rules: schema-valid,
 // every action pinned to a commit, GITHUB_TOKEN read-only unless a job is listed below, and every
 // pnpm/turbo call finding its script or task.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
@@ -61,6 +61,25 @@ function infraEnvironments(): string[] {
   const list = /export const ENVIRONMENT_NAMES = \[([^\]]*)\] as const/.exec(source)?.[1];
   if (list === undefined) throw new Error('ENVIRONMENT_NAMES not found in infra/src/config.ts: update this test');
   return [...list.matchAll(/'([^']+)'/g)].map((match) => match[1] ?? '');
+}
+
+/** The deploy variables infra reads (`DEPLOY_VARIABLES` in infra/src/config.ts): `LAMBDA_EFS_STATE_BUCKET`, … */
+function infraDeployVariables(): string[] {
+  const source = readFileSync(join(REPO_ROOT, 'infra/src/config.ts'), 'utf8');
+  const block = /export const DEPLOY_VARIABLES = Object\.freeze\(\{([^}]*)\}\)/.exec(source)?.[1];
+  if (block === undefined) throw new Error('DEPLOY_VARIABLES not found in infra/src/config.ts: update this test');
+  return [...block.matchAll(/'([A-Z0-9_]+)'/g)].map((match) => match[1] ?? '');
+}
+
+/** Every `'LAMBDA_EFS_…'` string literal in infra's sources: the variables infra's code reads. */
+function infraVariableLiterals(dir = join(REPO_ROOT, 'infra/src')): Set<string> {
+  const found = new Set<string>();
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) for (const name of infraVariableLiterals(path)) found.add(name);
+    else if (entry.name.endsWith('.ts')) for (const match of readFileSync(path, 'utf8').matchAll(/['"`](LAMBDA_EFS_[A-Z0-9_]+)['"`]/g)) found.add(match[1] ?? '');
+  }
+  return found;
 }
 
 interface LocatedCall {
@@ -263,6 +282,21 @@ describe('deploy.yml and deploy-stack.yml', () => {
     const scripts = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
     expect(scripts['smoke']).toMatch(/^turbo run build --filter=@lambda-efs\/smoke [^&]*>&2 && node packages\/smoke\/dist\/cli\/bin\.js$/);
     expect(existsSync(join(REPO_ROOT, 'packages/smoke/src/cli/bin.ts'))).toBe(true);
+  });
+
+  it('passes every deploy variable infra reads from the repository or environment variables, and no synth-only switch', () => {
+    const env = job(stack.path, 'deploy')['env'] as Record<string, string>;
+    const deployVariables = infraDeployVariables();
+    expect(deployVariables).toEqual(expect.arrayContaining(['LAMBDA_EFS_STATE_BUCKET', 'LAMBDA_EFS_RESERVED_CONCURRENCY', 'LAMBDA_EFS_ACCOUNT_CONCURRENCY']));
+    for (const name of deployVariables) expect(env[name], `deploy-stack.yml's env must pass ${name}`).toBe(`\${{ vars.${name} }}`);
+    // The synth run's own variables: the one environment this job deploys, and never LAMBDA_EFS_ONLY_BUILT
+    // (it leaves unbuilt functions out: for working on the repo, not for a deployment).
+    expect(env['LAMBDA_EFS_ENVIRONMENTS']).toBe('${{ inputs.environment }}');
+    expect(env).not.toHaveProperty('LAMBDA_EFS_ONLY_BUILT');
+    // A variable infra's code names that is none of these must be classified here (passed, or not for deploys).
+    const notForDeploys = ['LAMBDA_EFS_ENVIRONMENTS', 'LAMBDA_EFS_ONLY_BUILT', 'LAMBDA_EFS_TF_PLUGIN_DIR'];
+    const unclassified = [...infraVariableLiterals()].filter((name) => !deployVariables.includes(name) && !notForDeploys.includes(name));
+    expect(unclassified, 'infra reads variables this test does not know: pass them in deploy-stack.yml or list them as not for deploys').toEqual([]);
   });
 
   it('assumes the role from a repository variable through OIDC', () => {
