@@ -1,11 +1,13 @@
-// The smoke session: the post's message-wall session on a fresh wall of its own, the 405, and one
-// classification by upload. Each step is one request (the classification may be retried), timed,
-// and judged against the functions' documented contract (apps/*/README.md).
+// The smoke session: the post's message-wall session on a fresh wall of its own, the 405, one
+// classification by upload, and the web page with its script. Each step is one request (the
+// classification may be retried), timed, and judged against the functions' documented contract
+// (apps/*/README.md).
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { UsageError } from './errors.js';
 import { exchange, excerpt, quote, type Exchange } from './http.js';
+import { judgePage, judgeScript, PAGE_EXPECTED, SCRIPT_EXPECTED } from './web.js';
 
 /** The message wall's answers, byte for byte (apps/message-wall/README.md). */
 export const NO_MESSAGE = 'No message yet.';
@@ -47,6 +49,8 @@ export interface SmokeOptions {
   readonly image?: SmokeImage;
   /** Leave the classification out (a stack without ml-inference). @default false */
   readonly skipMl?: boolean;
+  /** Leave the web page's steps out (a stack without the web function). @default false */
+  readonly skipWeb?: boolean;
   /** What `bird_class` must be. @default any non-empty label */
   readonly expectClass?: ClassExpectation;
   /** Waits before each retry of the classification after a 500/503. @default DEFAULT_RETRY_DELAYS_MS */
@@ -135,8 +139,8 @@ interface StepSpec {
 /**
  * Runs the smoke session against `options.baseUrl` and reports every step. Never throws for what
  * the API answers (a wrong answer is a failed step); throws {@link UsageError} for bad options.
- * Wall steps run in order and stop at the first failure (the rest are skipped); the 405 and the
- * classification run regardless, so one report shows everything that is wrong.
+ * Wall steps run in order and stop at the first failure (the rest are skipped); the 405, the
+ * classification and the web page run regardless, so one report shows everything that is wrong.
  * @example
  * const report = await runSmoke({ baseUrl: api.url, image: { bytes, contentType: 'image/jpeg', name: 'sample.jpg' } });
  * if (!report.passed) process.exitCode = 1;
@@ -207,6 +211,28 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
     steps.push(skipped(classifyStep(undefined, options.expectClass, []), '--skip-ml'));
   } else if (options.image !== undefined) {
     steps.push(await run(classifyStep(options.image, options.expectClass, options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS)));
+  }
+
+  // The web page, then the script it names (src/web.ts): the script step needs the page's answer.
+  const found: { scriptPath?: string } = {};
+  const pageStep: StepSpec = {
+    id: 'web-page',
+    title: 'GET the web page: CSP, nosniff, no-cache',
+    method: 'GET',
+    path: '/',
+    expected: PAGE_EXPECTED,
+    judge: (answer) => {
+      const verdict = judgePage(answer, baseUrl);
+      if (verdict.scriptPath !== undefined) found.scriptPath = verdict.scriptPath;
+      return verdict;
+    },
+  };
+  const scriptStep = (path: string): StepSpec => ({ id: 'web-script', title: 'GET its script: JavaScript, immutable', method: 'GET', path, expected: SCRIPT_EXPECTED, judge: judgeScript });
+  if (options.skipWeb ?? false) {
+    steps.push(skipped(pageStep, '--skip-web'), skipped(scriptStep('/assets/app.<hash>.js'), '--skip-web'));
+  } else {
+    steps.push(await run(pageStep));
+    steps.push(found.scriptPath === undefined ? skipped(scriptStep('/assets/app.<hash>.js'), 'the page step failed') : await run(scriptStep(found.scriptPath)));
   }
 
   return {

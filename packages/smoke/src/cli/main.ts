@@ -25,7 +25,8 @@ export const MAX_IMAGE_BYTES = 4 * 1024 * 1024;
 export const USAGE = `Usage: pnpm smoke <base-url> [options]
 
 Runs the post's message-wall session on a fresh wall of its own (/message-wall/smoke-<time>-<random>),
-checks the 405, and classifies one uploaded image; prints every step with its timing.
+checks the 405, classifies one uploaded image, and fetches the web page (GET /) and its script;
+prints every step with its timing.
 
   <base-url>              the API, e.g. https://abc123.execute-api.us-east-1.amazonaws.com
                           (the stack's api_url output) or http://127.0.0.1:3000 (pnpm start)
@@ -34,6 +35,7 @@ checks the 405, and classifies one uploaded image; prints every step with its ti
   --image <file>          the image to classify (JPEG, PNG, WebP, GIF, AVIF, TIFF)  [default: the committed sample]
   --expect-class <label>  the bird_class it must get     [default for the sample: "red" when the model is demo]
   --skip-ml               leave the classification out
+  --skip-web              leave the web page and its script out
   -h, --help              this text
 
 Exit status: 0 every step passed; 1 a step failed (each failure named on stderr); 2 bad usage.
@@ -71,6 +73,7 @@ export interface SmokeCliSettings {
   readonly timeoutMs: number;
   readonly imagePath: string;
   readonly skipMl: boolean;
+  readonly skipWeb: boolean;
   readonly expectClass: ClassExpectation | undefined;
 }
 
@@ -88,6 +91,7 @@ export function parseSmokeArgs(argv: readonly string[], cwd: string): SmokeCliSe
         image: { type: 'string' },
         'expect-class': { type: 'string' },
         'skip-ml': { type: 'boolean' },
+        'skip-web': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -112,7 +116,7 @@ export function parseSmokeArgs(argv: readonly string[], cwd: string): SmokeCliSe
       : imagePath === SAMPLE_IMAGE
         ? SAMPLE_EXPECTATION
         : undefined;
-  return { baseUrl: positionals[0], format, timeoutMs, imagePath, skipMl: values['skip-ml'] === true, expectClass };
+  return { baseUrl: positionals[0], format, timeoutMs, imagePath, skipMl: values['skip-ml'] === true, skipWeb: values['skip-web'] === true, expectClass };
 }
 
 function parseTimeout(value: string): number {
@@ -157,6 +161,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       baseUrl: settings.baseUrl,
       timeoutMs: settings.timeoutMs,
       skipMl: settings.skipMl,
+      skipWeb: settings.skipWeb,
       ...(image === undefined ? {} : { image }),
       ...(settings.expectClass === undefined ? {} : { expectClass: settings.expectClass }),
       onProgress: (line) => io.stderr(`smoke: ${line}\n`),

@@ -14,6 +14,7 @@ import { startLocalApi, type LocalApi } from '@lambda-efs/local-runtime';
 import { accessPoint as messageAccessPoint, functionDefinition as messageWall } from '@lambda-efs/message-wall/function';
 // The local variant, as start.mjs serves it (it may fetch from 127.0.0.1; uploads do not care).
 import { accessPoint as mlAccessPoint, localFunctionDefinition as mlInference } from '@lambda-efs/ml-inference/function';
+import { functionDefinition as web } from '@lambda-efs/web/function';
 
 const run = promisify(execFile);
 const require = createRequire(import.meta.url);
@@ -24,7 +25,7 @@ export const MODEL_DEMO = join(require.resolve('@lambda-efs/ml-inference/functio
 /** The smoke CLI, built (the root script `pnpm smoke` runs the same file). */
 export const SMOKE_BIN = fileURLToPath(new URL('../../dist/cli/bin.js', import.meta.url));
 
-export { messageAccessPoint, messageWall, mlAccessPoint, mlInference };
+export { messageAccessPoint, messageWall, mlAccessPoint, mlInference, web };
 
 /** A stub function of these tests (tests/fixtures/<file>), answering on `routes`. */
 export function stubFunction(name: string, file: string, routes: RouteKey[], overrides: Partial<FunctionSpec> = {}): FunctionSpec {
@@ -43,7 +44,7 @@ export interface TestSystem {
 export interface SystemOptions {
   /** Install the demo model first (as `pnpm start` does). @default true */
   readonly model?: boolean;
-  /** @default message-wall and ml-inference, as declared */
+  /** @default message-wall, ml-inference and web, as declared (what `pnpm start` serves) */
   readonly functions?: readonly FunctionSpec[];
   readonly accessPoints?: readonly AccessPointSpec[];
   /** Serve these functions from deployment zips (function name → zip path), as Lambda runs them. */
@@ -59,7 +60,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
   if (options.model ?? true) await run(process.execPath, [MODEL_DEMO, '--efs-root', efsRoot]);
   const logs: string[] = [];
   const api = await startLocalApi({
-    functions: options.functions ?? [messageWall, mlInference],
+    functions: options.functions ?? [messageWall, mlInference, web],
     accessPoints: options.accessPoints ?? [messageAccessPoint, mlAccessPoint],
     efsRoot,
     port: 0,

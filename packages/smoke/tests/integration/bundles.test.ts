@@ -1,7 +1,8 @@
 // What ships is what is tested: the deployment zips infra builds (its own bundler, the functions
 // its stack deploys, as declared: deployed variants, native modules for the declared platform),
 // served by the local runtime from those zips (extracted into task directories, handler.mjs run
-// with --enable-source-maps) and checked by `pnpm smoke`: the post's session and a classification.
+// with --enable-source-maps) and checked by `pnpm smoke`: the post's session, a classification and
+// the web page with its script.
 // CI runs this file a second time on Node.js 22, Lambda's nodejs22.x.
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -49,19 +50,22 @@ afterAll(async () => {
 });
 
 describe('the shipped deployment packages on the local runtime', () => {
-  it('bundles every function the HTTP API routes to, message-wall and ml-inference among them', () => {
-    expect(served.map((fn) => fn.name)).toEqual(expect.arrayContaining(['message-wall', 'ml-inference']));
+  it('bundles every function the HTTP API routes to, message-wall, ml-inference and web among them', () => {
+    expect(served.map((fn) => fn.name)).toEqual(expect.arrayContaining(['message-wall', 'ml-inference', 'web']));
     for (const [name, bundle] of bundles) {
       expect(bundle.zipPath, name).toBe(join(outDir, name, 'handler.zip'));
       expect(system.api.taskDirectories.get(name), name).toBeDefined();
     }
   });
 
-  it('passes the smoke test: the post\'s session on a fresh wall, the 405 and a classification of the sample', async () => {
+  it('passes the smoke test: the post\'s session on a fresh wall, the 405, a classification of the sample and the web page', async () => {
     const result = await runSmokeCli([system.url]);
     expect(result.code, `${result.stdout}\n${result.stderr}\n${system.logs.slice(-40).join('\n')}`).toBe(0);
-    expect(result.stdout).toMatch(/PASSED, 8 steps passed/);
+    expect(result.stdout).toMatch(/PASSED, 10 steps passed/);
     expect(result.stdout).toMatch(/8 +POST an image \(sample\.jpg\): its class +POST \/ml-inference +passed +200 +\d+ ms +red 0\.\d\d, model demo 1\.0\.0$/m);
+    // The page and its script from web's zip: the site is embedded in handler.mjs.
+    expect(result.stdout).toMatch(/^9 +GET the web page: CSP, nosniff, no-cache +GET \/ +passed +200 +\d+ ms +script \/assets\/app\.[0-9a-f]{8}\.js$/m);
+    expect(result.stdout).toMatch(/^10 +GET its script: JavaScript, immutable +GET \/assets\/app\.[0-9a-f]{8}\.js +passed +200 +\d+ ms +\d+ bytes, max-age 31536000 immutable$/m);
   });
 
   it('answered from the extracted zips, with source maps on, natives from the package', () => {

@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { messageWall, runSmokeCli, startSystem, stubFunction, type TestSystem } from '../helpers/system.js';
+import { messageWall, mlInference, runSmokeCli, startSystem, stubFunction, web, type TestSystem } from '../helpers/system.js';
 
 let system: TestSystem | undefined;
 
@@ -18,7 +18,7 @@ describe('pnpm smoke against a broken system', () => {
     system = await startSystem({ model: false });
     const result = await runSmokeCli([system.url]);
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/FAILED, 1 of 8 steps failed/);
+    expect(result.stdout).toMatch(/FAILED, 1 of 10 steps failed/);
     expect(result.stdout).toMatch(/8 +POST an image \(sample\.jpg\): its class +POST \/ml-inference +FAILED +503 → 503 → 503 +\d+ \+ \d+ \+ \d+ ms +status 503, not 200; retried 2× after 503, 503/);
     // The retries are announced as they happen.
     expect(result.stderr).toMatch(/smoke: classify: the API answered 503 "\{"error":\{"code":"ENOMODEL".*retrying in 1 s \(attempt 2 of 3\)/);
@@ -34,9 +34,9 @@ describe('pnpm smoke against a broken system', () => {
       functions: [stubFunction('message-wall', 'forgetful-wall.mjs', ['ANY /message-wall', 'ANY /message-wall/{wall}'])],
       accessPoints: [],
     });
-    const result = await runSmokeCli([system.url, '--skip-ml']);
+    const result = await runSmokeCli([system.url, '--skip-ml', '--skip-web']);
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/FAILED, 2 of 4 steps failed, 4 skipped/);
+    expect(result.stdout).toMatch(/FAILED, 2 of 4 steps failed, 6 skipped/);
     expect(result.stdout).toMatch(/3 +GET: the message +GET \/message-wall\/smoke-\S+ +FAILED +200 .* the body differs/);
     expect(result.stdout).toMatch(/4 +POST a second: both, in order .* skipped .* an earlier wall step failed/);
     const lines = result.stderr.trim().split('\n');
@@ -52,7 +52,7 @@ describe('pnpm smoke against a broken system', () => {
     expect(result.stdout).toMatch(/\nCleanup: DELETE \/message-wall\/smoke-\S+ answered 200\n$/);
 
     // In GitHub Actions, each failure becomes an annotation of the run (a workflow command, newlines escaped).
-    const inActions = await runSmokeCli([system.url, '--skip-ml', '--format', 'markdown'], { GITHUB_ACTIONS: 'true' });
+    const inActions = await runSmokeCli([system.url, '--skip-ml', '--skip-web', '--format', 'markdown'], { GITHUB_ACTIONS: 'true' });
     expect(inActions.code).toBe(1);
     const annotations = inActions.stderr.split('\n').filter((line) => line.startsWith('::error '));
     expect(annotations).toHaveLength(2);
@@ -63,12 +63,29 @@ describe('pnpm smoke against a broken system', () => {
   it('retries a 503 from a cold classifier once, passes, and says so', async () => {
     system = await startSystem({
       model: false,
-      functions: [messageWall, stubFunction('ml-inference', 'cold-classifier.mjs', ['POST /ml-inference'], { reservedConcurrency: 1 })],
+      functions: [messageWall, stubFunction('ml-inference', 'cold-classifier.mjs', ['POST /ml-inference'], { reservedConcurrency: 1 }), web],
     });
     const result = await runSmokeCli([system.url, '--format', 'markdown']);
     expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
     expect(result.stderr).toMatch(/^smoke: classify: the API answered 503 "\{"message":"Service Unavailable"\}" \(a cold start\?\); retrying in 1 s \(attempt 2 of 3\)\n$/);
     expect(result.stdout).toMatch(/\| 8 \| POST an image \(sample\.jpg\): its class \| <code>POST \/ml-inference<\/code> \| passed \| 503 → 200 \| \d+ \+ \d+ ms \| red 0\.90, model demo 0\.0\.1-stub; retried 1× after 503 \|/);
+  });
+
+  it('fails the web page step naming the missing Content-Security-Policy, and skips its script', async () => {
+    system = await startSystem({
+      functions: [messageWall, mlInference, stubFunction('web', 'web-without-csp.mjs', ['GET /', 'GET /assets/{proxy+}'])],
+    });
+    const result = await runSmokeCli([system.url]);
+    expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(1);
+    expect(result.stdout).toMatch(/FAILED, 1 of 9 steps failed, 1 skipped/);
+    expect(result.stdout).toMatch(/9 +GET the web page: CSP, nosniff, no-cache +GET \/ +FAILED +200 +\d+ ms +no Content-Security-Policy header/);
+    expect(result.stdout).toMatch(/10 +GET its script: JavaScript, immutable +GET \/assets\/app\.<hash>\.js +skipped +- +- +the page step failed/);
+    const failures = result.stderr.trim().split('\n').filter((line) => line.startsWith('smoke: step '));
+    expect(failures).toEqual([
+      expect.stringMatching(
+        /^smoke: step 9 "GET the web page: CSP, nosniff, no-cache" failed \(GET \/\): no Content-Security-Policy header: the page would run any injected script\. Expected: 200 text\/html; Content-Security-Policy with default-src 'self' and no 'unsafe-inline' for scripts;.* The API answered: 200 "<!doctype html><title>wall<\/title><script type="module" src="assets\/app\.0123abcd\.js"><\/script>"$/,
+      ),
+    ]);
   });
 
   it('fails every step it can reach when nothing answers at the URL', async () => {
@@ -81,7 +98,7 @@ describe('pnpm smoke against a broken system', () => {
     });
     const result = await runSmokeCli([`http://127.0.0.1:${port}`, '--timeout', '5s']);
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/FAILED, 3 of 3 steps failed, 5 skipped/);
+    expect(result.stdout).toMatch(/FAILED, 4 of 4 steps failed, 6 skipped/);
     expect(result.stderr).toMatch(/smoke: step 1 "GET a new wall: empty" failed \(GET \/message-wall\/smoke-\S+\): no answer\. Expected: 200 "No message yet\."\. The API answered: no answer: connect ECONNREFUSED 127\.0\.0\.1:\d+/);
   });
 

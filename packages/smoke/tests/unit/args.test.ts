@@ -16,8 +16,10 @@ describe('parseSmokeArgs', () => {
       timeoutMs: DEFAULT_TIMEOUT_MS,
       imagePath: SAMPLE_IMAGE,
       skipMl: false,
+      skipWeb: false,
       expectClass: SAMPLE_EXPECTATION,
     });
+    expect(parseSmokeArgs(['https://api.example.com', '--skip-web'], cwd)?.skipWeb).toBe(true);
     expect(SAMPLE_EXPECTATION).toEqual({ label: 'red', model: 'demo' });
   });
 
