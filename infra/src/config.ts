@@ -6,6 +6,7 @@ import type { SystemDefinition } from '@lambda-efs/function-spec';
 import { parseCidr } from './cidr.js';
 import { InfraConfigError } from './errors.js';
 import type { ThroughputMode } from './planner/throughput.js';
+import { declaredRouteFor, ROUTE_AUTHORIZATION_TYPES, type SimpleRouteAuthorization } from './route-authorization.js';
 
 /** The environments this repository deploys. */
 export const ENVIRONMENT_NAMES = ['dev', 'prod'] as const;
@@ -225,9 +226,22 @@ export interface ApiConfig {
   /** JWT authorizers by name. @default {} */
   readonly jwtAuthorizers: Readonly<Record<string, JwtAuthorizerConfig>>;
   /**
-   * Authorization per route key (as declared by the functions); routes not listed are open
-   * (`NONE`), as in the post.
-   * @example { 'DELETE /message-wall': { type: 'AWS_IAM' } }
+   * Authorization of every DELETE the functions serve: a declared `DELETE` route, and the DELETE
+   * of each declared `ANY` route, which infra adds as a route of its own (`DELETE /message-wall`
+   * next to `ANY /message-wall`; API Gateway prefers it to ANY), so that only the DELETE needs it.
+   * DELETE wipes a wall: open in dev, as in the post; `AWS_IAM` (SigV4) in prod.
+   * `routeAuthorization` overrides it per route key.
+   * @default dev: 'NONE'; prod: 'AWS_IAM'
+   */
+  readonly deleteAuthorization: SimpleRouteAuthorization;
+  /**
+   * Authorization per route key, over `deleteAuthorization`; other routes are open (`NONE`), as in
+   * the post. A key is a declared route key, or one method of a declared `ANY` route
+   * (`PUT /message-wall` of `ANY /message-wall`: infra then adds that method's route). Any other
+   * key is an error. The `AWS_IAM` routes get a managed policy that may call them (output
+   * `protected_routes_policy_arn`).
+   * @default {} (`LAMBDA_EFS_ROUTE_AUTHORIZATION` sets entries)
+   * @example { 'DELETE /message-wall': { type: 'NONE' }, 'POST /ml-inference': { type: 'AWS_IAM' } }
    */
   readonly routeAuthorization: Readonly<Record<string, RouteAuthorization>>;
 }
@@ -293,6 +307,11 @@ export interface DeployEnvironment {
   readonly reservedConcurrency?: Readonly<Record<string, number>> | null;
   /** `LAMBDA_EFS_ACCOUNT_CONCURRENCY`: the account's Lambda concurrency quota. */
   readonly accountConcurrency?: number | null;
+  /**
+   * `LAMBDA_EFS_ROUTE_AUTHORIZATION`: `<route key>=NONE|AWS_IAM,…`, the environment's
+   * `api.routeAuthorization`: each entry overrides the environment's default for that route key.
+   */
+  readonly routeAuthorization?: Readonly<Record<string, SimpleRouteAuthorization>> | null;
 }
 
 /** Deploy-time environment variables, with what each does. */
@@ -303,6 +322,7 @@ export const DEPLOY_VARIABLES = Object.freeze({
   accountId: 'LAMBDA_EFS_ACCOUNT_ID',
   reservedConcurrency: 'LAMBDA_EFS_RESERVED_CONCURRENCY',
   accountConcurrency: 'LAMBDA_EFS_ACCOUNT_CONCURRENCY',
+  routeAuthorization: 'LAMBDA_EFS_ROUTE_AUTHORIZATION',
 });
 
 /** Zones Lambda does not support (observed), left out of every lookup. */
@@ -335,6 +355,7 @@ export function readDeployEnvironment(env: Readonly<Record<string, string | unde
       const value = read(DEPLOY_VARIABLES.accountConcurrency, /^[1-9]\d{0,6}$/, 'give the account\'s Lambda concurrency quota, a whole number such as 1000');
       return value === null ? null : Number(value);
     })(),
+    routeAuthorization: parseRouteAuthorization(env[DEPLOY_VARIABLES.routeAuthorization], problems),
   };
   if (problems.length > 0) throw new InfraConfigError('Deploy environment', problems);
   return result;
@@ -360,10 +381,39 @@ function parseReservedConcurrency(text: string | undefined, problems: string[]):
 }
 
 /**
+ * `DELETE /message-wall=NONE, DELETE /message-wall/{wall}=AWS_IAM` → a type per route key;
+ * `null` when unset. Whether each key names a route is checked against the system by `validateConfig`.
+ */
+function parseRouteAuthorization(text: string | undefined, problems: string[]): Record<string, SimpleRouteAuthorization> | null {
+  const value = text?.trim();
+  if (value === undefined || value === '') return null;
+  const result: Record<string, SimpleRouteAuthorization> = {};
+  for (const entry of value.split(',').map((part) => part.trim()).filter((part) => part !== '')) {
+    const match = /^([A-Z]+ \/\S*)\s*=\s*(\S+)$/.exec(entry);
+    const type = ROUTE_AUTHORIZATION_TYPES.find((candidate) => candidate === match?.[2]);
+    if (match === null || match[1] === undefined || type === undefined) {
+      problems.push(
+        `${DEPLOY_VARIABLES.routeAuthorization}=${JSON.stringify(value)} is invalid at ${JSON.stringify(entry)}: ` +
+          `give comma-separated <route key>=<${ROUTE_AUTHORIZATION_TYPES.join('|')}> entries, e.g. "DELETE /message-wall=AWS_IAM,DELETE /message-wall/{wall}=AWS_IAM".`,
+      );
+      continue;
+    }
+    result[match[1]] = type;
+  }
+  return result;
+}
+
+/** `LAMBDA_EFS_ROUTE_AUTHORIZATION`'s entries as `api.routeAuthorization`. */
+function routeAuthorizationOf(deploy: DeployEnvironment): Record<string, RouteAuthorization> {
+  return Object.fromEntries(Object.entries(deploy.routeAuthorization ?? {}).map(([routeKey, type]) => [routeKey, { type }]));
+}
+
+/**
  * The configuration of `dev` or `prod`, with the deploy-time settings applied.
  * dev: two zones, one NAT gateway, short log retention. prod: three zones, a NAT gateway per zone,
- * longer retention and higher API limits. Both: elastic throughput (the post's ml-inference loads
- * 2 GiB per cold start, which bursting at 10 GiB sustains only 20 times a day).
+ * longer retention, higher API limits and DELETE only with SigV4 (IAM). Both: elastic throughput
+ * (the post's ml-inference loads 2 GiB per cold start, which bursting at 10 GiB sustains only 20
+ * times a day).
  */
 export function environmentConfig(name: EnvironmentName, deploy: DeployEnvironment): InfraConfig {
   const region = 'us-east-1';
@@ -432,7 +482,9 @@ export function environmentConfig(name: EnvironmentName, deploy: DeployEnvironme
         throttling: { burstLimit: 100, rateLimit: 50 },
         accessLogRetentionDays: 14,
         jwtAuthorizers: {},
-        routeAuthorization: {},
+        // Open, as in the post.
+        deleteAuthorization: 'NONE',
+        routeAuthorization: routeAuthorizationOf(deploy),
       },
     };
   }
@@ -448,7 +500,9 @@ export function environmentConfig(name: EnvironmentName, deploy: DeployEnvironme
       throttling: { burstLimit: 1000, rateLimit: 500 },
       accessLogRetentionDays: 90,
       jwtAuthorizers: {},
-      routeAuthorization: {},
+      // Anyone could wipe a wall: only principals allowed execute-api:Invoke on the DELETE routes.
+      deleteAuthorization: 'AWS_IAM',
+      routeAuthorization: routeAuthorizationOf(deploy),
     },
   };
 }
@@ -637,10 +691,18 @@ export function validateConfig(config: InfraConfig, system: SystemDefinition): v
       problem(`api.jwtAuthorizers.${name}.audience`, authorizer.audience, 'give at least one audience (a Cognito app client id)');
     }
   }
-  const routeKeys = new Set(system.routes.map((route) => route.routeKey as string));
+  if (!(ROUTE_AUTHORIZATION_TYPES as readonly string[]).includes(config.api.deleteAuthorization)) {
+    problem('api.deleteAuthorization', config.api.deleteAuthorization, `use ${ROUTE_AUTHORIZATION_TYPES.join(' or ')}`);
+  }
+  const routeKeys = system.routes.map((route) => route.routeKey as string);
   for (const [routeKey, authorization] of Object.entries(config.api.routeAuthorization)) {
-    if (!routeKeys.has(routeKey)) {
-      problem('api.routeAuthorization', routeKey, `no function declares this route; declared: ${[...routeKeys].join(', ') || 'none'}`);
+    if (declaredRouteFor(routeKey, system.routes) === undefined) {
+      problem(
+        'api.routeAuthorization',
+        routeKey,
+        `no function declares this route, nor an ANY route of its path to take the method from (declared: ${routeKeys.join(', ') || 'none'}); ` +
+          `fix the key in environmentConfig or ${DEPLOY_VARIABLES.routeAuthorization}`,
+      );
     }
     if (authorization.type === 'JWT' && !(authorization.authorizer in config.api.jwtAuthorizers)) {
       problem(

@@ -232,6 +232,14 @@ export class LambdaEfsStack extends TerraformStack {
       value: this.httpApi.api.apiEndpoint,
       description: 'Base URL of the HTTP API ($default stage): append a route path, e.g. /message-wall',
     });
+    if (this.httpApi.protectedRoutesPolicy !== null) {
+      new TerraformOutput(this, 'protected_routes_policy_arn', {
+        value: this.httpApi.protectedRoutesPolicy.arn,
+        description:
+          `Managed policy allowing execute-api:Invoke on the routes that need SigV4 (${this.httpApi.iamRouteKeys.join(', ')}): ` +
+          'attach it to the deploy role (the smoke test signs its DELETE) and to operators',
+      });
+    }
     new TerraformOutput(this, 'file_system_id', { value: this.fileSystem.fileSystem.id });
     new TerraformOutput(this, 'access_point_ids', {
       value: Object.fromEntries(accessPoints.map(([name, accessPoint]) => [name, accessPoint.id])),

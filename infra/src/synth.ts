@@ -10,6 +10,7 @@ import { bundleFunctions, checkEntries, staleEntryWarning, type FunctionBundle }
 import { validateConfig, type InfraConfig } from './config.js';
 import { InfraConfigError, InfraError, type MissingEntryError } from './errors.js';
 import { buildLibrariesReleases, buildModelRelease, type ReleaseArtifact } from './releases.js';
+import { declaredRouteFor } from './route-authorization.js';
 import { LambdaEfsStack } from './stack.js';
 
 export interface SynthOptions {
@@ -49,7 +50,7 @@ export interface SynthResult {
 
 /**
  * A configuration without the settings of functions that are not in `system` (left out by
- * `onlyBuilt`): their reserved concurrency, their egress, and the default model when its
+ * `onlyBuilt`): their reserved concurrency, their egress, their routes' authorization, and the default model when its
  * provisioner is gone. What was dropped goes to `dropped`.
  */
 function withoutMissingFunctions(config: InfraConfig, system: SystemDefinition, dropped: string[]): InfraConfig {
@@ -66,6 +67,13 @@ function withoutMissingFunctions(config: InfraConfig, system: SystemDefinition, 
       plainHttpEgress: config.functions.plainHttpEgress.filter((name) => names.has(name)),
     },
     artifacts: keepModel ? config.artifacts : { ...config.artifacts, defaultModel: null },
+    // The authorization of routes whose function is left out (their routes are gone with it).
+    api: {
+      ...config.api,
+      routeAuthorization: Object.fromEntries(
+        Object.entries(config.api.routeAuthorization).filter(([routeKey]) => declaredRouteFor(routeKey, system.routes) !== undefined),
+      ),
+    },
   };
 }
 

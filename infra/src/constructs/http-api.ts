@@ -4,12 +4,15 @@ import { Apigatewayv2Integration } from '@cdktf/provider-aws/lib/apigatewayv2-in
 import { Apigatewayv2Route } from '@cdktf/provider-aws/lib/apigatewayv2-route/index.js';
 import { Apigatewayv2Stage } from '@cdktf/provider-aws/lib/apigatewayv2-stage/index.js';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group/index.js';
+import { IamPolicy } from '@cdktf/provider-aws/lib/iam-policy/index.js';
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission/index.js';
 import type { SystemRoute } from '@lambda-efs/function-spec';
 import { Construct } from 'constructs';
 
 import type { ApiConfig } from '../config.js';
 import { InfraError } from '../errors.js';
+import type { PolicyDocument } from '../iam.js';
+import { apiRoutes, invokeResourcePath } from '../route-authorization.js';
 import type { DeployedFunction } from './functions.js';
 
 export interface HttpApiProps {
@@ -62,13 +65,20 @@ export function routeId(routeKey: string): string {
 /**
  * The HTTP API: one Lambda proxy integration (payload 2.0) and invoke permission per routed
  * function (none for a function without routes),
- * one route per declared route key (open, IAM or JWT per configuration), and the `$default`
- * stage, auto-deployed, throttled, with JSON access logs.
+ * one route per declared route key (open, IAM or JWT per configuration), one more for the DELETE
+ * of each declared `ANY` route (`DELETE /message-wall`, `api.deleteAuthorization`) and each method
+ * of one that `api.routeAuthorization` names, the `$default` stage, auto-deployed,
+ * throttled, with JSON access logs, and, when a route needs IAM, a managed policy that may call
+ * exactly those routes (for the deploy role and operators to attach).
  */
 export class HttpApi extends Construct {
   readonly api: Apigatewayv2Api;
   readonly stage: Apigatewayv2Stage;
   readonly accessLogGroup: CloudwatchLogGroup;
+  /** The route keys that need SigV4-signed requests (`AWS_IAM`), in creation order. */
+  readonly iamRouteKeys: readonly string[];
+  /** `execute-api:Invoke` on exactly {@link iamRouteKeys}; `null` when no route needs IAM. */
+  readonly protectedRoutesPolicy: IamPolicy | null;
 
   constructor(scope: Construct, id: string, props: HttpApiProps) {
     super(scope, id);
@@ -122,8 +132,11 @@ export class HttpApi extends Construct {
       });
     }
 
+    // The declared routes, then the DELETE (and configured methods) of the ANY routes, served by
+    // the same function: API Gateway prefers a method's own route to ANY.
     const ids = new Set<string>();
-    for (const route of props.routes) {
+    const iamRouteKeys: string[] = [];
+    for (const route of apiRoutes(props.routes, config)) {
       const integration = integrations.get(route.functionName);
       if (integration === undefined) {
         throw new InfraError('EINFRACONFIG', `Route "${route.routeKey}" names function "${route.functionName}", which is not deployed.`);
@@ -131,7 +144,8 @@ export class HttpApi extends Construct {
       let id = routeId(route.routeKey);
       for (let suffix = 2; ids.has(id); suffix += 1) id = `${routeId(route.routeKey)}-${suffix}`;
       ids.add(id);
-      const authorization = config.routeAuthorization[route.routeKey] ?? { type: 'NONE' };
+      const { authorization } = route;
+      if (authorization.type === 'AWS_IAM') iamRouteKeys.push(route.routeKey);
       const authorizer = authorization.type === 'JWT' ? authorizers.get(authorization.authorizer) : undefined;
       if (authorization.type === 'JWT' && authorizer === undefined) {
         throw new InfraError('EINFRACONFIG', `Route "${route.routeKey}" uses JWT authorizer "${authorization.authorizer}", which api.jwtAuthorizers does not define.`);
@@ -168,5 +182,29 @@ export class HttpApi extends Construct {
       },
       tags: { Name: `${apiName}-default` },
     });
+
+    this.iamRouteKeys = iamRouteKeys;
+    // Who may call the IAM routes is up to IAM: this policy grants exactly them, on this API and
+    // stage. Attach it to the deploy role (the smoke test signs its DELETE) and to operators.
+    const policyDocument: PolicyDocument = {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'InvokeIamRoutes',
+          Effect: 'Allow',
+          Action: 'execute-api:Invoke',
+          Resource: iamRouteKeys.map((routeKey) => `${this.api.executionArn}/${this.stage.name}/${invokeResourcePath(routeKey)}`),
+        },
+      ],
+    };
+    this.protectedRoutesPolicy =
+      iamRouteKeys.length === 0
+        ? null
+        : new IamPolicy(this, 'protected-routes-policy', {
+            name: `${namePrefix}-invoke-protected-routes`,
+            description: `Call the HTTP API routes that need IAM: ${iamRouteKeys.join(', ')}`,
+            policy: JSON.stringify(policyDocument),
+            tags: { Name: `${namePrefix}-invoke-protected-routes` },
+          });
   }
 }

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import { synthesize } from '../../src/synth.js';
 import { findProviderPluginDir, findTerraform, offlinePlan, runTerraform, type OfflinePlanResult } from '../../src/terraform/terraform.js';
-import { fixtureConfig } from '../fixtures/config.js';
+import { fixtureConfig, fixtureProdConfig } from '../fixtures/config.js';
 import { fixtureSystem } from '../fixtures/system.js';
 import { temporaryDirectory } from '../helpers.js';
 
@@ -60,10 +60,11 @@ const EXPECTED_CREATES = {
   // provisioning: the demo model's archive and the provisioner's install
   aws_s3_object: 1,
   aws_lambda_invocation: 1,
-  // HTTP API: an integration and a permission per routed function (not the provisioner), 4 routes, the $default stage
+  // HTTP API: an integration and a permission per routed function (not the provisioner), the 4
+  // declared routes and the DELETE of each ANY route (open in dev: no invoke policy), the $default stage
   aws_apigatewayv2_api: 1,
   aws_apigatewayv2_integration: 2,
-  aws_apigatewayv2_route: 4,
+  aws_apigatewayv2_route: 6,
   aws_apigatewayv2_stage: 1,
   aws_lambda_permission: 2,
   // monitoring: PercentIOLimit, ClientConnections, API 5xx; duration, errors and throttles of each function
@@ -139,6 +140,28 @@ describe('terraform init, validate and plan of the synthesized dev stack, offlin
       key: expect.stringMatching(/^releases\/models\/demo\/1\.0\.0\/[0-9a-f]{64}\.tar\.gz$/) as unknown,
       checksum_algorithm: 'SHA256',
     });
+  });
+});
+
+describe('terraform plan of the synthesized prod stack, offline: DELETE needs SigV4', () => {
+  let plan: OfflinePlanResult;
+
+  it('synthesizes and plans with no error', { timeout: 180_000 }, async () => {
+    const result = await synthesize({ outdir: join(work.path, 'prod'), configs: [fixtureProdConfig()], system: fixtureSystem() });
+    plan = await offlinePlan(result.stacks[0]?.directory ?? '');
+  });
+
+  it('plans the wall\'s DELETE routes with AWS_IAM and every other route open', () => {
+    expect(plannedResource(plan, 'aws_apigatewayv2_route.http_route-DELETE-message-wall')).toMatchObject({ route_key: 'DELETE /message-wall', authorization_type: 'AWS_IAM' });
+    expect(plannedResource(plan, 'aws_apigatewayv2_route.http_route-DELETE-message-wall-wall')).toMatchObject({ route_key: 'DELETE /message-wall/{wall}', authorization_type: 'AWS_IAM' });
+    expect(plannedResource(plan, 'aws_apigatewayv2_route.http_route-ANY-message-wall')).toMatchObject({ authorization_type: 'NONE' });
+    expect(plan.createsByType['aws_apigatewayv2_route']).toBe(6);
+  });
+
+  it('plans the managed policy that may call them, and outputs its ARN', () => {
+    expect(plannedResource(plan, 'aws_iam_policy.http_protected-routes-policy')).toMatchObject({ name: 'lambda-efs-prod-invoke-protected-routes' });
+    expect(plan.createsByType['aws_iam_policy']).toBe(1);
+    expect(plan.outputs).toContain('protected_routes_policy_arn');
   });
 });
 

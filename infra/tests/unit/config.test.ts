@@ -12,9 +12,9 @@ import {
 } from '../../src/config.js';
 import { InfraConfigError } from '../../src/errors.js';
 import { fixtureConfig } from '../fixtures/config.js';
-import { fixtureSystem, messageWall } from '../fixtures/system.js';
+import { efsProvisioner, fixtureSystem, messageWall, mlInference } from '../fixtures/system.js';
 
-const NO_DEPLOY = { stateBucket: null, stateRegion: null, alarmEmail: null, accountId: null, reservedConcurrency: null, accountConcurrency: null };
+const NO_DEPLOY = { stateBucket: null, stateRegion: null, alarmEmail: null, accountId: null, reservedConcurrency: null, accountConcurrency: null, routeAuthorization: null };
 
 function problemsOf(config: InfraConfig, system = fixtureSystem()): readonly string[] {
   try {
@@ -76,6 +76,22 @@ describe('environmentConfig', () => {
   it('installs the demo model by default, through efs-provisioner, and keeps prod\'s artifacts on destroy', () => {
     expect(environmentConfig('dev', NO_DEPLOY).artifacts).toMatchObject({ provisioner: 'efs-provisioner', defaultModel: { source: 'demo' }, forceDestroy: true });
     expect(environmentConfig('prod', NO_DEPLOY).artifacts).toMatchObject({ forceDestroy: false });
+  });
+
+  it('leaves DELETE open in dev, as in the post, and needs IAM for it in prod; no other route needs anything', () => {
+    expect(environmentConfig('dev', NO_DEPLOY).api).toMatchObject({ deleteAuthorization: 'NONE', routeAuthorization: {} });
+    expect(environmentConfig('prod', NO_DEPLOY).api).toMatchObject({ deleteAuthorization: 'AWS_IAM', routeAuthorization: {} });
+  });
+
+  it('takes authorization per route key from LAMBDA_EFS_ROUTE_AUTHORIZATION', () => {
+    const deploy = readDeployEnvironment({ LAMBDA_EFS_ROUTE_AUTHORIZATION: ' DELETE /message-wall/{wall}=NONE , POST /ml-inference = AWS_IAM ' });
+    expect(deploy.routeAuthorization).toEqual({ 'DELETE /message-wall/{wall}': 'NONE', 'POST /ml-inference': 'AWS_IAM' });
+    const prod = environmentConfig('prod', deploy);
+    expect(prod.api).toMatchObject({
+      deleteAuthorization: 'AWS_IAM',
+      routeAuthorization: { 'DELETE /message-wall/{wall}': { type: 'NONE' }, 'POST /ml-inference': { type: 'AWS_IAM' } },
+    });
+    expect(problemsOf(prod)).toEqual([]);
   });
 
   it('passes validation for both environments with the fixture system', () => {
@@ -142,6 +158,25 @@ describe('validateConfig', () => {
     expect(problems).toEqual([
       expect.stringContaining('api.routeAuthorization "GET /nowhere" is invalid: no function declares this route'),
       expect.stringContaining('api.routeAuthorization["GET /ml-inference"].authorizer "cognito" is invalid: add it to api.jwtAuthorizers'),
+    ]);
+  });
+
+  it('takes one method of a declared ANY route, but no method of a route declared with another method', () => {
+    const base = fixtureConfig();
+    const withAuthorization = (routeKey: string): InfraConfig => ({ ...base, api: { ...base.api, routeAuthorization: { [routeKey]: { type: 'AWS_IAM' } } } });
+    expect(problemsOf(withAuthorization('PUT /message-wall/{wall}'))).toEqual([]);
+    expect(problemsOf(withAuthorization('DELETE /ml-inference'))).toEqual([
+      'api.routeAuthorization "DELETE /ml-inference" is invalid: no function declares this route, nor an ANY route of its path to take the method from ' +
+        '(declared: ANY /message-wall, ANY /message-wall/{wall}, GET /ml-inference, POST /ml-inference); fix the key in environmentConfig or LAMBDA_EFS_ROUTE_AUTHORIZATION.',
+    ]);
+    // A route of a function the system does not have; prod's own default fits any system.
+    expect(problemsOf(environmentConfig('prod', NO_DEPLOY), fixtureSystem([mlInference, efsProvisioner]))).toEqual([]);
+    const overridden = environmentConfig('prod', readDeployEnvironment({ LAMBDA_EFS_ROUTE_AUTHORIZATION: 'DELETE /message-wall=NONE' }));
+    expect(problemsOf(overridden, fixtureSystem([mlInference, efsProvisioner]))).toEqual([
+      expect.stringContaining('api.routeAuthorization "DELETE /message-wall" is invalid: no function declares this route'),
+    ]);
+    expect(problemsOf({ ...base, api: { ...base.api, deleteAuthorization: 'JWT' as 'NONE' } })).toEqual([
+      'api.deleteAuthorization "JWT" is invalid: use NONE or AWS_IAM.',
     ]);
   });
 
@@ -227,6 +262,10 @@ describe('deploy-time and synth-time environment variables', () => {
     expect(() => readDeployEnvironment({ LAMBDA_EFS_RESERVED_CONCURRENCY: 'message-wall:50' })).toThrow(
       'LAMBDA_EFS_RESERVED_CONCURRENCY="message-wall:50" is invalid at "message-wall:50": give comma-separated <function>=<whole number> pairs',
     );
+    expect(() => readDeployEnvironment({ LAMBDA_EFS_ROUTE_AUTHORIZATION: 'DELETE /message-wall=IAM' })).toThrow(
+      'LAMBDA_EFS_ROUTE_AUTHORIZATION="DELETE /message-wall=IAM" is invalid at "DELETE /message-wall=IAM": give comma-separated <route key>=<NONE|AWS_IAM> entries',
+    );
+    expect(() => readDeployEnvironment({ LAMBDA_EFS_ROUTE_AUTHORIZATION: '/message-wall=AWS_IAM' })).toThrow('is invalid at "/message-wall=AWS_IAM"');
     expect(() => readSynthEnvironment({ LAMBDA_EFS_ENVIRONMENTS: 'dev,staging' })).toThrow(
       'staging is not an environment; use a comma-separated list of dev, prod',
     );

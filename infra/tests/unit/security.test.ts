@@ -12,10 +12,11 @@ const work = temporaryDirectory('security');
 afterAll(() => work.remove());
 const bundles = await bundleFixtures(fixtureSystem(), work.path);
 
-/** Every IAM policy document in the stack: role policies, trust policies, the file system policy. */
+/** Every IAM policy document in the stack: role policies, trust policies, the file system policy, managed policies. */
 function policyDocuments(json: SynthesizedJson): PolicyDocument[] {
   return [
     ...Object.values(resources(json, 'aws_iam_role_policy')).map((policy) => policy['policy']),
+    ...Object.values(resources(json, 'aws_iam_policy')).map((policy) => policy['policy']),
     ...Object.values(resources(json, 'aws_iam_role')).map((role) => role['assume_role_policy']),
     ...Object.values(resources(json, 'aws_efs_file_system_policy')).map((policy) => policy['policy']),
     ...Object.values(resources(json, 'aws_s3_bucket_policy')).map((policy) => policy['policy']),
@@ -28,7 +29,7 @@ const actionsOf = (statement: PolicyStatement): readonly string[] =>
 describe.each([
   ['dev', fixtureConfig()],
   ['prod', fixtureProdConfig()],
-])('security of the %s stack', (_name, config) => {
+])('security of the %s stack', (name, config) => {
   const { json } = synthStack(bundles, config);
   const zones = availabilityZones(config.network, config.region, true) ?? [];
 
@@ -179,6 +180,49 @@ describe.each([
       return subnets[subnetName]?.['availability_zone'];
     });
     expect(zonesOfMountTargets.sort()).toEqual([...zones].sort());
+  });
+
+  it('gives the provisioner no route, no integration and no invoke permission for API Gateway (or anyone): only IAM principals and the deploy invoke it', () => {
+    const provisioner = /functions_efs-provisioner_/;
+    const integrations = resources(json, 'aws_apigatewayv2_integration');
+    const provisionerIntegrations = Object.keys(integrations).filter((address) => provisioner.test(JSON.stringify(integrations[address])));
+    expect(provisionerIntegrations).toEqual([]);
+    for (const route of Object.values(resources(json, 'aws_apigatewayv2_route'))) {
+      expect(String(route['target'])).toMatch(/^integrations\/\$\{aws_apigatewayv2_integration\.http_integration-(message-wall|ml-inference)\.id\}$/);
+    }
+    const permissions = Object.values(resources(json, 'aws_lambda_permission'));
+    expect(permissions.length).toBeGreaterThan(0);
+    for (const permission of permissions) {
+      expect(permission['principal']).toBe('apigateway.amazonaws.com');
+      expect(JSON.stringify(permission)).not.toMatch(provisioner);
+    }
+    expect(resources(json, 'aws_lambda_function_url')).toEqual({});
+    // What does invoke it: the deploy's installs, with the deploy's own credentials.
+    for (const invocation of Object.values(resources(json, 'aws_lambda_invocation'))) {
+      expect(String(invocation['function_name'])).toMatch(provisioner);
+    }
+  });
+
+  it(`serves DELETE (it wipes a wall) ${name === 'prod' ? 'only with SigV4 (AWS_IAM), with a policy that may call exactly those routes' : 'open, as in the post'}`, () => {
+    const routes = Object.values(resources(json, 'aws_apigatewayv2_route'));
+    const deletes = routes.filter((route) => String(route['route_key']).startsWith('DELETE '));
+    expect(deletes.map((route) => route['route_key'])).toEqual(['DELETE /message-wall', 'DELETE /message-wall/{wall}']);
+    const expected = name === 'prod' ? 'AWS_IAM' : 'NONE';
+    for (const route of deletes) expect(route['authorization_type']).toBe(expected);
+    for (const route of routes.filter((candidate) => !deletes.includes(candidate))) expect(route['authorization_type']).toBe('NONE');
+    const policies = Object.values(resources(json, 'aws_iam_policy'));
+    if (name !== 'prod') {
+      expect(policies).toEqual([]);
+      expect(json.output).not.toHaveProperty('protected_routes_policy_arn');
+      return;
+    }
+    expect(policies).toHaveLength(1);
+    const statements = (JSON.parse(String(policies[0]?.['policy'])) as PolicyDocument).Statement;
+    const stageArn = '${aws_apigatewayv2_api.http_api.execution_arn}/${aws_apigatewayv2_stage.http_stage.name}';
+    expect(statements).toEqual([
+      { Sid: 'InvokeIamRoutes', Effect: 'Allow', Action: 'execute-api:Invoke', Resource: [`${stageArn}/DELETE/message-wall`, `${stageArn}/DELETE/message-wall/*`] },
+    ]);
+    expect(json.output['protected_routes_policy_arn']?.value).toBe('${aws_iam_policy.http_protected-routes-policy.arn}');
   });
 
   it('keeps the functions and mount targets in private subnets', () => {

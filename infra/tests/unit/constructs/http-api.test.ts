@@ -3,12 +3,13 @@ import { Apigatewayv2Authorizer } from '@cdktf/provider-aws/lib/apigatewayv2-aut
 import { Apigatewayv2Integration } from '@cdktf/provider-aws/lib/apigatewayv2-integration/index.js';
 import { Apigatewayv2Route } from '@cdktf/provider-aws/lib/apigatewayv2-route/index.js';
 import { Apigatewayv2Stage } from '@cdktf/provider-aws/lib/apigatewayv2-stage/index.js';
+import { IamPolicy } from '@cdktf/provider-aws/lib/iam-policy/index.js';
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission/index.js';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import type { ApiConfig } from '../../../src/config.js';
+import { environmentConfig, readDeployEnvironment, type ApiConfig, type InfraConfig } from '../../../src/config.js';
 import { ACCESS_LOG_FORMAT, HttpApi, routeId } from '../../../src/constructs/http-api.js';
-import { fixtureConfig } from '../../fixtures/config.js';
+import { fixtureConfig, fixtureProdConfig } from '../../fixtures/config.js';
 import { fixtureSystem } from '../../fixtures/system.js';
 import { bundleFixtures, referenceTo, resources, synthScope, temporaryDirectory } from '../../helpers.js';
 import { buildFunctions } from './build.js';
@@ -18,8 +19,7 @@ afterAll(() => work.remove());
 const system = fixtureSystem();
 const bundles = await bundleFixtures(system, work.path);
 
-function synthApi(api: Partial<ApiConfig> = {}): ReturnType<typeof synthScope> {
-  const config = fixtureConfig();
+function synthApi(api: Partial<ApiConfig> = {}, config: InfraConfig = fixtureConfig()): ReturnType<typeof synthScope> {
   return synthScope((scope) => {
     const { functions } = buildFunctions(scope, config, system, bundles);
     new HttpApi(scope, 'http', {
@@ -79,11 +79,12 @@ describe('HttpApi', () => {
     expect(JSON.stringify(resources(json, 'aws_apigatewayv2_route'))).not.toContain('efs-provisioner');
   });
 
-  it('creates every declared route, open by default', () => {
+  it('creates every declared route and the wall\'s DELETE routes, all open in dev (as in the post), with no invoke policy', () => {
     const routes = Object.values(resources(json, 'aws_apigatewayv2_route'));
     expect(routes.map((route) => route['route_key']).sort()).toEqual(
-      ['ANY /message-wall', 'ANY /message-wall/{wall}', 'GET /ml-inference', 'POST /ml-inference'].sort(),
+      ['ANY /message-wall', 'ANY /message-wall/{wall}', 'GET /ml-inference', 'POST /ml-inference', 'DELETE /message-wall', 'DELETE /message-wall/{wall}'].sort(),
     );
+    expect(resources(json, 'aws_iam_policy')).toEqual({});
     for (const route of routes) {
       expect(route).toMatchObject({
         authorization_type: 'NONE',
@@ -133,6 +134,60 @@ describe('HttpApi authorization', () => {
     });
     expect(text).toHaveResourceWithProperties(Apigatewayv2Route, { route_key: 'ANY /message-wall/{wall}', authorization_type: 'AWS_IAM' });
     expect(text).toHaveResourceWithProperties(Apigatewayv2Route, { route_key: 'GET /ml-inference', authorization_type: 'NONE' });
+  });
+});
+
+/** Route key → authorization type of every synthesized route. */
+function authorizationByRoute(json: ReturnType<typeof synthScope>['json']): Record<string, unknown> {
+  return Object.fromEntries(Object.values(resources(json, 'aws_apigatewayv2_route')).map((route) => [route['route_key'], route['authorization_type']]));
+}
+
+describe('HttpApi in prod: the wall\'s DELETE needs IAM', () => {
+  const { text, json } = synthApi({}, fixtureProdConfig());
+
+  it('adds DELETE routes next to the ANY routes, served by message-wall, with AWS_IAM; every other route stays open', () => {
+    expect(authorizationByRoute(json)).toEqual({
+      'ANY /message-wall': 'NONE',
+      'ANY /message-wall/{wall}': 'NONE',
+      'DELETE /message-wall': 'AWS_IAM',
+      'DELETE /message-wall/{wall}': 'AWS_IAM',
+      'GET /ml-inference': 'NONE',
+      'POST /ml-inference': 'NONE',
+    });
+    const routes = Object.values(resources(json, 'aws_apigatewayv2_route'));
+    const targetOf = (routeKey: string): unknown => routes.find((route) => route['route_key'] === routeKey)?.['target'];
+    expect(targetOf('DELETE /message-wall')).toBe(targetOf('ANY /message-wall'));
+    expect(targetOf('DELETE /message-wall/{wall}')).toBe(targetOf('ANY /message-wall'));
+    expect(targetOf('DELETE /message-wall')).not.toBe(targetOf('GET /ml-inference'));
+  });
+
+  it('creates a managed policy allowing execute-api:Invoke on exactly those routes of this API and stage', () => {
+    expect(text).toHaveResourceWithProperties(IamPolicy, { name: 'lambda-efs-prod-invoke-protected-routes' });
+    const [policy] = Object.values(resources(json, 'aws_iam_policy'));
+    const document = JSON.parse(String(policy?.['policy'])) as { Statement: { Effect: string; Action: string; Resource: string[] }[] };
+    const arn = String.raw`^\$\{aws_apigatewayv2_api\.[^.}]+\.execution_arn\}/\$\{aws_apigatewayv2_stage\.[^.}]+\.name\}`;
+    expect(document.Statement).toEqual([
+      {
+        Sid: 'InvokeIamRoutes',
+        Effect: 'Allow',
+        Action: 'execute-api:Invoke',
+        Resource: [expect.stringMatching(new RegExp(`${arn}/DELETE/message-wall$`)), expect.stringMatching(new RegExp(`${arn}/DELETE/message-wall/\\*$`))],
+      },
+    ]);
+  });
+});
+
+describe('HttpApi route authorization from the deploy environment', () => {
+  it('opens prod\'s DELETE routes per key with LAMBDA_EFS_ROUTE_AUTHORIZATION, and protects dev\'s', () => {
+    const deploy = readDeployEnvironment({ LAMBDA_EFS_ROUTE_AUTHORIZATION: 'DELETE /message-wall=NONE' });
+    const prod = { ...fixtureProdConfig(), api: environmentConfig('prod', deploy).api };
+    expect(authorizationByRoute(synthApi({}, prod).json)).toMatchObject({ 'DELETE /message-wall': 'NONE', 'DELETE /message-wall/{wall}': 'AWS_IAM' });
+
+    const protect = readDeployEnvironment({ LAMBDA_EFS_ROUTE_AUTHORIZATION: 'DELETE /message-wall/{wall}=AWS_IAM, POST /ml-inference=AWS_IAM' });
+    const dev = { ...fixtureConfig(), api: environmentConfig('dev', protect).api };
+    const { json } = synthApi({}, dev);
+    expect(authorizationByRoute(json)).toMatchObject({ 'DELETE /message-wall': 'NONE', 'DELETE /message-wall/{wall}': 'AWS_IAM', 'POST /ml-inference': 'AWS_IAM' });
+    expect(Object.values(resources(json, 'aws_iam_policy'))).toHaveLength(1);
   });
 });
 
