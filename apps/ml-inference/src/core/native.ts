@@ -26,10 +26,23 @@ export interface NativeLibraries {
 /** The packages and the versions this code is written and tested against (package.json pins them). */
 export const NATIVE_PACKAGES = ['onnxruntime-node', 'sharp'] as const;
 
+/**
+ * What to do when NODE_MODULES_DIR (the libraries on EFS) is incomplete. Nobody populates it by
+ * hand: with `nativeModules: { from: 'file-system' }`, infra builds the libraries release for the
+ * declared architecture at synth and the provisioner installs it during the deploy.
+ */
 export const NATIVE_INSTALL_HINT =
-  'Populate it from a machine that mounts the file system (x86_64 Linux, like the function): ' +
-  'npm install --prefix <mount>/ml --omit=dev --ignore-scripts --os=linux --cpu=x64 --libc=glibc onnxruntime-node@<pinned> sharp@<pinned> ' +
-  '(the versions in apps/ml-inference/package.json; see its README), or unset NODE_MODULES_DIR to use the deployment package.';
+  "The deploy installs this directory when the declaration says nativeModules: { from: 'file-system' }: infra builds the " +
+  'libraries/linux-x64 (or linux-arm64) release for the function\'s architecture at synth, and the efs-provisioner installs it on ' +
+  'the access point and switches its current link. Run cdktf deploy again and read the provisioned_releases output, or declare ' +
+  "nativeModules: { from: 'package' } (the default) to ship both in the deployment package (see apps/ml-inference/README.md).";
+
+/** What to do when the deployment package (or the workspace) lacks a native library. */
+const PACKAGE_HINT =
+  "With nativeModules: { from: 'package' } (the default), infra's bundler puts it in node_modules/ next to handler.mjs, " +
+  'built for the declared architecture (linux x64 or arm64, glibc): rebuild the package (pnpm bundle) and deploy it. Run from ' +
+  "the workspace (pnpm start), it comes from pnpm install. With from: 'file-system', it is in NODE_MODULES_DIR once the deploy's " +
+  'provisioner has installed the libraries release (NODE_MODULES_DIR unset, or not there yet, means the package).';
 
 export interface LoadNativeOptions {
   /** A `node_modules` directory; undefined or absent: resolve from the deployment package. */
@@ -81,7 +94,10 @@ export function loadNativeLibraries(options: LoadNativeOptions): NativeLibraries
   const ort = requireNative<Ort>(load, 'onnxruntime-node', dir);
   const sharp = requireNative<Sharp>(load, 'sharp', dir);
   if (typeof ort.InferenceSession?.create !== 'function' || typeof sharp !== 'function') {
-    throw new NativeLibraryError(`The onnxruntime-node or sharp found ${dir === undefined ? 'in the deployment package' : 'in NODE_MODULES_DIR'} does not have the expected API. ${NATIVE_INSTALL_HINT}`);
+    throw new NativeLibraryError(
+      `The onnxruntime-node or sharp found ${dir === undefined ? 'in the deployment package' : 'in NODE_MODULES_DIR'} does not have the expected API. ` +
+        (dir === undefined ? PACKAGE_HINT : NATIVE_INSTALL_HINT),
+    );
   }
   // One request at a time per environment: libvips' operation cache would only hold on to the
   // previous request's pixels.
@@ -120,7 +136,7 @@ function requireNative<T>(load: NodeJS.Require, name: string, dir: string | unde
     const where = dir === undefined ? 'from the deployment package' : 'from NODE_MODULES_DIR';
     throw new NativeLibraryError(
       `${name} could not be loaded ${where} (${firstLine(error)}). ` +
-        (dir === undefined ? 'Ship it in node_modules next to the handler (x86_64 Linux binaries), or set NODE_MODULES_DIR. ' : NATIVE_INSTALL_HINT),
+        (dir === undefined ? PACKAGE_HINT : NATIVE_INSTALL_HINT),
       { cause: error },
     );
   }

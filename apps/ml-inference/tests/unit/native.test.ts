@@ -75,7 +75,7 @@ describe('loadNativeLibraries', () => {
     expect(libraries.versions.sharp).toBe('0.35.5');
   });
 
-  it('refuses a NODE_MODULES_DIR that lacks sharp, saying how to populate it', async () => {
+  it('refuses a NODE_MODULES_DIR that lacks sharp, saying that the deploy installs it (or to ship it in the package)', async () => {
     const nodeModules = join(dir, 'node_modules');
     await fakePackage(nodeModules, 'onnxruntime-node', 'exports.InferenceSession = { create: async () => null }; exports.env = {};');
     let error: unknown;
@@ -86,7 +86,11 @@ describe('loadNativeLibraries', () => {
     }
     expect(error).toBeInstanceOf(NativeLibraryError);
     expect((error as NativeLibraryError).status).toBe(503);
-    expect((error as Error).message).toMatch(/^NODE_MODULES_DIR has no sharp .*npm install --prefix <mount>\/ml --omit=dev --ignore-scripts --os=linux --cpu=x64 --libc=glibc/);
+    expect((error as Error).message).toMatch(
+      /^NODE_MODULES_DIR has no sharp \(no sharp\/package\.json in the native libraries directory\)\. The deploy installs this directory when the declaration says nativeModules: \{ from: 'file-system' \}: .*efs-provisioner installs it .*Run cdktf deploy again .*or declare nativeModules: \{ from: 'package' \} \(the default\)/,
+    );
+    // The post's manual procedure is gone: nobody runs npm on a machine that mounts the file system.
+    expect((error as Error).message).not.toMatch(/npm install|EC2/);
   });
 
   it('reports a package that fails to load', async () => {
