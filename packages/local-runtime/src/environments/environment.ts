@@ -29,7 +29,7 @@ export interface EnvironmentEvents {
 
 export type InitOutcome =
   | { readonly ok: true; readonly initMs: number }
-  | { readonly ok: false; readonly status: 'error' | 'timeout'; readonly initMs: number; readonly error: ErrorShape | undefined };
+  | { readonly ok: false; readonly status: 'error'; readonly initMs: number; readonly error: ErrorShape | undefined };
 
 export type InvokeOutcome =
   | { readonly kind: 'result'; readonly result: FunctionResult; readonly durationMs: number }
@@ -101,6 +101,13 @@ interface PendingInvoke {
 export class ExecutionEnvironment {
   /** Resolves once init ended, well or not. */
   readonly ready: Promise<InitOutcome>;
+  /**
+   * Resolves with `'overdue'` when init has run for `initTimeoutMs` (Lambda's 10 s) without
+   * ending. The process goes on: Lambda retries such an init within the first invocation.
+   */
+  readonly initOverdue: Promise<'overdue'>;
+  /** Lambda's limit on the init phase, ms. */
+  readonly initTimeoutMs: number;
   /** When it last finished an invocation (for the idle reaper). */
   lastUsedAt = Date.now();
   /** Peak resident memory so far, KiB (Lambda's "Max Memory Used"). */
@@ -132,11 +139,11 @@ export class ExecutionEnvironment {
     this.ready = new Promise<InitOutcome>((resolve) => {
       this.#resolveReady = resolve;
     });
-    const initTimer = setTimeout(() => {
-      this.#settleReady({ ok: false, status: 'timeout', initMs: performance.now() - spawnedAt, error: undefined });
-      void this.kill();
-    }, spec.initTimeoutMs);
-    void this.ready.then(() => clearTimeout(initTimer));
+    this.initTimeoutMs = spec.initTimeoutMs;
+    this.initOverdue = new Promise((resolve) => {
+      const initTimer = setTimeout(() => resolve('overdue'), spec.initTimeoutMs);
+      void this.ready.then(() => clearTimeout(initTimer));
+    });
 
     this.#child.on('message', (message: FromEnvironment) => this.#onMessage(message));
     this.#written = {

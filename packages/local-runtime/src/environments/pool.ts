@@ -105,35 +105,53 @@ export class FunctionPool {
     }
 
     let initDurationMs: number | undefined;
+    const timeoutMs = definition.timeoutSeconds * 1000;
+    // Set when init ran past Lambda's limit: the invocation's clock then started at that moment.
+    let retriedInit: { readonly startedAt: number; readonly deadline: number } | undefined;
     if (cold) {
       logger.initStart(`nodejs:${definition.runtime.slice(6, 8)}.local`, 'on-demand');
-      const init = await environment.ready;
+      let init = await Promise.race([environment.ready, environment.initOverdue]);
+      if (init === 'overdue') {
+        // Past the 10 s init limit, Lambda reports the init's timeout and retries it at this first
+        // invocation, under the function timeout. Here the same init goes on rather than starting
+        // over (redoing it would only slow a busy machine further), within the function timeout.
+        logger.initReport(environment.initTimeoutMs, 'timeout', undefined);
+        logger.start(requestId);
+        retriedInit = { startedAt: performance.now(), deadline: Date.now() + timeoutMs };
+        init = (await settledWithin(environment.ready, timeoutMs)) ?? 'overdue';
+        if (init === 'overdue') {
+          logger.timedOut(requestId, definition.timeoutSeconds);
+          logger.endAndReport({ requestId, durationMs: timeoutMs, memorySizeMb: definition.memoryMb, maxMemoryUsedMb: 0, status: 'timeout' });
+          await this.#discard(environment);
+          return { kind: 'failed', requestId, error: timedOut(requestId, definition.timeoutSeconds) };
+        }
+      }
       if (!init.ok) {
         logger.initReport(init.initMs, init.status, init.error?.errorType);
-        logger.start(requestId);
+        if (retriedInit === undefined) logger.start(requestId);
         logger.endAndReport({
           requestId,
           durationMs: 0,
           memorySizeMb: definition.memoryMb,
           maxMemoryUsedMb: 0,
           initDurationMs: init.initMs,
-          status: init.status === 'timeout' ? 'timeout' : 'error',
+          status: 'error',
           errorType: init.error?.errorType ?? 'Runtime.Unknown',
         });
         await this.#discard(environment);
-        const error =
-          init.status === 'timeout'
-            ? { errorType: 'Runtime.InitTimeout', errorMessage: `RequestId: ${requestId} Error: Init phase timed out after ${(PLATFORM_LIMITS.initTimeoutMs / 1000).toFixed(2)} seconds` }
-            : (init.error ?? { errorType: 'Runtime.Unknown', errorMessage: `RequestId: ${requestId} Error: init failed` });
-        return { kind: 'failed', requestId, error };
+        return { kind: 'failed', requestId, error: init.error ?? { errorType: 'Runtime.Unknown', errorMessage: `RequestId: ${requestId} Error: init failed` } };
       }
-      initDurationMs = init.initMs;
+      // A retried init is part of the invocation (its Duration), not an Init Duration.
+      if (retriedInit === undefined) initDurationMs = init.initMs;
     }
 
-    logger.start(requestId);
+    if (retriedInit === undefined) logger.start(requestId);
+    // The time a retried init took within the invocation counts in its duration.
+    const retryMs = retriedInit === undefined ? 0 : performance.now() - retriedInit.startedAt;
+    const deadline = retriedInit?.deadline ?? Date.now() + timeoutMs;
     const outcome = await environment.invoke(
-      { t: 'invoke', id: requestId, event, deadline: Date.now() + definition.timeoutSeconds * 1000, trace: `${traceId};Sampled=0` },
-      definition.timeoutSeconds * 1000,
+      { t: 'invoke', id: requestId, event, deadline, trace: `${traceId};Sampled=0` },
+      Math.max(0, deadline - Date.now()),
     );
     const report = {
       requestId,
@@ -153,7 +171,7 @@ export class FunctionPool {
             requestId,
             message: `Response payload size (${bytes} bytes) exceeded maximum allowed payload size (${PLATFORM_LIMITS.resultPayloadMaxBytes} bytes).`,
           });
-          logger.endAndReport({ ...report, durationMs: outcome.durationMs, status: 'error', errorType: 'Function.ResponseSizeTooLarge' });
+          logger.endAndReport({ ...report, durationMs: retryMs + outcome.durationMs, status: 'error', errorType: 'Function.ResponseSizeTooLarge' });
           this.#release(environment);
           return {
             kind: 'failed',
@@ -164,29 +182,22 @@ export class FunctionPool {
             },
           };
         }
-        logger.endAndReport({ ...report, durationMs: outcome.durationMs, status: 'success' });
+        logger.endAndReport({ ...report, durationMs: retryMs + outcome.durationMs, status: 'success' });
         this.#release(environment);
         return { kind: 'result', requestId, result: outcome.result };
       }
       case 'error':
-        logger.endAndReport({ ...report, durationMs: outcome.durationMs, status: 'error' });
+        logger.endAndReport({ ...report, durationMs: retryMs + outcome.durationMs, status: 'error' });
         this.#release(environment);
         return { kind: 'failed', requestId, error: outcome.error };
       case 'timeout':
         logger.timedOut(requestId, definition.timeoutSeconds);
-        logger.endAndReport({ ...report, durationMs: outcome.durationMs, status: 'timeout' });
+        logger.endAndReport({ ...report, durationMs: retryMs + outcome.durationMs, status: 'timeout' });
         await this.#discard(environment);
-        return {
-          kind: 'failed',
-          requestId,
-          error: {
-            errorType: 'Sandbox.Timedout',
-            errorMessage: `RequestId: ${requestId} Error: Task timed out after ${definition.timeoutSeconds.toFixed(2)} seconds`,
-          },
-        };
+        return { kind: 'failed', requestId, error: timedOut(requestId, definition.timeoutSeconds) };
       case 'crash':
         logger.runtimeExited(requestId, outcome.exit, 'Runtime.ExitError');
-        logger.endAndReport({ ...report, durationMs: outcome.durationMs, status: 'error', errorType: 'Runtime.ExitError' });
+        logger.endAndReport({ ...report, durationMs: retryMs + outcome.durationMs, status: 'error', errorType: 'Runtime.ExitError' });
         await this.#discard(environment);
         return {
           kind: 'failed',
@@ -309,5 +320,23 @@ export class FunctionPool {
     if (index !== -1) this.#idle.splice(index, 1);
     await environment.kill();
     this.#all.delete(environment);
+  }
+}
+
+/** Lambda's function error for an invocation that ran past the function timeout. */
+function timedOut(requestId: string, timeoutSeconds: number): ErrorShape {
+  return { errorType: 'Sandbox.Timedout', errorMessage: `RequestId: ${requestId} Error: Task timed out after ${timeoutSeconds.toFixed(2)} seconds` };
+}
+
+/** What `promise` settles with, or undefined when `ms` pass first. */
+async function settledWithin<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(timer);
   }
 }
