@@ -2,6 +2,19 @@ export { ImageError, SmokeError, UsageError, type SmokeErrorCode } from './error
 export { exchange, excerpt, quote, type Exchange, type RequestSpec } from './http.js';
 export { failureLines, formatReport, type ReportFormat } from './report.js';
 export {
+  CREDENTIALS_HOW_TO,
+  EXECUTE_API,
+  SIGN_MODES,
+  createSigner,
+  credentialsFromEnv,
+  explainForbidden,
+  signingRegion,
+  type RequestSigner,
+  type SignMode,
+  type SigningDecision,
+} from './signing.js';
+export { signRequest, type AwsCredentials, type SignableRequest, type SignedRequest, type SigningParameters } from './sigv4.js';
+export {
   DEFAULT_RETRY_DELAYS_MS,
   DEFAULT_TIMEOUT_MS,
   DELETED,

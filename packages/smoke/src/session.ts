@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { UsageError } from './errors.js';
 import { exchange, excerpt, quote, type Exchange } from './http.js';
+import { explainForbidden, type RequestSigner } from './signing.js';
 import { judgePage, judgeScript, PAGE_EXPECTED, SCRIPT_EXPECTED } from './web.js';
 
 /** The message wall's answers, byte for byte (apps/message-wall/README.md). */
@@ -49,6 +50,8 @@ export interface SmokeOptions {
   readonly image?: SmokeImage;
   /** Leave the classification out (a stack without ml-inference). @default false */
   readonly skipMl?: boolean;
+  /** Signs the DELETE requests (prod's DELETE routes need IAM authorization): see ./signing.ts. @default unsigned */
+  readonly signer?: RequestSigner;
   /** Leave the web page's steps out (a stack without the web function). @default false */
   readonly skipWeb?: boolean;
   /** What `bird_class` must be. @default any non-empty label */
@@ -154,6 +157,7 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
   const wallId = options.wallId ?? newWallId();
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(wallId)) throw new UsageError(`The wall id ${JSON.stringify(wallId)} breaks the wall-id rule: 1 to 64 of A-Z a-z 0-9 - _.`);
   const progress = options.onProgress ?? ((): void => undefined);
+  const { signer } = options;
   const startedAt = performance.now();
 
   const wall = `/message-wall/${wallId}`;
@@ -165,7 +169,7 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
     { id: 'post-first', title: 'POST a message: the wall with it', method: 'POST', path: wall, headers: text, body: first, expected: `200 ${quote(`${first}\n`)}`, judge: exactly(200, `${first}\n`) },
     { id: 'get-first', title: 'GET: the message', method: 'GET', path: wall, expected: `200 ${quote(`${first}\n`)}`, judge: exactly(200, `${first}\n`) },
     { id: 'post-second', title: 'POST a second: both, in order', method: 'POST', path: wall, headers: text, body: second, expected: `200 ${quote(`${first}\n${second}\n`)}`, judge: exactly(200, `${first}\n${second}\n`) },
-    { id: 'delete', title: 'DELETE the wall', method: 'DELETE', path: wall, expected: `200 ${quote(DELETED)}`, judge: exactly(200, DELETED) },
+    { id: 'delete', title: 'DELETE the wall', method: 'DELETE', path: wall, expected: `200 ${quote(DELETED)}`, judge: explainingForbidden(exactly(200, DELETED), signer !== undefined) },
     { id: 'get-deleted', title: 'GET: empty again', method: 'GET', path: wall, expected: `200 ${quote(NO_MESSAGE)}`, judge: exactly(200, NO_MESSAGE) },
   ];
   const methodStep: StepSpec = {
@@ -180,7 +184,7 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
   };
 
   const steps: StepResult[] = [];
-  const run = (spec: StepSpec): Promise<StepResult> => runStep(spec, baseUrl, timeoutMs, progress);
+  const run = (spec: StepSpec): Promise<StepResult> => runStep(spec, baseUrl, timeoutMs, progress, signer);
 
   // The post's session, in order: each step relies on the one before.
   let failed = false;
@@ -200,7 +204,7 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
   let cleanup: string | undefined;
   if (failed && posted) {
     // Leave no messages behind on the run's wall (its directory stays: walls are never removed).
-    const answer = await exchange({ method: 'DELETE', url: `${baseUrl}${wall}`, timeoutMs });
+    const answer = await exchange({ method: 'DELETE', url: `${baseUrl}${wall}`, timeoutMs, ...headersFor({ method: 'DELETE', path: wall }, baseUrl, signer) });
     cleanup = answer.kind === 'answer' ? `DELETE ${wall} answered ${answer.status}` : `DELETE ${wall}: ${answer.reason}`;
     progress(`cleanup: ${cleanup}`);
   }
@@ -260,7 +264,7 @@ function classifyStep(image: SmokeImage | undefined, expectation: ClassExpectati
   };
 }
 
-async function runStep(spec: StepSpec, baseUrl: string, timeoutMs: number, progress: (line: string) => void): Promise<StepResult> {
+async function runStep(spec: StepSpec, baseUrl: string, timeoutMs: number, progress: (line: string) => void, signer?: RequestSigner): Promise<StepResult> {
   const attempts: Attempt[] = [];
   const delays = spec.retry?.delaysMs ?? [];
   for (;;) {
@@ -268,7 +272,7 @@ async function runStep(spec: StepSpec, baseUrl: string, timeoutMs: number, progr
       method: spec.method,
       url: `${baseUrl}${spec.path}`,
       timeoutMs,
-      ...(spec.headers === undefined ? {} : { headers: spec.headers }),
+      ...headersFor(spec, baseUrl, signer),
       ...(spec.body === undefined ? {} : { body: spec.body }),
     });
     attempts.push({ status: answer.kind === 'answer' ? answer.status : null, durationMs: answer.durationMs });
@@ -339,4 +343,29 @@ function judgeClassification(answer: Answer, expectation: ClassExpectation | und
 
 function formatSeconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** A request's headers: a DELETE's signed (SigV4) when there is a signer, freshly for each try. */
+function headersFor(
+  spec: Pick<StepSpec, 'method' | 'path' | 'headers' | 'body'>,
+  baseUrl: string,
+  signer: RequestSigner | undefined,
+): { headers?: Readonly<Record<string, string>> } {
+  if (spec.method !== 'DELETE' || signer === undefined) return spec.headers === undefined ? {} : { headers: spec.headers };
+  return {
+    headers: signer({
+      method: spec.method,
+      url: `${baseUrl}${spec.path}`,
+      ...(spec.headers === undefined ? {} : { headers: spec.headers }),
+      ...(spec.body === undefined ? {} : { body: spec.body }),
+    }),
+  };
+}
+
+/** A DELETE's judge that, on a 403, says the route needs IAM authorization and how to sign. */
+function explainingForbidden(judge: StepSpec['judge'], signed: boolean): StepSpec['judge'] {
+  return (answer) => {
+    const forbidden = explainForbidden(answer, signed);
+    return forbidden === null ? judge(answer) : { problem: forbidden };
+  };
 }

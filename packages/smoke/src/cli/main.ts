@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { ImageError, SmokeError, UsageError } from '../errors.js';
 import { failureLines, formatReport, type ReportFormat } from '../report.js';
 import { DEFAULT_TIMEOUT_MS, runSmoke, type ClassExpectation, type SmokeImage } from '../session.js';
+import { createSigner, SIGN_MODES, type SignMode } from '../signing.js';
 
 /** The committed sample: mostly red, which the demo model classifies "red" (scripts/make-sample.mjs made it). */
 export const SAMPLE_IMAGE = fileURLToPath(new URL('../../fixtures/sample.jpg', import.meta.url));
@@ -36,6 +37,9 @@ prints every step with its timing.
   --expect-class <label>  the bird_class it must get     [default for the sample: "red" when the model is demo]
   --skip-ml               leave the classification out
   --skip-web              leave the web page and its script out
+  --sign auto|always|never  sign the DELETE requests (SigV4, execute-api) with AWS_ACCESS_KEY_ID,
+                          AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN: prod's DELETE needs it.
+                          auto: for an https URL when those are set             [default: auto]
   -h, --help              this text
 
 Exit status: 0 every step passed; 1 a step failed (each failure named on stderr); 2 bad usage.
@@ -64,6 +68,8 @@ export interface CliIo {
    * workflow command, so the run's page shows it as an annotation. @default false
    */
   readonly githubActions?: boolean;
+  /** Where AWS credentials and region are read from (--sign). @default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** Settings from the command line. */
@@ -73,6 +79,8 @@ export interface SmokeCliSettings {
   readonly timeoutMs: number;
   readonly imagePath: string;
   readonly skipMl: boolean;
+  /** When to sign the DELETE requests. */
+  readonly sign: SignMode;
   readonly skipWeb: boolean;
   readonly expectClass: ClassExpectation | undefined;
 }
@@ -91,6 +99,7 @@ export function parseSmokeArgs(argv: readonly string[], cwd: string): SmokeCliSe
         image: { type: 'string' },
         'expect-class': { type: 'string' },
         'skip-ml': { type: 'boolean' },
+        sign: { type: 'string' },
         'skip-web': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -106,6 +115,8 @@ export function parseSmokeArgs(argv: readonly string[], cwd: string): SmokeCliSe
   const format = values.format ?? 'text';
   if (format !== 'text' && format !== 'markdown') throw new UsageError(`--format is text or markdown, not ${JSON.stringify(format)}.`);
   const timeoutMs = values.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseTimeout(values.timeout);
+  const sign = SIGN_MODES.find((mode) => mode === (values.sign ?? 'auto'));
+  if (sign === undefined) throw new UsageError(`--sign is ${SIGN_MODES.join(', ')}, not ${JSON.stringify(values.sign)}.`);
   if (values['skip-ml'] === true && (values.image !== undefined || values['expect-class'] !== undefined)) {
     throw new UsageError('--skip-ml leaves the classification out: drop --image and --expect-class, or --skip-ml.');
   }
@@ -116,7 +127,7 @@ export function parseSmokeArgs(argv: readonly string[], cwd: string): SmokeCliSe
       : imagePath === SAMPLE_IMAGE
         ? SAMPLE_EXPECTATION
         : undefined;
-  return { baseUrl: positionals[0], format, timeoutMs, imagePath, skipMl: values['skip-ml'] === true, skipWeb: values['skip-web'] === true, expectClass };
+  return { baseUrl: positionals[0], format, timeoutMs, imagePath, skipMl: values['skip-ml'] === true, skipWeb: values['skip-web'] === true, expectClass, sign };
 }
 
 function parseTimeout(value: string): number {
@@ -157,10 +168,13 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       return 0;
     }
     const image = settings.skipMl ? undefined : readImage(settings.imagePath);
+    const signing = createSigner(settings.sign, settings.baseUrl, io.env ?? process.env);
+    if (signing.signer !== null) io.stderr(`smoke: ${signing.description}\n`);
     const report = await runSmoke({
       baseUrl: settings.baseUrl,
       timeoutMs: settings.timeoutMs,
       skipMl: settings.skipMl,
+      ...(signing.signer === null ? {} : { signer: signing.signer }),
       skipWeb: settings.skipWeb,
       ...(image === undefined ? {} : { image }),
       ...(settings.expectClass === undefined ? {} : { expectClass: settings.expectClass }),

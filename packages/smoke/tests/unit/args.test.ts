@@ -16,6 +16,7 @@ describe('parseSmokeArgs', () => {
       timeoutMs: DEFAULT_TIMEOUT_MS,
       imagePath: SAMPLE_IMAGE,
       skipMl: false,
+      sign: 'auto',
       skipWeb: false,
       expectClass: SAMPLE_EXPECTATION,
     });
