@@ -35,6 +35,19 @@ export default tseslint.config(
     },
   },
   {
+    // Type-aware rules for every TypeScript file: the project service finds each file's nearest
+    // tsconfig.json (src, tests and vitest.config.ts; apps/web/page has its own).
+    files: ['**/*.ts', '**/*.mts', '**/*.cts'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+    },
+  },
+  {
     files: ['**/tests/**', '**/bench/**', '**/*.config.*', 'scripts/**'],
     rules: { 'no-restricted-syntax': 'off' },
   },
