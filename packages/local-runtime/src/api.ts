@@ -245,7 +245,16 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
   };
 }
 
+/**
+ * How long an idle client connection stays open. Node's default (5 s) is shorter than the time
+ * clients keep idle connections for reuse (the AWS SDK's agent: until the server closes them):
+ * a request sent just as the server closes one fails with ECONNRESET or "socket hang up", and on
+ * a busy machine the client sees the close late. Longer, the client closes or reuses it first.
+ */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
 function listen(server: Server, port: number, host: string): Promise<void> {
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

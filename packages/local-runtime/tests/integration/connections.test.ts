@@ -93,6 +93,20 @@ describe('connections', () => {
     expect(JSON.parse(all[2]?.body ?? '{}')).toEqual({ messages: ['kept'] });
   });
 
+  it('keeps an idle client connection open past Node’s default 5 s keep-alive, so a reused one is not reset', async () => {
+    const { socket, answers, errors } = await rawConnection();
+    socket.write(request('GET', '/pid'));
+    await answers(1);
+    // A check that the server does not close the connection needs the idle time itself.
+    await new Promise((resolve) => setTimeout(resolve, 6_000));
+    expect(socket.destroyed || socket.readableEnded).toBe(false);
+    socket.write(request('GET', '/pid'));
+    const [, again] = await answers(2);
+    socket.destroy();
+    expect(errors).toEqual([]);
+    expect(again?.status).toBe(200);
+  });
+
   it('gives Node’s fetch the 413 and its body for a body over 10 MB (32 MB)', async () => {
     const response = await fetch(`${harness.api.url}/echo`, {
       method: 'POST',
