@@ -6,7 +6,9 @@ export default defineConfig({
     // Integration tests start real servers and child processes; on a 2-core machine shared with
     // other packages' suites, running files one at a time keeps timings meaningful.
     fileParallelism: false,
-    testTimeout: 20_000,
-    hookTimeout: 20_000,
+    // CI runs every package's suite at once on 2 cores: tests wait on events (eventually(), 30 s at
+    // most), and the deadlines leave room for a machine many times slower than an idle one.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
   },
 });

@@ -1,4 +1,4 @@
-import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -99,10 +99,25 @@ export function processExists(pid: number): boolean {
 }
 
 /**
- * Polls `check` until it is true or `timeoutMs` passes: what tests wait on instead of fixed
- * sleeps (the deadline is generous; a busy machine only makes it take longer).
+ * The scheduler state of a process from /proc/<pid>/stat: 'R' running, 'S' sleeping, 'T' stopped
+ * (SIGSTOP: a frozen environment), 'Z' zombie…; undefined once it is gone.
  */
-export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+export function processState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name, in parentheses, may hold spaces: the state follows its closing one.
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Polls `check` until it is true or `timeoutMs` passes: what tests wait on instead of fixed
+ * sleeps. The deadline is generous (a CI machine running every package's suite at once can be
+ * many times slower than an idle one); a working runtime only makes the wait short.
+ */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > until) throw new Error('condition not met in time');

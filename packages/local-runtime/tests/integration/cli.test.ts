@@ -32,7 +32,7 @@ describe('lambda-efs-local (the command line)', () => {
     const dir = tempDir('local-runtime-cli-');
     dirs.push(dir);
     const cli = run(['--port', '0', '--efs-root', join(dir, 'efs'), '--no-watch', join(FIXTURES, 'declaration.mjs')]);
-    await eventually(() => cli.output().includes('Ctrl-C stops it.'), 10_000);
+    await eventually(() => cli.output().includes('Ctrl-C stops it.'));
     const url = /Local API on (\S+)/.exec(cli.output())?.[1] ?? '';
     expect(cli.output()).toMatch(/GET \/pid\s+-> fixture/);
     expect(cli.output()).toMatch(/GET \/echo\/\{proxy\+\}\s+-> fixture/);
@@ -48,7 +48,7 @@ describe('lambda-efs-local (the command line)', () => {
     const dir = tempDir('local-runtime-cli-');
     dirs.push(dir);
     const cli = run(['--port', '0', '--efs-root', join(dir, 'efs'), '--no-watch', join(FIXTURES, 'declaration.mjs')]);
-    await eventually(() => cli.output().includes('Ctrl-C stops it.'), 10_000);
+    await eventually(() => cli.output().includes('Ctrl-C stops it.'));
     const invokeUrl = /Lambda Invoke API on (\S+)/.exec(cli.output())?.[1] ?? '';
     expect(cli.output()).toContain(`aws lambda invoke --endpoint-url ${invokeUrl} --function-name fixture`);
     const response = await fetch(`${invokeUrl}/2015-03-31/functions/fixture/invocations`, {
@@ -67,7 +67,7 @@ describe('lambda-efs-local (the command line)', () => {
     const handler = readFileSync(join(FIXTURES, 'handler.mjs'), 'utf8').replace("case 'pid':", "case 'pid':\n      return { pid: process.pid, invocations, packaged: true };");
     writeFileSync(join(bundles, 'fixture', 'handler.zip'), makeZip([{ name: 'handler.mjs', data: handler }]));
     const cli = run(['--port', '0', '--invoke-port', '0', '--efs-root', join(dir, 'efs'), '--no-watch', `--bundles=${bundles}`, join(FIXTURES, 'declaration.mjs')]);
-    await eventually(() => cli.output().includes('Ctrl-C stops it.'), 10_000);
+    await eventually(() => cli.output().includes('Ctrl-C stops it.'));
     expect(cli.output()).not.toContain('Lambda Invoke API');
     expect(cli.output()).toMatch(/fixture: deployment package extracted in \S+\/fixture\/[0-9a-f]{64}/);
     const url = /Local API on (\S+)/.exec(cli.output())?.[1] ?? '';

@@ -38,7 +38,7 @@ describe('watchCode', () => {
     await eventually(() => changes === 2);
     mkdirSync(dist);
     writeFileSync(join(dist, 'handler.js'), 'export const handler = async () => 3;');
-    await eventually(() => changes >= 3, 5000);
+    await eventually(() => changes >= 3);
     const settled = changes;
     writeFileSync(join(dist, 'handler.js'), 'export const handler = async () => 4;');
     await eventually(() => changes === settled + 1);

@@ -59,7 +59,7 @@ async function rawConnection(): Promise<{ socket: Socket; answers: (count: numbe
     socket,
     errors,
     answers: async (count) => {
-      await eventually(() => parseAnswers(received).length >= count || errors.length > 0 || socket.destroyed, 10_000);
+      await eventually(() => parseAnswers(received).length >= count || errors.length > 0 || socket.destroyed);
       return parseAnswers(received);
     },
   };

@@ -155,14 +155,14 @@ describe('the Invoke API (POST /2015-03-31/functions/{name}/invocations)', () =>
     const file = join(harness.api.efsRoot, 'data', name);
     expect(existsSync(file)).toBe(false);
     writeFileSync(join(harness.api.efsRoot, 'data', `${name}.go`), '');
-    await eventually(() => existsSync(file), 10_000);
+    await eventually(() => existsSync(file));
     expect(JSON.parse(readFileSync(file, 'utf8'))).toHaveProperty('requestId');
   });
 
   it('logs a failed Event invocation', async () => {
     const output = await lambda.send(new InvokeCommand({ FunctionName: 'invoked', InvocationType: 'Event', Payload: payload({ action: 'throw' }) }));
     expect(output.StatusCode).toBe(202);
-    await eventually(() => harness.lines.some((line) => /invoked: Event invocation \S+ failed: TypeError: bad input/.test(line)), 10_000);
+    await eventually(() => harness.lines.some((line) => /invoked: Event invocation \S+ failed: TypeError: bad input/.test(line)));
   });
 
   it('answers DryRun 204 without running anything', async () => {
@@ -209,7 +209,7 @@ describe('the Invoke API (POST /2015-03-31/functions/{name}/invocations)', () =>
 
   it('throttles past the reserved concurrency with 429 TooManyRequestsException', async () => {
     const busy = lambda.send(new InvokeCommand({ FunctionName: 'single', Payload: payload({ action: 'hold', name: 'throttle', ms: 1500 }) }));
-    await eventually(() => existsSync(join(harness.api.efsRoot, 'data', 'throttle.started')), 10_000);
+    await eventually(() => existsSync(join(harness.api.efsRoot, 'data', 'throttle.started')));
     const error = await rejection(lambda.send(new InvokeCommand({ FunctionName: 'single', Payload: payload({ action: 'string' }) })));
     expect(error).toBeInstanceOf(TooManyRequestsException);
     expect((error as TooManyRequestsException).Reason).toBe('ReservedFunctionConcurrentInvocationLimitExceeded');
@@ -220,13 +220,13 @@ describe('the Invoke API (POST /2015-03-31/functions/{name}/invocations)', () =>
   it('keeps a throttled Event invocation until an environment is free', async () => {
     const name = `queued-${Date.now()}`;
     const busy = lambda.send(new InvokeCommand({ FunctionName: 'single', Payload: payload({ action: 'hold', name: `${name}-busy`, ms: 800 }) }));
-    await eventually(() => existsSync(join(harness.api.efsRoot, 'data', `${name}-busy.started`)), 10_000);
+    await eventually(() => existsSync(join(harness.api.efsRoot, 'data', `${name}-busy.started`)));
     const queued = await lambda.send(
       new InvokeCommand({ FunctionName: 'single', InvocationType: 'Event', Payload: payload({ action: 'record', name }) }),
     );
     expect(queued.StatusCode).toBe(202);
     await busy;
-    await eventually(() => existsSync(join(harness.api.efsRoot, 'data', name)), 10_000);
+    await eventually(() => existsSync(join(harness.api.efsRoot, 'data', name)));
   });
 
   it('answers anything but Invoke 404, naming what it serves', async () => {

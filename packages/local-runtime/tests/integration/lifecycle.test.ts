@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { eventually, fixtureFunction, HANDLER, processExists, startedInvocations, startHarness, tempDir, type Harness } from '../helpers/runtime.js';
+import { eventually, fixtureFunction, HANDLER, processExists, processState, startedInvocations, startHarness, tempDir, type Harness } from '../helpers/runtime.js';
 
 let harness: Harness | undefined;
 const dirs: string[] = [];
@@ -57,15 +57,31 @@ describe('lifecycle', () => {
   });
 
   it('freezes idle environments: their timers do not run between invocations', async () => {
-    // The fixture counts 10 ms interval ticks. While the unfrozen one gains 30 (300 ms of its
-    // timers, however long that takes on a busy machine), the frozen one gains almost none.
+    // Judged on events, not on how fast the machine is: the idle environment is seen stopped (SIGSTOP,
+    // state T) and stays so while the unfrozen one's timers tick 30 times; the fixture's 10 ms timer
+    // records when it ran, and none ran in that window. Then an invocation thaws it and they run again.
     const frozen = await startHarness();
     const thawed = await startHarness({ freeze: false });
     try {
-      const ticks = async (h: Harness): Promise<number> => (await json(`${h.api.url}/ticks`))['ticks'] as number;
-      const [frozenStart, thawedStart] = await Promise.all([ticks(frozen), ticks(thawed)]);
-      await eventually(async () => (await ticks(thawed)) - thawedStart >= 30);
-      expect((await ticks(frozen)) - frozenStart).toBeLessThan(5);
+      const ticks = async (h: Harness): Promise<{ ticks: number; times: number[] }> =>
+        (await (await fetch(`${h.api.url}/ticks`)).json()) as { ticks: number; times: number[] };
+      await Promise.all([ticks(frozen), ticks(thawed)]);
+      const [frozenPid] = frozen.api.environmentPids();
+      const [thawedPid] = thawed.api.environmentPids();
+      await eventually(() => processState(frozenPid!) === 'T');
+      const stoppedFrom = Date.now();
+      const thawedStart = (await ticks(thawed)).ticks;
+      await eventually(async () => {
+        expect(processState(frozenPid!)).toBe('T');
+        expect(processState(thawedPid!)).not.toBe('T');
+        return (await ticks(thawed)).ticks - thawedStart >= 30;
+      });
+      const stoppedUntil = Date.now();
+      const { times } = await ticks(frozen);
+      expect(times.filter((time) => time > stoppedFrom && time < stoppedUntil)).toEqual([]);
+      // Thawed for an invocation, its timers run: the 10 ms interval is due before the 200 ms sleep ends.
+      expect((await fetch(`${frozen.api.url}/sleep?ms=200`)).status).toBe(200);
+      expect((await ticks(frozen)).times.length).toBeGreaterThan(0);
     } finally {
       await Promise.all([frozen.close(), thawed.close()]);
     }

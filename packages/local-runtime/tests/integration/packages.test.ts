@@ -137,8 +137,8 @@ describe('serving deployment packages (packages)', () => {
     const before = harness.api.taskDirectories.get('bundled') ?? '';
     const rebuilt = makeZip([...(await bundle('v2')), ...NODE_MODULES]);
     writeZip(zipPath, rebuilt);
-    await eventually(() => harness.lines.some((line) => line.includes('bundled: deployment package changed')), 10_000);
-    await eventually(() => harness.api.environmentPids('bundled').length === 0, 10_000);
+    await eventually(() => harness.lines.some((line) => line.includes('bundled: deployment package changed')));
+    await eventually(() => harness.api.environmentPids('bundled').length === 0);
     const info = await bodyOf<Info>(fetch(`${harness.api.url}/info`));
     expect(info.version).toBe('v2');
     expect(info.taskRoot).not.toBe(before);
