@@ -11,7 +11,9 @@ export default defineConfig({
     // Integration tests run real processes contending for real files: on a 2-core machine,
     // running test files in parallel only adds noise.
     fileParallelism: false,
-    testTimeout: 60_000,
+    // CI runs every package's suite at once on 2 cores: tests wait on events, and the deadlines
+    // leave room for a machine many times slower than an idle one (the heaviest set their own).
+    testTimeout: 120_000,
     hookTimeout: 60_000,
   },
 });

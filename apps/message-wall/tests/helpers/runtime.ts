@@ -71,3 +71,16 @@ export async function http(url: string, init: { method?: string; body?: string; 
   });
   return { status: response.status, body: await response.text(), headers: response.headers };
 }
+
+/**
+ * Polls `check` until it is true; fails naming `what` after `timeoutMs`. Tests wait on events this
+ * way rather than for fixed times: the deadline is generous (a CI machine running every package's
+ * suite at once can be many times slower than an idle one), and a working system makes it short.
+ */
+export async function until(what: string, check: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`not seen within ${timeoutMs} ms: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -45,7 +45,8 @@ function wallLines(file = join(dir, 'content')): string[] {
 }
 
 describe('concurrent environments', () => {
-  it('stores N×M intact messages, each once and in each writer’s order, while lock-free readers only see whole messages', async () => {
+  // 600 POSTs under one lock with two readers spinning: minutes on a loaded 2-core CI machine.
+  it('stores N×M intact messages, each once and in each writer’s order, while lock-free readers only see whole messages', { timeout: 300_000 }, async () => {
     const writers = 4;
     const count = 150;
     const posters = Array.from({ length: writers }, (_, id) => spawn('post', { id, count }));
