@@ -10,8 +10,7 @@ import { dirname, join } from 'node:path';
 
 import { nativePlatform, type Architecture, type FunctionDefinition } from '@lambda-efs/function-spec';
 import { packDirectory } from '@lambda-efs/efs-provisioner/archive';
-import { DEMO_VERSION } from '@lambda-efs/ml-inference/demo-model';
-import { writeDemoModel } from '@lambda-efs/ml-inference/model-writer';
+import { DEMO_VERSION, writeDemoModel } from '@lambda-efs/onnx-models';
 
 import { owningPackage } from './bundling/bundle.js';
 import { platformNodeModules } from './bundling/native-modules.js';

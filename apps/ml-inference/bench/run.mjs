@@ -55,7 +55,7 @@ const variants = values.variants.split(',');
 const work = values.work;
 mkdirSync(work, { recursive: true });
 
-const { writeResNetModel } = await import('../dist/onnx/write-model.js');
+const { writeResNetModel } = await import('@lambda-efs/onnx-models');
 const { installModel } = await import('../dist/install/install.js');
 const { loadNativeLibraries } = await import('../dist/core/native.js');
 // dist/handler.js builds its default handler from the environment when imported.

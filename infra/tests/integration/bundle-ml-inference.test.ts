@@ -111,6 +111,15 @@ describe.each([
     expect(names).toContain('node_modules/onnxruntime-common/package.json');
   });
 
+  it('holds no ONNX model generator: @lambda-efs/onnx-models is a development package', () => {
+    const { entries } = bundles.get(architecture) ?? { entries: [] };
+    const map = JSON.parse(entries.find((entry) => entry.name === 'handler.mjs.map')?.data.toString('utf8') ?? '{"sources":[]}') as { sources: string[] };
+    expect(map.sources.filter((source) => source.includes('apps/ml-inference/src/handler.ts'))).toHaveLength(1);
+    expect(map.sources.filter((source) => /onnx-models|\/onnx\//.test(source))).toEqual([]);
+    const code = entries.find((entry) => entry.name === 'handler.mjs')?.data.toString('utf8') ?? '';
+    expect(code).not.toMatch(/\b(?:MessageWriter|encodeModel|buildDemoModel|buildResNet)\b/);
+  });
+
   it('fits Lambda: under 50 MB zipped (direct upload) and 250 MB unzipped', () => {
     const { bundle } = bundles.get(architecture) ?? {};
     expect(bundle?.architecture).toBe(architecture);

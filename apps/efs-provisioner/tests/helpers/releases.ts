@@ -3,8 +3,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { DEMO_LABELS } from '@lambda-efs/ml-inference/demo-model';
-import { writeDemoModel } from '@lambda-efs/ml-inference/model-writer';
+import { DEMO_LABELS, writeDemoModel } from '@lambda-efs/onnx-models';
 
 /** The demo labels with `suffix` appended to each: release "v2" answers "red-v2". */
 export function labelsFor(suffix: string): string[] {

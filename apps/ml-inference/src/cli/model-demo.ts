@@ -11,13 +11,12 @@ import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { removeTree, switchSymlink, withLock } from '@lambda-efs/efs-utils';
+import { DEMO_VERSION, writeDemoModel } from '@lambda-efs/onnx-models';
 
 import { loadNativeLibraries } from '../core/native.js';
 import { systemErrorCode } from '../errors.js';
 import { accessPoint } from '../function.js';
 import { installModel, InstallError } from '../install/install.js';
-import { DEMO_VERSION } from '../onnx/demo-model.js';
-import { writeDemoModel } from '../onnx/write-model.js';
 import { defaultEfsRoot, localModelLocation, runMain, userPath } from './shared.js';
 
 /** Creates the access point's directory as EFS (and the local runtime) would: declared mode and owner. */

@@ -2,14 +2,14 @@
 // pnpm --filter @lambda-efs/ml-inference model:generate --kind demo|resnet50 --out <dir> [--storage float32|float16|int8|int8-qdq]
 //
 // Writes a generated model as a model:install source directory (model.onnx, labels.txt,
-// model.json). Nothing is downloaded: the graphs are written protobuf by protobuf (onnx/proto.ts).
+// model.json). Nothing is downloaded: the graphs are written protobuf by protobuf (@lambda-efs/onnx-models).
 import { parseArgs } from 'node:util';
+
+import { CALIBRATION_INPUTS, writeDemoModel, writeResNetModel, type WeightStorage } from '@lambda-efs/onnx-models';
 
 import { InstallError } from '../install/install.js';
 import { formatBytes } from '../install/progress.js';
 import { loadNativeLibraries } from '../core/native.js';
-import type { WeightStorage } from '../onnx/resnet.js';
-import { CALIBRATION_INPUTS, writeDemoModel, writeResNetModel } from '../onnx/write-model.js';
 import { runMain, userPath } from './shared.js';
 
 const USAGE = `Usage: model:generate --kind demo|resnet50 --out <dir> [--storage float32|float16|int8|int8-qdq]

@@ -3,11 +3,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { buildDemoModel, writeChunks, writeDemoModel, type DemoModelOptions } from '@lambda-efs/onnx-models';
+
 import { loadConfig, type MlInferenceConfig } from '../../src/config.js';
 import { loadNativeLibraries, type NativeLibraries } from '../../src/core/native.js';
 import { installModel, type InstallResult } from '../../src/install/install.js';
-import { buildDemoModel, type DemoModelOptions } from '../../src/onnx/demo-model.js';
-import { writeChunks, writeDemoModel } from '../../src/onnx/write-model.js';
 
 let native: NativeLibraries | undefined;
 

@@ -5,9 +5,9 @@ import { mkdir, readlink, realpath, symlink, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
+import { DEMO_LABELS } from '@lambda-efs/onnx-models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { DEMO_LABELS } from '../../src/onnx/demo-model.js';
 import { postEvent } from '../helpers/events.js';
 import { RED, solidJpeg } from '../helpers/images.js';
 import { demoSource, tempDir } from '../helpers/models.js';

@@ -7,10 +7,10 @@ import { chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { startLocalApi, type LocalApi } from '@lambda-efs/local-runtime';
+import { DEMO_LABELS } from '@lambda-efs/onnx-models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type * as FunctionModule from '../../src/function.js';
-import { DEMO_LABELS } from '../../src/onnx/demo-model.js';
 import { startImageServer, type ImageServer } from '../helpers/image-server.js';
 import { BLUE, GREEN, RED, solidJpeg, solidPng } from '../helpers/images.js';
 import { installDemo, tempDir } from '../helpers/models.js';

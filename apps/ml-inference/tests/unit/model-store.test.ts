@@ -2,11 +2,11 @@ import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { switchSymlink } from '@lambda-efs/efs-utils';
+import { buildDemoModel, DEMO_LABELS } from '@lambda-efs/onnx-models';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { ModelStore } from '../../src/core/model-store.js';
 import { ModelInvalidError, ModelNotInstalledError } from '../../src/errors.js';
-import { buildDemoModel, DEMO_LABELS } from '../../src/onnx/demo-model.js';
 import { installDemo, libraries, tempDir } from '../helpers/models.js';
 
 let modelsDir: string;

@@ -5,11 +5,11 @@ import { mkdir, realpath, symlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
+import { buildDemoModel } from '@lambda-efs/onnx-models';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { loadNativeLibraries } from '../../src/core/native.js';
 import { NativeLibraryError } from '../../src/errors.js';
-import { buildDemoModel } from '../../src/onnx/demo-model.js';
 import { tempDir } from '../helpers/models.js';
 
 let dir: string;

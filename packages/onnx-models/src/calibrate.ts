@@ -1,12 +1,17 @@
 // Static quantization needs each activation's range: run the float32 model on sample inputs with
 // every activation int8-qdq quantizes exposed as an output, and keep the smallest and largest
 // value seen (min–max calibration, onnxruntime's quantize_static default).
-import type { Ort } from '../core/native.js';
+import type * as OrtModule from 'onnxruntime-node';
+
+import { POST_MEAN, POST_STD } from './model-json.js';
 import { mulberry32, buildResNet, type ActivationRange, type ResNetOptions } from './resnet.js';
 
+/** onnxruntime-node's module: the caller passes the one it loaded (the generators never load it). */
+export type Ort = typeof OrtModule;
+
 /** The post's normalization (ImageNet mean and std), as the preprocessing applies it. */
-const MEAN = [0.485, 0.456, 0.406] as const;
-const STD = [0.229, 0.224, 0.225] as const;
+const MEAN = POST_MEAN;
+const STD = POST_STD;
 
 /**
  * `count` deterministic photo-like inputs of `size`×`size`, NCHW float32, normalized as the

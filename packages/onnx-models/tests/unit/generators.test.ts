@@ -1,16 +1,23 @@
 // The generated models are real ONNX graphs: onnxruntime loads them, and the demo's answers are
 // the ones its construction promises (checked against plain arithmetic).
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { buildDemoModel, demoExpectedProbabilities, DEMO_LABELS } from '../../src/onnx/demo-model.js';
-import { Chunks, MessageWriter, encodeModel, DataType, floatTensor } from '../../src/onnx/proto.js';
-import { calibrateResNet, calibrationInputs } from '../../src/onnx/calibrate.js';
-import { buildResNet, mulberry32, toHalf, uint8Quantization } from '../../src/onnx/resnet.js';
-import { libraries } from '../helpers/models.js';
+import { calibrateResNet, calibrationInputs, type Ort } from '../../src/calibrate.js';
+import { buildDemoModel, demoExpectedProbabilities, DEMO_LABELS } from '../../src/demo-model.js';
+import { Chunks, MessageWriter, encodeModel, DataType, floatTensor } from '../../src/proto.js';
+import { modelJsonText } from '../../src/model-json.js';
+import { buildResNet, mulberry32, toHalf, uint8Quantization } from '../../src/resnet.js';
+import { writeDemoModel, writeResNetModel } from '../../src/write-model.js';
+
+/** onnxruntime-node from this package's devDependencies (a CommonJS module). */
+function libraries(): { ort: Ort } {
+  return { ort: createRequire(import.meta.url)('onnxruntime-node') as Ort };
+}
 
 describe('protobuf encoding', () => {
   it('encodes varints, negative int64s and nested lengths as protobuf does', () => {
@@ -174,5 +181,41 @@ describe('the benchmark model builder', () => {
     const a = mulberry32(1);
     const b = mulberry32(1);
     expect([a(), a(), a()]).toEqual([b(), b(), b()]);
+  });
+});
+
+describe('model:install source directories', () => {
+  it('writes the demo model: the built graph, one label a line, model.json with every field explicit', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'onnx-models-demo-'));
+    try {
+      const written = await writeDemoModel(dir);
+      expect(written).toEqual({ dir, modelBytes: buildDemoModel().onnx.length, labels: DEMO_LABELS.length });
+      expect(await readFile(join(dir, 'model.onnx'))).toEqual(buildDemoModel().onnx.toBuffer());
+      expect(await readFile(join(dir, 'labels.txt'), 'utf8')).toBe(`${DEMO_LABELS.join('\n')}\n`);
+      const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as Record<string, unknown>;
+      expect(Object.keys(json)).toEqual(['input', 'layout', 'resize', 'crop', 'interpolation', 'mean', 'std', 'softmax', 'background', 'description', 'output']);
+      expect(json).toMatchObject({ input: 'image', output: 'probabilities', softmax: false, background: [255, 255, 255], crop: { width: 448, height: 448 } });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses an int8-qdq benchmark model without onnxruntime to calibrate with', async () => {
+    await expect(writeResNetModel(join(tmpdir(), 'never-written'), 'int8-qdq')).rejects.toThrow(/pass ort/);
+  });
+
+  it('fills the post\'s preprocessing into model.json for the fields left out, and leaves out input and output when unnamed', () => {
+    const json = JSON.parse(modelJsonText({ description: 'x' })) as Record<string, unknown>;
+    expect(json).toEqual({
+      layout: 'NCHW',
+      resize: { width: 600, height: 600 },
+      crop: { width: 448, height: 448 },
+      interpolation: 'bilinear',
+      mean: [0.485, 0.456, 0.406],
+      std: [0.229, 0.224, 0.225],
+      softmax: true,
+      background: [255, 255, 255],
+      description: 'x',
+    });
   });
 });

@@ -10,8 +10,8 @@
 // and the last term is the same for every class, so softmax ignores it. The input is normalized,
 // c = x·std + mean per channel, which folds into the weights and biases too. So the answer is the
 // corner nearest to the mean colour of the centre crop, with probabilities softmax(−k‖c − p_k‖²).
+import { POST_MEAN, POST_STD, type ModelJson } from './model-json.js';
 import { DataType, encodeModel, floatTensor, attr, type Chunks } from './proto.js';
-import type { ModelConfigFile } from '../core/model-config.js';
 
 export const DEMO_LABELS = ['black', 'white', 'red', 'green', 'blue', 'yellow', 'cyan', 'magenta'] as const;
 
@@ -47,11 +47,8 @@ export interface DemoModelOptions {
   readonly padding?: number;
 }
 
-export const POST_MEAN = [0.485, 0.456, 0.406] as const;
-export const POST_STD = [0.229, 0.224, 0.225] as const;
-
 /** The demo model: model.onnx bytes, labels.txt and model.json. */
-export function buildDemoModel(options: DemoModelOptions = {}): { onnx: Chunks; labels: string; config: ModelConfigFile } {
+export function buildDemoModel(options: DemoModelOptions = {}): { onnx: Chunks; labels: string; config: ModelJson } {
   const crop = options.crop ?? 448;
   const resize = options.resize ?? 600;
   const mean = options.mean ?? POST_MEAN;

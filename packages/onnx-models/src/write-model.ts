@@ -3,10 +3,9 @@
 import { mkdir, open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { DEFAULT_MODEL_CONFIG, resolveModelConfig, serializeModelConfig, type ModelConfigFile } from '../core/model-config.js';
-import type { Ort } from '../core/native.js';
-import { calibrateResNet, calibrationInputs } from './calibrate.js';
+import { calibrateResNet, calibrationInputs, type Ort } from './calibrate.js';
 import { buildDemoModel } from './demo-model.js';
+import { modelJsonText, type ModelJson } from './model-json.js';
 import type { Chunks } from './proto.js';
 import { buildResNet, type WeightStorage } from './resnet.js';
 
@@ -31,11 +30,11 @@ export async function writeChunks(path: string, chunks: Chunks): Promise<void> {
   }
 }
 
-async function writeSource(dir: string, onnx: Chunks, labels: string, config: ModelConfigFile): Promise<void> {
+async function writeSource(dir: string, onnx: Chunks, labels: string, config: ModelJson): Promise<void> {
   await mkdir(dir, { recursive: true });
   await writeChunks(join(dir, 'model.onnx'), onnx);
   await writeFile(join(dir, 'labels.txt'), labels, { mode: 0o644 });
-  await writeFile(join(dir, 'model.json'), serializeModelConfig(resolveModelConfig(config, 'generated model')), { mode: 0o644 });
+  await writeFile(join(dir, 'model.json'), modelJsonText(config), { mode: 0o644 });
 }
 
 /** The demo model (dominant colour) as a model:install source directory. */
@@ -62,11 +61,9 @@ export async function writeResNetModel(dir: string, storage: WeightStorage = 'fl
     model = buildResNet({ storage });
   }
   const labels = Array.from({ length: model.classes }, (_, i) => `${String(i + 1).padStart(3, '0')}.class_${i + 1}`).join('\n');
-  // The post's preprocessing (the defaults) and a model that outputs logits.
-  const { input: _input, output: _output, ...post } = DEFAULT_MODEL_CONFIG;
   const kind = storage === 'int8-qdq' ? 'statically quantized to int8 (QDQ, min-max calibration)' : `${storage} weight storage`;
+  // The post's preprocessing (model.json's defaults) and a model that outputs logits.
   await writeSource(dir, model.onnx, `${labels}\n`, {
-    ...post,
     input: 'image',
     output: 'logits',
     softmax: true,
