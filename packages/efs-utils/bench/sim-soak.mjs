@@ -1,5 +1,5 @@
 // Soak the lock protocol in the deterministic NFS simulation with many more seeds than `pnpm test`
-// runs. Usage: node bench/sim-soak.mjs [--seeds 20000] [--first 1] [--profile random|F1|F2|F3|F4|F5]
+// runs. Usage: node bench/sim-soak.mjs [--seeds 20000] [--first 1] [--profile random|F1|F2|F3|F4|F5|F7]
 // Each profile isolates one fault class (see tests/sim/world.ts); failing seeds print a trace and
 // replay with EFS_SIM_SEED=<n> EFS_SIM_PROFILE=<p> pnpm exec vitest run tests/integration/nfs-sim.test.ts.
 import { spawnSync } from 'node:child_process';

@@ -165,6 +165,11 @@ async function reserveAndDrain(
 ): Promise<Lease | 'not-shared' | 'staging-used'> {
   const { layout, staleMs, timeoutMs, signal } = request;
   const reservation = (seq: number): string => `${layout.lockDir}/${RESERVED_PREFIX}${leaseName(staging.token, seq)}`;
+  // The reservation is a lease: nobody reopens it before it has kept one name for staleMs, and
+  // we trust the first half of that, on both clocks, as for any lease (see Lease).
+  let reservedSince = monotonicMs();
+  let reservedSinceWall = platform.wallMs();
+  const reservationFresh = (): boolean => monotonicMs() - reservedSince < staleMs / 2 && platform.wallMs() - reservedSinceWall < staleMs / 2;
   try {
     platform.fs.renameSync(layout.sharedDir, reservation(0));
   } catch (error) {
@@ -193,12 +198,16 @@ async function reserveAndDrain(
   try {
     for (;;) {
       // rmdir succeeds only on an empty directory: exactly when the last reader has left. It
-      // fails with ENOENT when our reservation was reaped (we were too slow to renew it).
+      // fails with ENOENT when our reservation was reopened (we were too slow to renew it), or
+      // when our own rmdir executed and its reply was lost: while the reservation is fresh,
+      // nobody can have reopened it, so ENOENT can only mean the latter.
+      const fresh = reservationFresh();
       try {
         platform.fs.rmdirSync(reservation(seq));
         break;
       } catch (error) {
         const code = errorCode(error);
+        if (code === 'ENOENT' && fresh) break;
         if (code === 'ENOENT' || code === 'ESTALE') {
           lease.releaseSync();
           return 'staging-used';
@@ -208,12 +217,15 @@ async function reserveAndDrain(
       if (!lease.held) return 'staging-used';
       const now = monotonicMs();
       if (now - renewedAt >= staleMs / 4) {
+        const renewingSinceWall = platform.wallMs();
         if (!renameOwn(reservation(seq), reservation(seq + 1))) {
           lease.releaseSync();
           return 'staging-used';
         }
         seq += 1;
         renewedAt = now;
+        reservedSince = now;
+        reservedSinceWall = renewingSinceWall;
       }
       if (now >= deadline) {
         reopen(layout, reservation(seq));
@@ -264,9 +276,14 @@ function renameOwn(from: string, to: string): boolean {
  * Lists the lock directory and reaps every entry that blocks us and has kept the same name
  * for `staleMs` on our clock. Returns true when the lock's state changed (retry at once).
  *
+ * A lease is watched by its own name only, not by the directory it sits in: a shared holder's
+ * entry moves from `shared/` into a writer's reservation, whose name the writer renews, and a
+ * dead reader's entry must still look unchanged there (its holder is the one that renames it).
+ *
  * The listing may be stale (NFS caches directory pages); that is harmless, because reaping
- * is a rename of the exact name we saw: a lease renewed since then has another name, so
- * the rename fails with ENOENT and nothing is taken from a live holder. Of several waiters
+ * is a rename of the exact path we saw: a lease renewed since then has another name, and an
+ * entry whose reservation was renamed since is elsewhere, so the rename fails with ENOENT and
+ * nothing is taken from a live holder (we retry at the next listing). Of several waiters
  * reaping the same entry, exactly one rename succeeds. A dead writer's reservation is not
  * thrown away but reopened (renamed back to shared/), so its readers keep their leases.
  */
@@ -281,30 +298,40 @@ function observeAndReap(layout: LockLayout, mode: LockMode, staleness: Staleness
   }
   if (names.length === 0) return true;
 
-  const blocking: string[] = [];
+  /** Lease name → where this listing shows it (relative to the lock directory). */
+  const blocking = new Map<string, { path: string; inside: boolean }>();
+  let complete = true;
   for (const name of names) {
     const isShared = name === SHARED_DIR;
     const isReservation = name.startsWith(RESERVED_PREFIX);
     if (!isShared && !isReservation) {
-      if (!own(name)) blocking.push(name);
+      if (!own(name)) blocking.set(name, { path: name, inside: false });
       continue;
     }
-    if (isReservation && !own(name)) blocking.push(name);
+    if (isReservation && !own(name)) blocking.set(name, { path: name, inside: false });
     // Open shared leases don't block a shared contender: it joins them.
     if (isShared && mode === 'shared') continue;
     const container = `${layout.lockDir}/${name}`;
     const holders = listDir(container);
+    if (holders === undefined) {
+      // Renamed (a writer renewed or reserved) or removed since the listing: what we saw of
+      // its holders so far still counts.
+      complete = false;
+      continue;
+    }
     if (holders.length === 0 && isShared) {
       // An empty shared/ has no holder (its last one died before removing it).
       removeEmptyDir(container);
       return ownToken === undefined;
     }
-    for (const holder of holders) blocking.push(`${name}/${holder}`);
+    for (const holder of holders) blocking.set(holder, { path: `${name}/${holder}`, inside: true });
   }
 
   let reaped = false;
-  for (const name of staleness.stale(blocking)) {
-    reaped = (name.startsWith(RESERVED_PREFIX) && !name.includes('/') ? reopen(layout, `${layout.lockDir}/${name}`) : reap(layout, name)) || reaped;
+  for (const name of staleness.stale(blocking, complete)) {
+    const entry = blocking.get(name);
+    if (entry === undefined) continue;
+    reaped = (entry.inside ? reap(layout, entry.path) : name.startsWith(RESERVED_PREFIX) ? reopen(layout, `${layout.lockDir}/${name}`) : reap(layout, name)) || reaped;
   }
   if (reaped && mode === 'exclusive') removeEmptyDir(layout.sharedDir);
   return reaped;
@@ -327,32 +354,45 @@ function reap(layout: LockLayout, name: string): boolean {
   return true;
 }
 
-function listDir(path: string): string[] {
+/** The names in a directory; undefined when it is gone. */
+function listDir(path: string): string[] | undefined {
   try {
     return platform.fs.readdirSync(path);
   } catch (error) {
     const code = errorCode(error);
-    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ESTALE') return [];
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ESTALE') return undefined;
     throw error;
   }
 }
 
-/** Remembers when each name was first seen; a name seen for `staleMs` is stale. */
+/**
+ * Remembers when each lease name was first seen; a name seen for `staleMs` is stale. A name
+ * cannot be seen before the rename that created it, and its holder renames it away to renew,
+ * so a name seen for `staleMs` belongs to a holder that stopped renewing at least that long ago.
+ */
 class StalenessTracker {
   readonly #staleMs: number;
-  #firstSeen = new Map<string, number>();
+  #firstSeen = new Map<string, { since: number; inside: boolean }>();
 
   constructor(staleMs: number) {
     this.#staleMs = staleMs;
   }
 
-  stale(names: readonly string[]): string[] {
+  /**
+   * The names among `seen` seen for `staleMs`. Names missing from this listing are forgotten
+   * (renewed or gone), except, after an incomplete listing, the shared holders' entries
+   * (`inside` shared/ or a reservation): a reservation renamed under our listing must not
+   * restart the watch of the entries in it. Keeping those is safe: a shared lease's token is
+   * new for every lock, so its names are never reused, and reaping one that is gone fails.
+   */
+  stale(seen: ReadonlyMap<string, { inside: boolean }>, complete: boolean): string[] {
     const now = monotonicMs();
-    const next = new Map<string, number>();
+    const next = new Map<string, { since: number; inside: boolean }>();
+    if (!complete) for (const [name, entry] of this.#firstSeen) if (entry.inside) next.set(name, entry);
     const stale: string[] = [];
-    for (const name of names) {
-      const since = this.#firstSeen.get(name) ?? now;
-      next.set(name, since);
+    for (const [name, { inside }] of seen) {
+      const since = this.#firstSeen.get(name)?.since ?? now;
+      next.set(name, { since, inside });
       if (now - since >= this.#staleMs) stale.push(name);
     }
     this.#firstSeen = next;

@@ -71,3 +71,12 @@ export function overlaps(a: readonly Interval[], b: readonly Interval[]): number
   for (const [s1, e1] of a) for (const [s2, e2] of b) if (s1 < e2 && s2 < e1) count++;
   return count;
 }
+
+/** Resolves once `check` holds, polling every 10 ms; fails after `timeoutMs` (a generous bound, not a timing target). */
+export async function eventually(check: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!check()) {
+    if (performance.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms: ${check.toString()}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

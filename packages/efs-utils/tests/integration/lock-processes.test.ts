@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { overlaps, startTogether, Worker, type Interval } from '../helpers/workers.js';
+import { eventually, overlaps, startTogether, Worker, type Interval } from '../helpers/workers.js';
 
 let dir: string;
 let file: string;
@@ -147,6 +147,66 @@ describe('a holder that dies', () => {
         intervals[i - 1]?.[1] ?? Infinity,
       );
     }
+  });
+});
+
+describe('a shared holder that dies', () => {
+  // A writer waiting behind a dead reader must reap the reader's lease, although the writer's
+  // own reservation (the directory the reader's entry sits in) is renamed on every renewal.
+  const staleMs = 500;
+  const now = (): number => performance.timeOrigin + performance.now();
+  const lockDirHasReservation = (): boolean => {
+    try {
+      return readdirSync(`${file}.lock`).some((name) => name.startsWith('d.'));
+    } catch {
+      return false;
+    }
+  };
+
+  async function readerIntervals(readers: Worker[]): Promise<Interval[]> {
+    const intervals: Interval[] = [];
+    for (const reader of readers) intervals.push(...((await reader.next())['intervals'] as Interval[]));
+    return intervals;
+  }
+
+  it('is reaped by a writer that arrives later, while other readers keep coming', async () => {
+    const dead = spawnWorker('hold', { file, mode: 'shared', staleMs });
+    await dead.ready();
+    const heldAt = (await dead.next())['at'] as number;
+    const readers = [0, 1].map((id) => spawnWorker('intervals', { file, id, mode: 'shared', rounds: 40, holdMs: 10, staleMs }));
+    await startTogether(readers);
+    dead.kill('SIGKILL');
+    await dead.exited;
+
+    // The timeout is far above staleMs: the writer must get in, not merely fail late.
+    const writer = spawnWorker('take', { file, mode: 'exclusive', staleMs, holdMs: 30, timeoutMs: 30 * staleMs });
+    await startTogether([writer]);
+    const interval = (await writer.next())['interval'] as Interval;
+    expect(interval[0]).toBeGreaterThanOrEqual(heldAt + staleMs);
+    const shared = await readerIntervals(readers);
+    expect(shared).toHaveLength(80);
+    expect(overlaps([interval], shared)).toBe(0);
+  });
+
+  it('is reaped when killed while a writer already waits behind it, and the writer gets in only after', async () => {
+    const dead = spawnWorker('hold', { file, mode: 'shared', staleMs });
+    await dead.ready();
+    await dead.next(); // held
+    const readers = [0, 1].map((id) => spawnWorker('intervals', { file, id, mode: 'shared', rounds: 40, holdMs: 10, staleMs }));
+    await startTogether(readers);
+    const writer = spawnWorker('take', { file, mode: 'exclusive', staleMs, holdMs: 30, timeoutMs: 30 * staleMs });
+    await startTogether([writer]);
+    await eventually(lockDirHasReservation); // the writer reserved the next turn: the readers drain
+    const killedAt = now();
+    dead.kill('SIGKILL');
+    await dead.exited;
+
+    const interval = (await writer.next())['interval'] as Interval;
+    // The dead reader held a valid lease until it was killed: the writer cannot have been in before.
+    expect(interval[0]).toBeGreaterThanOrEqual(killedAt);
+    const shared = await readerIntervals(readers);
+    expect(shared).toHaveLength(80);
+    expect(overlaps([interval], shared)).toBe(0);
   });
 });
 

@@ -3,9 +3,9 @@ import { formatFailure, runSeeds } from '../sim/run-seeds.js';
 import { profileConfig, SimPool, type Profile } from '../sim/world.js';
 
 /**
- * Seeds of the NFS simulation that broke the lock protocol before the fix of issue 12, one group
- * per finding. Each failed with the protocol as of commit e29bfea (run with
- * EFS_SIM_LIB=<a build of that protocol> to see it) and must hold every invariant now.
+ * Seeds of the NFS simulation that broke the lock protocol, one group per finding. Each failed
+ * with the protocol of the commit named (run with EFS_SIM_LIB=<a build of that protocol> to see
+ * it) and must hold every invariant now. F1–F5: before the fix of issue 12 (commit e29bfea).
  */
 const pool = new SimPool();
 afterAll(() => pool.close());
@@ -36,5 +36,15 @@ describe('regressions found by the NFS simulation (issue 12)', () => {
 
   it('F3: a holder whose requests are delayed past its lease does not report success', async () => {
     await expectHolds('F3', [64, 65, 67]);
+  });
+});
+
+describe('regressions found by the NFS simulation (after 0.1)', () => {
+  // Failed with the protocol as of commit bba7b19, whose waiters watched a shared entry by its
+  // path: the writer's reservation it sits in is renamed on every renewal, so a dead reader's
+  // entry never looked stale and the writer timed out. 3, 4: the writer asks after the kill;
+  // 5, 7, 13: it already waits (its reservation holds the reader's entry) when the reader dies.
+  it('F7: a writer waiting behind a reader that was killed gets the lock once that lease expires', async () => {
+    await expectHolds('F7', [3, 4, 5, 7, 13]);
   });
 });

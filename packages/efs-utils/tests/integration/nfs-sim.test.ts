@@ -19,4 +19,14 @@ describe('the lock protocol on a simulated NFS', () => {
     console.log(`${report.runs} seeds, ${report.steps} steps, ${report.acked} acknowledged appends`);
     expect(report.failures.map((failure) => `${failure.seed}: ${failure.violations.join('; ')}`)).toEqual([]);
   }, 600_000);
+
+  // A tenth as many seeds of the dead-holder workload (F7): a holder killed while holding the
+  // lock, a writer that must get in within the bound, readers coming and going around them.
+  it.skipIf(only !== undefined)(`admits a writer after a holder is killed, for ${Math.ceil(count / 10)} seeds`, async () => {
+    const seeds = Array.from({ length: Math.ceil(count / 10) }, (_, i) => first + i);
+    const report = await runSeeds(seeds, { pool, stopAfter: 5, config: (seed) => profileConfig('F7', seed) });
+    const text = report.failures.map((failure) => formatFailure(failure)).join('\n\n');
+    if (text) console.log(text);
+    expect(report.failures.map((failure) => `${failure.seed}: ${failure.violations.join('; ')}`)).toEqual([]);
+  }, 600_000);
 });

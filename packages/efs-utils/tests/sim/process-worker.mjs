@@ -207,6 +207,37 @@ async function runTask(state, plan, task, ops) {
           event('rel');
           await guard('release', () => held.release());
         }
+      } else if (op.k === 'wait') {
+        await state.sleep(op.ms);
+      } else if (op.k === 'die') {
+        // Takes the lock, uses it `rounds` times, and is killed while holding it: the world
+        // never answers the 'crash' event, so nothing of this process runs again.
+        const held = await guard('lock', () => lib.lock(plan.file, { ...options, mode: op.mode }));
+        event('acq', { mode: op.mode, on: 'file' });
+        try {
+          for (let round = 0; round < op.rounds; round++) {
+            await state.sleep(op.holdMs);
+            await held.assertHeld();
+            event('ok');
+          }
+        } catch (error) {
+          event('rel');
+          await guard('release', () => held.release());
+          throw error;
+        }
+        event('crash');
+      } else if (op.k === 'writer') {
+        // A writer whose wait the world bounds (liveness): it must get in after the kill.
+        event('asked');
+        const held = await guard('lock', () => lib.lock(plan.file, { ...options, mode: 'exclusive', timeoutMs: op.timeoutMs }));
+        event('acq', { mode: 'exclusive', on: 'file' });
+        try {
+          await lib.appendLine(plan.file, op.line, { lock: held });
+          event('acked', { id: op.id });
+        } finally {
+          event('rel');
+          await guard('release', () => held.release());
+        }
       } else if (op.k === 'hold') {
         const held = await guard('lock', () => lib.lock(plan.file, { ...options, mode: op.mode }));
         event('acq', { mode: op.mode, on: 'file' });

@@ -12,7 +12,9 @@
  * - appends: every acknowledged line is in the file exactly once, and every line is whole;
  * - atomicWriteFile: acknowledged versions increase, and the file never holds an older one
  *   than the newest acknowledged;
- * - lock() and release() fail only with efs-utils' own errors, and nobody waits forever.
+ * - lock() and release() fail only with efs-utils' own errors, and nobody waits forever;
+ * - liveness (the dead-holder workload): a writer waiting behind a holder that was killed gets
+ *   the lock within `livenessBoundMs` of the later of its request and the kill.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
@@ -50,14 +52,24 @@ export interface SimConfig {
    */
   readonly freezeMidCall: boolean;
   readonly maxSteps: number;
+  /**
+   * `random`: every process runs random ops. `dead-holder`: P0 takes the lock (mostly shared)
+   * and is killed while holding it, P1 then asks for the exclusive lock with a long timeout,
+   * and the other processes keep reading (shared) around them.
+   */
+  readonly workload: 'random' | 'dead-holder';
+  /** The dead-holder workload's bound on the writer's wait, from the later of its request and the kill. */
+  readonly livenessBoundMs: number;
 }
 
 /**
  * Fault profiles that isolate one finding of issue 12 each (`random` mixes everything):
  * F1 shared mode without faults, F2 long-lived lookup caches, F3 delayed requests,
- * F4 frozen processes, F5 lost replies.
+ * F4 frozen processes, F5 lost replies; F7 a holder killed while holding the lock (mostly
+ * shared) with a writer waiting and readers coming, over caches and lost replies (F6 is the
+ * in-process queue, a unit test).
  */
-export type Profile = 'random' | 'F1' | 'F2' | 'F3' | 'F4' | 'F5';
+export type Profile = 'random' | 'F1' | 'F2' | 'F3' | 'F4' | 'F5' | 'F7';
 
 export function profileConfig(profile: Profile, seed: number): SimConfig {
   const base = configFor(seed);
@@ -75,6 +87,10 @@ export function profileConfig(profile: Profile, seed: number): SimConfig {
       return { ...base, ...none, processes: 3, freeze: 0.01, freezeMidCall: true, mix: { append: 2, read: 0, rmw: 1, hold: 2 } };
     case 'F5':
       return { ...base, ...none, processes: 3, lostReply: 0.05, mix: { append: 2, read: 2, rmw: 1, hold: 1 } };
+    case 'F7':
+      // Within the fault model, without delays and freezes: those may cost a waiting writer its
+      // reservation (it renews late) and then any bound on its wait is arbitrary.
+      return { ...base, delay: 0, freeze: 0, processes: Math.max(base.processes, 3), workload: 'dead-holder' };
   }
 }
 
@@ -102,6 +118,12 @@ export function configFor(seed: number): SimConfig {
     maxFreezeMs: staleMs * 3,
     freezeMidCall: false,
     maxSteps: 20_000,
+    workload: 'random',
+    // Up to staleMs of cached listings before the dead holder's current name shows, staleMs
+    // watching it, then the readers that got in first: each holds at most staleMs, and one
+    // whose release missed its entry (moved into the reservation, behind a cached listing)
+    // leaves it to be reaped like a dead one. Room for retries on top of that.
+    livenessBoundMs: staleMs * 5,
   };
 }
 
@@ -207,6 +229,8 @@ interface Proc {
   frozenUntil: number;
   frozenTotal: number;
   tasksLeft: number;
+  /** Killed (the dead-holder workload): never runs again, its timers never fire, its lease is not renewed. */
+  crashed: boolean;
   readonly fds: Map<number, OpenFile>;
   nextFd: number;
 }
@@ -237,6 +261,9 @@ class World {
   readonly #sections: Section[] = [];
   readonly #acked = new Set<string>();
   readonly #versions: number[] = [];
+  /** Writers of the dead-holder workload still waiting for the lock: task key → when they asked. */
+  readonly #waitingWriters = new Map<string, number>();
+  #crashedAt: number | undefined;
   #checkedData = -1;
   readonly #dir: string;
 
@@ -261,6 +288,7 @@ class World {
       frozenUntil: 0,
       frozenTotal: 0,
       tasksLeft: config.tasksPerProcess,
+      crashed: false,
       fds: new Map(),
       nextFd: 3,
     }));
@@ -280,6 +308,7 @@ class World {
   }
 
   #plan(proc: Proc): unknown {
+    if (this.#config.workload === 'dead-holder') return this.#deadHolderPlan(proc);
     const { mix, opsPerTask, tasksPerProcess } = this.#config;
     const kinds = (Object.entries(mix) as [string, number][]).flatMap(([kind, weight]) => Array<string>(weight).fill(kind));
     const tasks = [];
@@ -299,17 +328,40 @@ class World {
     return { file: `${this.#dir}/content`, register: `${this.#dir}/register`, staleMs: this.#config.staleMs, tasks };
   }
 
+  /** P0 dies holding the lock, P1 waits for it exclusively, the others keep reading. */
+  #deadHolderPlan(proc: Proc): unknown {
+    const { staleMs, opsPerTask, tasksPerProcess } = this.#config;
+    const rng = this.#rng;
+    let tasks: unknown[][];
+    if (proc.id === 0) {
+      const mode = rng.pick(['shared', 'shared', 'shared', 'exclusive']);
+      tasks = [[{ k: 'die', mode, rounds: rng.int(0, 4), holdMs: rng.pick([1, 20, staleMs / 2, staleMs]) }]];
+    } else if (proc.id === 1) {
+      // Half the time the writer is already waiting when the holder is killed.
+      const id = `a${proc.id}-0`;
+      const waitMs = rng.chance(0.5) ? rng.int(0, staleMs / 2) : rng.int(0, staleMs * 2);
+      tasks = [[{ k: 'wait', ms: waitMs }, { k: 'writer', id, line: `${id}:xxxxxxxx`, timeoutMs: staleMs * 20 }]];
+    } else {
+      tasks = Array.from({ length: tasksPerProcess }, () => [
+        { k: 'wait', ms: rng.int(0, staleMs) },
+        ...Array.from({ length: opsPerTask * 2 }, () => ({ k: 'read', holdMs: rng.pick([0, 1, 20, staleMs / 2]) })),
+      ]);
+    }
+    proc.tasksLeft = tasks.length;
+    return { file: `${this.#dir}/content`, register: `${this.#dir}/register`, staleMs, tasks };
+  }
+
   run(): SimResult {
     for (const proc of this.#procs) {
       proc.thread.send({ t: 'start', epoch: this.#epoch, seed: this.#seed, proc: proc.id, plan: this.#plan(proc), mono: 0, wall: proc.wallOffsetMs });
       this.#await(proc);
     }
     while (this.violations.length === 0 && this.#step < this.#config.maxSteps) {
-      if (this.#procs.every((proc) => proc.state === 'done')) break;
+      if (this.#procs.every((proc) => proc.state === 'done' || proc.crashed)) break;
       this.#maybeFreeze();
       const choices: (() => void)[] = [];
       for (const proc of this.#procs) {
-        if (this.#frozen(proc)) continue;
+        if (this.#frozen(proc) || proc.crashed) continue;
         if (proc.state === 'blocked' && proc.releaseAt <= this.#now) choices.push(() => this.#execute(proc));
         // A hair of tolerance: the clock jump in #advance goes through floating-point arithmetic.
         if (proc.state === 'idle' && proc.nextTimer !== null && proc.nextTimer <= this.#mono(proc) + 1e-6) choices.push(() => this.#fire(proc));
@@ -324,9 +376,10 @@ class World {
       this.#step += 1;
       this.#rng.pick(choices)();
       this.#checkData();
+      this.#checkLiveness();
     }
     if (this.violations.length === 0 && this.#step >= this.#config.maxSteps) {
-      const left = this.#procs.filter((proc) => proc.state !== 'done').map((proc) => `P${proc.id}`);
+      const left = this.#procs.filter((proc) => proc.state !== 'done' && !proc.crashed).map((proc) => `P${proc.id}`);
       this.violations.push(`no progress: ${left.join(', ')} still running after ${this.#step} steps`);
     }
     return { seed: this.#seed, violations: this.violations, steps: this.#step, trace: this.#trace, acked: this.#acked.size };
@@ -349,7 +402,7 @@ class World {
   #advance(): boolean {
     let next = Infinity;
     for (const proc of this.#procs) {
-      if (proc.state === 'done') continue;
+      if (proc.state === 'done' || proc.crashed) continue;
       if (this.#frozen(proc)) {
         next = Math.min(next, proc.frozenUntil);
         continue;
@@ -376,7 +429,7 @@ class World {
   #maybeFreeze(): void {
     if (this.#config.freeze === 0 || !this.#rng.chance(this.#config.freeze)) return;
     const proc = this.#rng.pick(this.#procs);
-    if (proc.state === 'done' || this.#frozen(proc)) return;
+    if (proc.state === 'done' || proc.crashed || this.#frozen(proc)) return;
     if (proc.state === 'blocked' && !this.#config.freezeMidCall) return;
     proc.frozenAt = this.#now;
     proc.frozenUntil = this.#now + this.#rng.int(1, this.#config.maxFreezeMs);
@@ -389,6 +442,13 @@ class World {
       proc.state = 'blocked';
       proc.pending = { op: message.op, args: message.args, seq: message.seq };
       proc.releaseAt = this.#now;
+      if (message.op === 'event' && message.args[0] === 'crash') {
+        // SIGKILL: the call is never answered, nothing of the process runs again.
+        proc.crashed = true;
+        this.#crashedAt = this.#now;
+        this.#log(`P${proc.id} killed while holding the lock`);
+        return;
+      }
       if (isRpc(message.op) && this.#config.delay > 0 && this.#rng.chance(this.#config.delay)) {
         proc.releaseAt = this.#now + this.#rng.int(1, this.#config.maxDelayMs);
         this.#log(`P${proc.id} ${describeCall(message.op, message.args)} delayed until t=${proc.releaseAt.toFixed(2)}`);
@@ -547,6 +607,7 @@ class World {
     const current = (): Section | undefined => this.#sections.findLast((section) => section.key === key && section.open);
     switch (type) {
       case 'acq':
+        this.#waitingWriters.delete(key);
         // A holding window counts from its first validated point (a successful assertHeld or
         // commit): a process frozen right after lock() resolved holds nothing it can use.
         this.#sections.push({ key, on: data.on as string, mode: data.mode as string, start: -1, end: -1, open: true });
@@ -569,12 +630,18 @@ class World {
         }
         break;
       }
+      case 'asked':
+        this.#waitingWriters.set(key, this.#now);
+        break;
       case 'rel': {
         const section = current();
         if (section) section.open = false;
         break;
       }
       case 'failed':
+        if (data.where === 'lock' && this.#waitingWriters.delete(key)) {
+          this.violations.push(`${key}: the writer waiting behind a killed holder was never admitted: lock() failed with ${String(data.code)}`);
+        }
         if ((data.where === 'lock' || data.where === 'release') && !ALLOWED_LOCK_ERRORS.has(data.code as string)) {
           this.violations.push(`${key}: ${String(data.where)}() failed with ${String(data.code)} (${String(data.message)}), not an efs-utils error`);
         }
@@ -596,6 +663,20 @@ class World {
         this.violations.push(
           `exclusion broken on ${section.on}: ${section.key} (${section.mode}, steps ${section.start}-${section.end}) and ${other.key} (${other.mode}, steps ${other.start}-${other.end}) both held it`,
         );
+      }
+    }
+  }
+
+  /** A writer waiting behind a killed holder gets the lock within the bound. */
+  #checkLiveness(): void {
+    if (this.#crashedAt === undefined) return;
+    for (const [key, askedAt] of this.#waitingWriters) {
+      const waitedMs = this.#now - Math.max(askedAt, this.#crashedAt);
+      if (waitedMs > this.#config.livenessBoundMs) {
+        this.violations.push(
+          `${key}: the writer has waited ${waitedMs.toFixed(0)} ms since the holder was killed (bound ${this.#config.livenessBoundMs} ms, staleMs ${this.#config.staleMs})`,
+        );
+        this.#waitingWriters.delete(key);
       }
     }
   }
