@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -15,6 +16,13 @@ describe('the published package', () => {
     expect(paths).toContain('dist/index.js');
     expect(paths).toContain('dist/index.d.ts');
     expect(paths.filter((path) => path.endsWith('.map'))).toEqual([]);
+    // tsc never deletes outputs: a module removed from src (or only ever in tests/sim) must
+    // not linger in dist. The build empties dist first.
+    const modules = readdirSync(`${packageDir}/src`, { recursive: true, encoding: 'utf8' })
+      .filter((path) => path.endsWith('.ts'))
+      .map((path) => path.split(sep).join('/').replace(/\.ts$/, ''))
+      .sort();
+    expect(paths.filter((path) => path.endsWith('.js')).map((path) => path.slice('dist/'.length, -'.js'.length)).sort()).toEqual(modules);
   });
 
   it('declares ESM, types, an exports map, no side effects and Node 20+', () => {
