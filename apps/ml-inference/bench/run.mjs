@@ -26,7 +26,7 @@
 //    infer, answer.
 // Prints Markdown; --json also writes the raw numbers.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -36,6 +36,7 @@ import { parseArgs } from 'node:util';
 
 const PACKAGE = fileURLToPath(new URL('..', import.meta.url));
 const COLD = fileURLToPath(new URL('./cold-start.mjs', import.meta.url));
+const NAIVE = fileURLToPath(new URL('./naive-cold-start.mjs', import.meta.url));
 const require = createRequire(import.meta.url);
 
 const { values } = parseArgs({
@@ -164,7 +165,10 @@ for (const storage of variants) {
     }
     models.push({ name, storage, optimize, modelBytes: statSync(join(source, 'model.onnx')).size });
   }
+  // The naive peer of this storage: the same model.onnx, loaded by a script with default options.
+  models.push({ name: `naive-${storage}`, storage, naive: true, modelPath: join(source, 'model.onnx'), modelBytes: statSync(join(source, 'model.onnx')).size });
 }
+const functionModels = models.filter((m) => !m.naive);
 
 // --- Cold starts.
 function nativeLibraryFiles() {
@@ -203,7 +207,7 @@ function filesUnder(dir) {
 function coldStart(model, extraEnv = {}) {
   return new Promise((resolve, reject) => {
     const startedAt = performance.now();
-    const child = spawn(process.execPath, [COLD, eventFile], {
+    const child = spawn(process.execPath, model.naive ? [NAIVE, model.modelPath] : [COLD, eventFile], {
       cwd: PACKAGE,
       env: {
         PATH: process.env.PATH,
@@ -228,6 +232,22 @@ function coldStart(model, extraEnv = {}) {
       const result = lines.find((l) => l.startsWith('RESULT '));
       if (result === undefined || answeredAt === undefined) return reject(new Error(`no answer from the cold start of ${model.name}:\n${out}`));
       const parsed = JSON.parse(result.slice(7));
+      if (model.naive) {
+        const { steps } = parsed;
+        return resolve({
+          totalMs: answeredAt - startedAt,
+          bootMs: parsed.bootMs,
+          librariesMs: steps.libraries.ms,
+          sessionMs: steps.session.ms,
+          invokeMs: steps.inference.ms,
+          loadTouchedMb: steps.libraries.touchedMb + steps.session.touchedMb,
+          sessionTouchedMb: steps.session.touchedMb,
+          invokeTouchedMb: steps.inference.touchedMb,
+          touchedMb: parsed.touchedMb,
+          peakRssMb: parsed.peakRssMb,
+          bytesRead: model.modelBytes,
+        });
+      }
       const loaded = lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).find((l) => l.message === 'model loaded');
       if (parsed.statusCode !== 200) return reject(new Error(`cold start answered ${parsed.statusCode}: ${parsed.body}`));
       resolve({
@@ -241,6 +261,12 @@ function coldStart(model, extraEnv = {}) {
         readWaitMs: loaded?.readWaitMs,
         sessionMs: loaded?.sessionMs,
         optimized: loaded?.optimized,
+        cacheWritten: loaded?.cacheWritten,
+        loadTouchedMb: loaded?.memoryTouchedMb?.load,
+        sessionTouchedMb: loaded?.memoryTouchedMb?.session,
+        invokeTouchedMb: parsed.invokeTouchedMb,
+        touchedMb: parsed.touchedMb,
+        peakRssMb: parsed.peakRssMb,
         label: JSON.parse(parsed.body).bird_class,
       });
     });
@@ -253,7 +279,9 @@ const nativeFiles = nativeLibraryFiles();
 const cold = [];
 for (const model of models) {
   const idleBefore = await waitForQuiet(`the first cold start of ${model.name}`);
-  const modelFiles = filesUnder(join(modelsDir, model.name));
+  // A model installed without the cache starts without it: its first cold start writes it.
+  if (!model.naive && !model.optimize) rmSync(join(modelsDir, model.name, 'releases', '1', 'optimized'), { recursive: true, force: true });
+  const modelFiles = model.naive ? [model.modelPath] : filesUnder(join(modelsDir, model.name));
   dropPageCache([...modelFiles, ...nativeFiles]);
   cold.push({ model, first: await coldStart(model), rest: [], idleBefore });
 }
@@ -269,7 +297,7 @@ for (const entry of cold) {
 // Provisioned concurrency: init loads the model and runs one blank image ahead of traffic; the
 // first request is then measured on its own.
 const provisioned = [];
-for (const model of models.filter((m) => m.optimize && m.storage === 'float32')) {
+for (const model of functionModels.filter((m) => m.optimize && m.storage === 'float32')) {
   await waitForQuiet('the provisioned cold starts');
   const runs = [];
   for (let i = 0; i < Math.max(3, coldRuns); i++) runs.push(await coldStart(model, { AWS_LAMBDA_INITIALIZATION_TYPE: 'provisioned-concurrency' }));
@@ -287,7 +315,7 @@ const url = `http://127.0.0.1:${server.address().port}/bird.jpg`;
 const { preprocessImage } = await import('../dist/core/preprocess.js');
 const BLOCK = 20;
 const warm = [];
-for (const model of models.filter((m) => m.optimize)) {
+for (const model of functionModels.filter((m) => m.optimize)) {
   const handler = createHandler({
     config: loadConfig({ MODEL_DIR: modelsDir, MODEL_NAME: model.name, AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '3008', IMAGE_FETCH_ALLOW_PRIVATE_NETWORKS: 'true' }),
     log: () => {},
@@ -373,16 +401,26 @@ lines.push(`Machine: ${os.cpus().length} cores (${cpu}), ${Math.round(os.totalme
 lines.push('');
 lines.push('Cold start (fresh process → first answer: Node boot, imports, init with model load, one request):');
 lines.push('');
-lines.push('| model | optimized graph | bytes read from the model directory | very first (page cache dropped) | then: p50 | min–max | boot | libraries | model read wait | session | first request | CPU idle before |');
-lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+lines.push('| model | optimized graph | bytes read | very first (page cache dropped) | then: p50 | min–max | boot | libraries | model read wait | session | first request | fresh memory: load | first request | whole process | peak RSS | CPU idle before |');
+lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+const mbCell = (value) => (value === undefined ? '—' : `${Math.round(value)} MB`);
 for (const c of cold) {
-  const p50 = (key) => ms(summary(c.rest.map((r) => r[key] ?? 0)).p50);
+  const median = (key) => summary(c.rest.map((r) => r[key] ?? 0)).p50;
+  const p50 = (key) => ms(median(key));
+  const graph = c.model.naive ? 'naive: model.onnx by path, default options' : c.first.optimized === 'hit' ? 'cached' : `none: optimized at load${c.first.cacheWritten === 'published' ? ' (then cached: the first run wrote it)' : ''}`;
   lines.push(
-    `| ${c.model.name} (model.onnx ${mb(c.model.modelBytes)}) | ${c.first.optimized === 'hit' ? 'cached' : 'none: optimized at load'} | ${mb(c.rest[0]?.bytesRead ?? 0)} | ${ms(c.first.totalMs)} | **${ms(c.summary.p50)}** | ${ms(c.summary.min)}–${ms(c.summary.max)} | ${p50('bootMs')} | ${p50('librariesMs')} | ${p50('readWaitMs')} | ${p50('sessionMs')} | ${p50('invokeMs')} | ${c.idleBefore}% |`,
+    `| ${c.model.name} (model.onnx ${mb(c.model.modelBytes)}) | ${graph} | ${mb(c.rest[0]?.bytesRead ?? 0)} | ${ms(c.first.totalMs)} | **${ms(c.summary.p50)}** | ${ms(c.summary.min)}–${ms(c.summary.max)} | ${p50('bootMs')} | ${p50('librariesMs')} | ${c.model.naive ? '—' : p50('readWaitMs')} | ${p50('sessionMs')} | ${p50('invokeMs')} | ${mbCell(median('loadTouchedMb'))} | ${mbCell(median('invokeTouchedMb'))} | ${mbCell(median('touchedMb'))} | ${mbCell(median('peakRssMb'))} | ${c.idleBefore}% |`,
   );
 }
 lines.push('');
-lines.push('(boot: process start to the handler import; libraries: loading onnxruntime-node and sharp, while the model file is read; model read wait: waiting for the rest of the read after that; session: creating and checking the onnxruntime session; first request: decode, preprocess, first inference, answer. Medians of the runs after the first.)');
+lines.push('(boot: process start to the handler import; libraries: loading onnxruntime-node and sharp (naive: onnxruntime-node only), while the model file is read; model read wait: waiting for the rest of the read after that; session: creating and checking the onnxruntime session; first request: decode, preprocess, first inference, answer (naive: the first inference alone). Fresh memory: minor page faults × 4 KiB during the load (libraries + read + session), during the first request, and in the whole process; pages of memory-mapped files count 1 in 16 (fault-around). Medians of the runs after the first.)');
+lines.push('');
+lines.push('Against the naive peer of the same storage, in this run (cold start p50, ours ÷ naive):');
+lines.push('');
+for (const c of cold.filter((entry) => !entry.model.naive && entry.model.optimize)) {
+  const peer = cold.find((entry) => entry.model.name === `naive-${c.model.storage}`);
+  if (peer !== undefined) lines.push(`- ${c.model.name}: ${ms(c.summary.p50)} ÷ ${ms(peer.summary.p50)} = **${(c.summary.p50 / peer.summary.p50).toFixed(2)}×** (per-run ratios, round by round: ${c.rest.map((r, i) => (r.totalMs / (peer.rest[i]?.totalMs ?? NaN)).toFixed(2)).join(', ')})`);
+}
 for (const p of provisioned) {
   lines.push('');
   lines.push(`With provisioned concurrency (${p.model.name}): init (boot + model load + one blank run) p50 ${ms(p.init.p50)}, then the first request p50 ${ms(p.firstRequest.p50)}.`);

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // pnpm --filter @lambda-efs/ml-inference model:optimize --name <name> --version <version> [--models-dir <dir>]
 //
-// Adds optimized/<key>.onnx for this machine's CPU class to an installed release. The function
-// logs `"optimized":"miss"` and the key it looked for when its CPU class has none; run this on a
+// Adds (or replaces) optimized/<key>/ for this machine's CPU class in an installed release. The
+// function writes a missing entry itself at its first cold start; when the release is read-only
+// for it, it logs `"optimized":"miss"`, `"cacheWritten":"read-only"` and the key: run this on a
 // machine of that class (same onnxruntime-node version) that mounts the file system.
 import { parseArgs } from 'node:util';
 

@@ -3,20 +3,24 @@
 //   <MODEL_DIR>/<name>/current -> releases/<version>        switched atomically by model:install
 //   <MODEL_DIR>/<name>/releases/<version>/
 //     model.onnx  labels.txt  model.json  release.json     (release.json: sizes, written last)
-//     optimized/ort-<version>-<cpu>.onnx                    optional: graphs optimized for a CPU class
+//     optimized/ort-<version>-<cpu>/model.onnx(.data)       graphs optimized for a CPU class: written
+//                                                           by model:install, or by the first cold start
 //
 // One session per execution environment, created at the first request and reused. Every request
 // makes one cheap check, a readlink of `current`; when it points somewhere new, the new release is
 // loaded (once, however many requests wait for it) and replaces the old one, which is released
 // when the requests using it are done. Releases are immutable and published whole, so a load never
 // sees half a model.
-import { readFile, readlink } from 'node:fs/promises';
+import { open, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
+
+import { removeTree } from '@lambda-efs/efs-utils';
 
 import { ModelInvalidError, ModelNotInstalledError, MlInferenceError, systemErrorCode } from '../errors.js';
 import { parseModelConfig, type ModelConfig } from './model-config.js';
 import type { NativeLibraries } from './native.js';
-import { cpuClass, createModelSession, OPTIMIZED_EXTENSION, optimizedModelKey, type ModelSession } from './session.js';
+import { optimizedScratch, publishOptimized, type PublishOutcome } from './optimized-cache.js';
+import { cpuClass, createModelSession, OPTIMIZED_FILES, optimizedModelKey, type ModelSession } from './session.js';
 
 export const RELEASE_FILES = Object.freeze({
   model: 'model.onnx',
@@ -43,10 +47,18 @@ export interface LoadStats {
   readonly readWaitMs: number;
   /** Creating (and checking) the onnxruntime session. */
   readonly sessionMs: number;
+  /**
+   * Fresh memory the load touched, in MB (minor page faults × page size, the whole process): on
+   * Lambda's Firecracker VMs, touching fresh memory costs ~3 ms per MB, so every copy of the weights
+   * shows here.
+   */
+  readonly memoryTouchedMb: { readonly libraries: number; readonly session: number; readonly load: number };
   /** Bytes read from the model directory: what EFS throughput pays for a cold start. */
   readonly bytesRead: number;
   readonly files: Readonly<Record<string, number>>;
   readonly optimized: OptimizedUse;
+  /** After a miss: whether this load wrote the cache entry for the next cold starts. */
+  readonly cacheWritten?: PublishOutcome | 'read-only' | 'failed';
   readonly cacheKey: string | undefined;
 }
 
@@ -241,6 +253,7 @@ export class ModelStore {
 
   async #load(target: string): Promise<Entry> {
     const startedAt = performance.now();
+    const touchedAtStart = touchedBytes();
     const name = this.#options.modelName;
     const match = RELEASE_TARGET.exec(target);
     if (match?.[1] === undefined) {
@@ -250,84 +263,148 @@ export class ModelStore {
     const where = `Model "${name}" version ${version}`;
     const dir = join(this.#options.modelDir, name, target);
     const files: Record<string, number> = {};
+    const fail = (file: string, error: unknown): never => {
+      const code = systemErrorCode(error);
+      if (code === 'ENOENT') {
+        throw new ModelInvalidError(`${where}: ${file} is missing from the release. Install the model again (pnpm model:install).`, { cause: error });
+      }
+      throw new ModelInvalidError(`${where}: ${file} cannot be read (${code ?? String(error)}).`, { cause: error });
+    };
     const read = async (file: string, required: boolean): Promise<Buffer | undefined> => {
       try {
         const bytes = await readFile(join(dir, file));
         files[file] = bytes.length;
         return bytes;
       } catch (error) {
-        const code = systemErrorCode(error);
-        if (!required && code === 'ENOENT') return undefined;
-        if (code === 'ENOENT') {
-          throw new ModelInvalidError(`${where}: ${file} is missing from the release. Install the model again (pnpm model:install).`, { cause: error });
-        }
-        throw new ModelInvalidError(`${where}: ${file} cannot be read (${code ?? String(error)}).`, { cause: error });
+        if (!required && systemErrorCode(error) === 'ENOENT') return undefined;
+        return fail(file, error);
       }
     };
+    // The large files are handed to onnxruntime by path (it memory-maps the optimized graph's
+    // weights); reading them through here first, in small chunks into one reused buffer, only fills
+    // the page cache, from EFS, while the native libraries load.
+    // Every `required` file must exist (else false); optional ones are counted when they do.
+    const prefetch = async (required: readonly string[], optional: readonly string[] = []): Promise<boolean> => {
+      const all = [...required, ...optional];
+      const sizes = await Promise.all(all.map((file) => prefetchFile(join(dir, file))));
+      if (sizes.slice(0, required.length).some((size) => size === undefined)) return false;
+      all.forEach((file, i) => {
+        if (sizes[i] !== undefined) files[file] = sizes[i];
+      });
+      return true;
+    };
+    const prefetchModel = async (): Promise<void> => {
+      let found: boolean;
+      try {
+        found = await prefetch([RELEASE_FILES.model]);
+      } catch (error) {
+        return fail(RELEASE_FILES.model, error);
+      }
+      if (!found) fail(RELEASE_FILES.model, Object.assign(new Error('not found'), { code: 'ENOENT' }));
+    };
+    // The graph, and its weights (absent when it has no initializer large enough to go there).
+    const optimizedPaths = (key: string | undefined): [string, string] | undefined =>
+      key === undefined ? undefined : [`${RELEASE_FILES.optimizedDir}/${key}/${OPTIMIZED_FILES.graph}`, `${RELEASE_FILES.optimizedDir}/${key}/${OPTIMIZED_FILES.weights}`];
 
     // The reads go to the libuv thread pool first; loading the native libraries (synchronous
     // require of two addons) then overlaps with them on the main thread.
     const smallFiles = Promise.all([read(RELEASE_FILES.config, true), read(RELEASE_FILES.labels, true), read(RELEASE_FILES.manifest, false)]);
     const peekedVersion = this.#options.onnxruntimeVersion?.();
     let cacheKey = peekedVersion === undefined ? undefined : optimizedModelKey(peekedVersion, this.#cpu);
-    let optimizedFile = cacheKey === undefined ? undefined : `${RELEASE_FILES.optimizedDir}/${cacheKey}${OPTIMIZED_EXTENSION}`;
-    let optimizedBytes = optimizedFile === undefined ? Promise.resolve(undefined) : read(optimizedFile, false);
+    // The optimized graph if there is one, else model.onnx.
+    const prefetchFor = async (key: string | undefined): Promise<'optimized' | 'model'> => {
+      const paths = optimizedPaths(key);
+      if (paths !== undefined && (await prefetch([paths[0]], [paths[1]]))) return 'optimized';
+      await prefetchModel();
+      return 'model';
+    };
+    let prefetched = prefetchFor(cacheKey);
     // Nothing may reject unobserved while the libraries load.
     smallFiles.catch(() => undefined);
-    optimizedBytes.catch(() => undefined);
+    prefetched.catch(() => undefined);
     const librariesStart = performance.now();
+    const touchedBeforeLibraries = touchedBytes();
     const libraries = this.#options.libraries();
     const librariesAt = performance.now();
+    const librariesTouched = touchedBytes() - touchedBeforeLibraries;
     const [configBytes, labelBytes, manifestBytes] = await smallFiles;
     const config = parseModelConfig((configBytes as Buffer).toString('utf8'), where);
     const labels = parseLabels((labelBytes as Buffer).toString('utf8'), where);
     const manifest = manifestBytes === undefined ? undefined : parseManifest(manifestBytes, where);
     const actualKey = optimizedModelKey(libraries.versions.onnxruntime, this.#cpu);
     if (actualKey !== cacheKey) {
+      await prefetched.catch(() => undefined);
+      for (const file of [...(optimizedPaths(cacheKey) ?? []), RELEASE_FILES.model]) delete files[file];
       cacheKey = actualKey;
-      optimizedFile = cacheKey === undefined ? undefined : `${RELEASE_FILES.optimizedDir}/${cacheKey}${OPTIMIZED_EXTENSION}`;
-      optimizedBytes = optimizedFile === undefined ? Promise.resolve(undefined) : read(optimizedFile, false);
+      prefetched = prefetchFor(cacheKey);
     }
+    const found = await prefetched;
+    let sessionStart = performance.now();
+    const readWaitMs = sessionStart - librariesAt;
+    const touchedBeforeSession = touchedBytes();
 
     let optimized: OptimizedUse = cacheKey === undefined ? 'unavailable' : 'miss';
+    let cacheWritten: PublishOutcome | 'read-only' | 'failed' | undefined;
     let session: ModelSession | undefined;
-    let readWaitMs = 0;
-    let sessionStart = performance.now();
-    if (optimizedFile !== undefined) {
-      const bytes = await optimizedBytes;
-      sessionStart = performance.now();
-      readWaitMs += sessionStart - librariesAt;
-      if (bytes !== undefined) {
-        try {
-          session = await createModelSession(libraries.ort, bytes, config, labels.length, { threads: this.#options.threads, preoptimized: true }, where);
-          optimized = 'hit';
-        } catch (error) {
-          // A damaged cache entry costs a slower start, never an outage.
-          optimized = 'fallback';
-          this.#log('WARN', 'optimized model unusable; loading model.onnx', { file: optimizedFile, reason: error instanceof Error ? error.message : String(error) });
-        }
+    const settings = { threads: this.#options.threads };
+    if (found === 'optimized' && cacheKey !== undefined) {
+      try {
+        const graph = join(dir, RELEASE_FILES.optimizedDir, cacheKey, OPTIMIZED_FILES.graph);
+        session = await createModelSession(libraries.ort, graph, config, labels.length, { ...settings, preoptimized: true }, where);
+        optimized = 'hit';
+      } catch (error) {
+        // A damaged cache entry costs a slower start, never an outage.
+        optimized = 'fallback';
+        this.#log('WARN', 'optimized model unusable; loading model.onnx', { entry: `${RELEASE_FILES.optimizedDir}/${cacheKey}`, reason: error instanceof Error ? error.message : String(error) });
+        await prefetchModel();
+        sessionStart = performance.now();
       }
     }
     if (session === undefined) {
-      const readStart = performance.now();
-      const bytes = (await read(RELEASE_FILES.model, true)) as Buffer;
-      sessionStart = performance.now();
-      readWaitMs += sessionStart - readStart;
       const expected = manifest?.files[RELEASE_FILES.model]?.bytes;
-      if (expected !== undefined && expected !== bytes.length) {
-        throw new ModelInvalidError(`${where}: model.onnx is ${bytes.length} bytes but release.json says ${expected}: the release is damaged. Install it again.`);
+      const actual = files[RELEASE_FILES.model];
+      if (expected !== undefined && expected !== actual) {
+        throw new ModelInvalidError(`${where}: model.onnx is ${actual} bytes but release.json says ${expected}: the release is damaged. Install it again.`);
       }
-      session = await createModelSession(libraries.ort, bytes, config, labels.length, { threads: this.#options.threads, preoptimized: false }, where);
+      const modelPath = join(dir, RELEASE_FILES.model);
+      // A miss: this cold start optimizes the graph anyway, so it also saves it for the next ones
+      // (unless the release is read-only here). A fallback does not: the entry is there, damaged.
+      const optimizedDir = join(dir, RELEASE_FILES.optimizedDir);
+      const scratch = optimized === 'miss' && cacheKey !== undefined ? await optimizedScratch(optimizedDir, cacheKey) : undefined;
+      if (optimized === 'miss' && cacheKey !== undefined && scratch === undefined) cacheWritten = 'read-only';
+      if (scratch !== undefined && cacheKey !== undefined) {
+        try {
+          session = await createModelSession(libraries.ort, modelPath, config, labels.length, { ...settings, preoptimized: false, saveOptimizedTo: scratch }, where);
+        } catch (error) {
+          await removeTree(scratch).catch(() => undefined);
+          if (!(error instanceof ModelInvalidError)) throw error;
+          // Maybe only the save failed (a full file system): the load below without it tells.
+          cacheWritten = 'failed';
+          this.#log('WARN', 'could not save the optimized graph; loading without it', { reason: error.message });
+        }
+        if (session !== undefined) {
+          try {
+            cacheWritten = await publishOptimized(scratch, optimizedDir, cacheKey);
+          } catch (error) {
+            cacheWritten = 'failed';
+            this.#log('WARN', 'could not publish the optimized graph', { reason: error instanceof Error ? error.message : String(error) });
+          }
+        }
+      }
+      session ??= await createModelSession(libraries.ort, modelPath, config, labels.length, { ...settings, preoptimized: false }, where);
     }
     const round = (ms: number): number => Math.round(ms * 100) / 100;
+    const mb = (bytes: number): number => Math.round(bytes / 1e5) / 10;
     const stats: LoadStats = {
       loadMs: round(performance.now() - startedAt),
       librariesMs: round(librariesAt - librariesStart),
       readWaitMs: round(readWaitMs),
       sessionMs: round(performance.now() - sessionStart),
+      memoryTouchedMb: { libraries: mb(librariesTouched), session: mb(touchedBytes() - touchedBeforeSession), load: mb(touchedBytes() - touchedAtStart) },
       bytesRead: Object.values(files).reduce((a, b) => a + b, 0),
       files,
       optimized,
+      ...(cacheWritten === undefined ? {} : { cacheWritten }),
       cacheKey,
     };
     const model: LoadedModel = { name, version, target, labels, config, session, libraries, stats };
@@ -337,6 +414,39 @@ export class ModelStore {
 
   #log(level: 'INFO' | 'WARN' | 'ERROR', message: string, fields: Record<string, unknown>): void {
     this.#options.log?.(level, message, { model: this.#options.modelName, ...fields });
+  }
+}
+
+/** Fresh memory touched by this process so far: minor page faults × the page size. */
+export function touchedBytes(): number {
+  return process.resourceUsage().minorPageFault * 4096;
+}
+
+const PREFETCH_CHUNK = 1 << 20;
+
+/**
+ * Reads a file through one reused 1 MiB buffer, to bring it into the page cache without touching
+ * fresh memory; its size, or undefined when it does not exist.
+ */
+async function prefetchFile(path: string): Promise<number | undefined> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    const code = systemErrorCode(error);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw error;
+  }
+  try {
+    const buffer = Buffer.allocUnsafe(PREFETCH_CHUNK);
+    let total = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, PREFETCH_CHUNK, total);
+      if (bytesRead === 0) return total;
+      total += bytesRead;
+    }
+  } finally {
+    await handle.close();
   }
 }
 

@@ -1,7 +1,8 @@
-// One onnxruntime inference session: created from model bytes with the function's thread count,
+// One onnxruntime inference session: created from a model file with the function's thread count,
 // its input and output checked against model.json and the labels, and run on one image at a time.
 import { readFileSync } from 'node:fs';
 import { arch } from 'node:os';
+import { join } from 'node:path';
 
 import type { InferenceSession } from 'onnxruntime-node';
 
@@ -18,18 +19,23 @@ export interface SessionSettings {
    */
   readonly preoptimized: boolean;
   /**
-   * Also write the graph onnxruntime optimized (level "all", for this CPU class) to this path:
-   * model:install does, to fill the `optimized/` cache.
+   * Also write the graph onnxruntime optimized (level "all", for this CPU class) into this
+   * directory, as {@link OPTIMIZED_FILES}: model:install does, and so does the function when its
+   * CPU class has no cache entry yet.
    */
   readonly saveOptimizedTo?: string;
 }
 
 /**
- * The file extension of optimized graphs. ONNX, not onnxruntime's ORT format: an ORT-format graph
- * loads in a quarter of the time only when its weights are used in place in the file's bytes,
- * and then they are not prepacked and every inference is about 50% slower (measured here).
+ * An optimized graph is a directory `optimized/<key>/` of two files: the graph (ONNX, small) and
+ * its weights in an external-initializers file. onnxruntime memory-maps that file when it loads
+ * the graph from a path, so the weights are used in place in the page cache: a cold start does not
+ * copy 96 MB into fresh memory two or three times (Node's read, protobuf's parse, the tensors),
+ * which on Lambda's Firecracker VMs costs ~3 ms per MB touched. ONNX and not onnxruntime's ORT
+ * format: the ORT format memory-mapped (`session.use_memory_mapped_ort_model`) saves as much, but
+ * the ONNX pair needs no extra option and stays readable by any ONNX tool.
  */
-export const OPTIMIZED_EXTENSION = '.onnx';
+export const OPTIMIZED_FILES = Object.freeze({ graph: 'model.onnx', weights: 'model.onnx.data' });
 
 /** A loaded model's session, checked against its configuration and labels. */
 export interface ModelSession {
@@ -40,7 +46,12 @@ export interface ModelSession {
   dispose(): Promise<void>;
 }
 
-/** onnxruntime options for the function: sequential execution, `threads` intra-op threads. */
+/**
+ * onnxruntime options for the function: sequential execution, `threads` intra-op threads that do
+ * not spin between tasks. Spinning buys nothing measurable on a quiet machine, but where the vCPUs
+ * are shared it takes them from the other thread: on this project's loaded 2-core VM a ResNet-50
+ * int8 inference took 1.05 s spinning and 0.54 s without (BENCHMARKS.md).
+ */
 export function sessionOptions(settings: SessionSettings): InferenceSession.SessionOptions {
   return {
     executionProviders: ['cpu'],
@@ -51,7 +62,14 @@ export function sessionOptions(settings: SessionSettings): InferenceSession.Sess
     enableCpuMemArena: true,
     enableMemPattern: true,
     logSeverityLevel: 3,
-    ...(settings.saveOptimizedTo === undefined ? {} : { optimizedModelFilePath: settings.saveOptimizedTo }),
+    extra: {
+      session: {
+        'intra_op.allow_spinning': '0',
+        // Relative to the graph; every initializer of 1 KiB or more goes there, page-aligned.
+        ...(settings.saveOptimizedTo === undefined ? {} : { optimized_model_external_initializers_file_name: OPTIMIZED_FILES.weights }),
+      },
+    },
+    ...(settings.saveOptimizedTo === undefined ? {} : { optimizedModelFilePath: join(settings.saveOptimizedTo, OPTIMIZED_FILES.graph) }),
   };
 }
 
@@ -79,7 +97,7 @@ export function cpuClass(cpuinfo: () => string = () => readFileSync('/proc/cpuin
   return 'x64-sse';
 }
 
-/** The cache key of an optimized graph: `optimized/<key>.onnx`. */
+/** The cache key of an optimized graph: `optimized/<key>/`. */
 export function optimizedModelKey(ortVersion: string, cpu: string): string | undefined {
   if (cpu === '' || ortVersion === 'unknown') return undefined;
   return `ort-${ortVersion}-${cpu}`;
@@ -88,13 +106,14 @@ export function optimizedModelKey(ortVersion: string, cpu: string): string | und
 type Dim = number | string;
 
 /**
- * Creates a session from model bytes and checks it: the input is float32 of rank 4 whose fixed
+ * Creates a session from a model file (onnxruntime reads it, memory-mapping external weights) or
+ * from bytes, and checks it: the input is float32 of rank 4 whose fixed
  * dimensions match the layout and crop of model.json, and the output has one score per label.
  * Throws {@link ModelInvalidError} (503) with what is wrong and how to fix it.
  */
 export async function createModelSession(
   ort: Ort,
-  bytes: Uint8Array,
+  model: string | Uint8Array,
   config: ModelConfig,
   labelCount: number,
   settings: SessionSettings,
@@ -102,7 +121,7 @@ export async function createModelSession(
 ): Promise<ModelSession> {
   let session: InferenceSession;
   try {
-    session = await ort.InferenceSession.create(bytes, sessionOptions(settings));
+    session = typeof model === 'string' ? await ort.InferenceSession.create(model, sessionOptions(settings)) : await ort.InferenceSession.create(model, sessionOptions(settings));
   } catch (error) {
     throw new ModelInvalidError(`${where}: onnxruntime cannot load the model (${firstLine(error)}). Install a valid ONNX model.`, { cause: error });
   }

@@ -5,7 +5,7 @@
 //   1. copy into a staging directory next to the releases (same file system), fsync each file;
 //   2. check it the way the function will: onnxruntime loads it, model.json and labels.txt agree
 //      with its input and output (a model the function would refuse is never published);
-//   3. write the optimized graph for this machine's CPU class (optimized/<key>.onnx);
+//   3. write the optimized graph for this machine's CPU class (optimized/<key>/: graph and weights);
 //   4. write release.json (sizes and SHA-256 of every file) last;
 //   5. under the model's lock: atomicMove the staging directory to releases/<version> (one
 //      rename), then switchSymlink `current` to it (another).
@@ -14,7 +14,7 @@
 // failure, and a leftover one (a killed installer) is never read by the function.
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { chmod, mkdir, open, readFile, readlink, stat } from 'node:fs/promises';
+import { chmod, mkdir, open, readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 
 import { atomicMove, atomicWriteFile, removeTree, switchSymlink, withLock } from '@lambda-efs/efs-utils';
@@ -22,7 +22,8 @@ import { atomicMove, atomicWriteFile, removeTree, switchSymlink, withLock } from
 import { parseModelConfig, serializeModelConfig, DEFAULT_MODEL_CONFIG, type ModelConfig } from '../core/model-config.js';
 import { parseLabels, RELEASE_FILES, VERSION_PATTERN, type ReleaseManifest } from '../core/model-store.js';
 import type { Ort } from '../core/native.js';
-import { cpuClass, createModelSession, OPTIMIZED_EXTENSION, optimizedModelKey, type ModelSession } from '../core/session.js';
+import { optimizedScratch, publishOptimized } from '../core/optimized-cache.js';
+import { cpuClass, createModelSession, OPTIMIZED_FILES, optimizedModelKey, type ModelSession } from '../core/session.js';
 import { ModelInvalidError, systemErrorCode } from '../errors.js';
 import type { Progress } from './progress.js';
 
@@ -53,7 +54,7 @@ export interface InstallOptions {
   readonly configFile?: string;
   /** Switch `current` to the new release. @default true */
   readonly activate?: boolean;
-  /** Write optimized/<key>.onnx for this machine's CPU class. @default true */
+  /** Write optimized/<key>/ for this machine's CPU class. @default true */
   readonly optimize?: boolean;
   /** onnxruntime-node, to check and optimize the model. */
   readonly ort: Ort;
@@ -116,7 +117,9 @@ export async function installModel(options: InstallOptions): Promise<InstallResu
     files[RELEASE_FILES.config] = await writeSmall(join(staging, RELEASE_FILES.config), serializeModelConfig(config));
 
     const optimized = await checkAndOptimize(options, staging, config, labels.length, where);
-    if (optimized !== undefined) files[optimized.file] = optimized.digest;
+    if (optimized !== undefined) {
+      for (const file of await readdir(join(staging, optimized))) files[`${optimized}/${file}`] = await digestOf(join(staging, optimized, file));
+    }
 
     const manifest: ReleaseManifest = {
       name,
@@ -138,7 +141,7 @@ export async function installModel(options: InstallOptions): Promise<InstallResu
         await switchSymlink(current, `releases/${version}`);
       }
     });
-    return { releaseDir, version, activated: activate, previous, files, optimized: optimized?.file };
+    return { releaseDir, version, activated: activate, previous, files, optimized };
   } catch (error) {
     await removeTree(staging).catch(() => undefined);
     throw error;
@@ -146,8 +149,9 @@ export async function installModel(options: InstallOptions): Promise<InstallResu
 }
 
 /**
- * Adds `optimized/<key>.onnx` for this machine's CPU class to an installed release: run it on a
- * machine like the function's when the function logs `optimized: "miss"` with that key.
+ * Adds (or replaces) `optimized/<key>/` for this machine's CPU class in an installed release. The
+ * function writes a missing entry itself at its first cold start when it can write the release;
+ * run this on a machine like the function's when it cannot (it logs `cacheWritten: "read-only"`).
  */
 export async function optimizeRelease(options: Pick<InstallOptions, 'modelsDir' | 'name' | 'version' | 'ort' | 'ortVersion' | 'threads' | 'cpuClass'>): Promise<string> {
   const releaseDir = join(options.modelsDir, options.name, 'releases', options.version);
@@ -157,41 +161,24 @@ export async function optimizeRelease(options: Pick<InstallOptions, 'modelsDir' 
   const labels = parseLabels(await readText(join(releaseDir, RELEASE_FILES.labels), 'labels'), where);
   const key = optimizedModelKey(options.ortVersion, options.cpuClass ?? cpuClass());
   if (key === undefined) throw new InstallError('This machine\'s CPU class is unknown: no optimized graph can be written for it.');
-  const scratch = join(releaseDir, `.optimize-${randomBytes(6).toString('hex')}`);
-  await mkdirExact(scratch);
-  try {
-    const file = await optimizeInto(options, releaseDir, scratch, config, labels.length, where, key);
-    const target = join(releaseDir, RELEASE_FILES.optimizedDir);
-    await mkdirExact(target);
-    await atomicMove(join(scratch, RELEASE_FILES.optimizedDir, `${key}${OPTIMIZED_EXTENSION}`), join(target, `${key}${OPTIMIZED_EXTENSION}`), { overwrite: true });
-    return file;
-  } finally {
-    await removeTree(scratch).catch(() => undefined);
-  }
+  return optimizeInto(options, releaseDir, releaseDir, config, labels.length, where, key, true);
 }
 
-async function checkAndOptimize(
-  options: InstallOptions,
-  staging: string,
-  config: ModelConfig,
-  labelCount: number,
-  where: string,
-): Promise<{ file: string; digest: { bytes: number; sha256: string } } | undefined> {
+/** Checks the model the way the function loads it and, unless disabled, writes `optimized/<key>/`. */
+async function checkAndOptimize(options: InstallOptions, staging: string, config: ModelConfig, labelCount: number, where: string): Promise<string | undefined> {
   const key = options.optimize === false ? undefined : optimizedModelKey(options.ortVersion, options.cpuClass ?? cpuClass());
   if (key === undefined) {
-    // Still check the model the way the function will load it.
     const session = await sessionFrom(options, join(staging, RELEASE_FILES.model), config, labelCount, where, undefined);
     await session.dispose();
     return undefined;
   }
-  const file = await optimizeInto(options, staging, staging, config, labelCount, where, key);
-  return { file, digest: await digestOf(join(staging, file)) };
+  return optimizeInto(options, staging, staging, config, labelCount, where, key, false);
 }
 
 /**
- * Loads `<releaseDir>/model.onnx` (which checks it), saving the optimized graph under
- * `<outDir>/optimized/<key>.onnx`; then loads that graph as the function would and checks that it
- * answers as the original does on a random image.
+ * Loads `<releaseDir>/model.onnx` (which checks it), saving the optimized graph; loads that graph
+ * as the function would and checks that it answers as the original does on a random image; then
+ * publishes it as `<outDir>/optimized/<key>/`. Returns that path, relative to `outDir`.
  */
 async function optimizeInto(
   options: Pick<InstallOptions, 'ort' | 'threads'>,
@@ -201,32 +188,39 @@ async function optimizeInto(
   labelCount: number,
   where: string,
   key: string,
+  replace: boolean,
 ): Promise<string> {
-  const file = `${RELEASE_FILES.optimizedDir}/${key}${OPTIMIZED_EXTENSION}`;
-  await mkdirExact(join(outDir, RELEASE_FILES.optimizedDir));
-  const path = join(outDir, file);
-  const original = await sessionFrom(options, join(releaseDir, RELEASE_FILES.model), config, labelCount, where, path);
+  const optimizedDir = join(outDir, RELEASE_FILES.optimizedDir);
+  await mkdirExact(optimizedDir);
+  const scratch = await optimizedScratch(optimizedDir, key);
+  if (scratch === undefined) throw new InstallError(`${optimizedDir} cannot be written: check the file system's permissions, or install with --no-optimize.`);
   try {
-    await chmod(path, FILE_MODE);
-    const optimized = await sessionFrom(options, path, config, labelCount, where, undefined, true);
+    const original = await sessionFrom(options, join(releaseDir, RELEASE_FILES.model), config, labelCount, where, scratch);
     try {
-      const { width, height } = config.crop;
-      const input = new Float32Array(3 * width * height);
-      for (let i = 0; i < input.length; i++) input[i] = Math.sin(i * 12.9898) * 2;
-      const dims = config.layout === 'NCHW' ? [1, 3, height, width] : [1, height, width, 3];
-      const [a, b] = [await original.run(input, dims), await optimized.run(input, dims)];
-      let worst = 0;
-      for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs((a[i] ?? 0) - (b[i] ?? 0)) / Math.max(1, Math.abs(a[i] ?? 0)));
-      if (!(worst < 1e-3)) {
-        throw new ModelInvalidError(`${where}: the optimized graph answers differently from model.onnx (relative difference ${worst}); install with --no-optimize.`);
+      const optimized = await sessionFrom(options, join(scratch, OPTIMIZED_FILES.graph), config, labelCount, where, undefined, true);
+      try {
+        const { width, height } = config.crop;
+        const input = new Float32Array(3 * width * height);
+        for (let i = 0; i < input.length; i++) input[i] = Math.sin(i * 12.9898) * 2;
+        const dims = config.layout === 'NCHW' ? [1, 3, height, width] : [1, height, width, 3];
+        const [a, b] = [await original.run(input, dims), await optimized.run(input, dims)];
+        let worst = 0;
+        for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs((a[i] ?? 0) - (b[i] ?? 0)) / Math.max(1, Math.abs(a[i] ?? 0)));
+        if (!(worst < 1e-3)) {
+          throw new ModelInvalidError(`${where}: the optimized graph answers differently from model.onnx (relative difference ${worst}); install with --no-optimize.`);
+        }
+      } finally {
+        await optimized.dispose();
       }
     } finally {
-      await optimized.dispose();
+      await original.dispose();
     }
-  } finally {
-    await original.dispose();
+  } catch (error) {
+    await removeTree(scratch).catch(() => undefined);
+    throw error;
   }
-  return file;
+  await publishOptimized(scratch, optimizedDir, key, replace);
+  return `${RELEASE_FILES.optimizedDir}/${key}`;
 }
 
 async function sessionFrom(
@@ -238,10 +232,9 @@ async function sessionFrom(
   saveOptimizedTo: string | undefined,
   preoptimized = false,
 ): Promise<ModelSession> {
-  const bytes = await readFile(path);
   return createModelSession(
     options.ort,
-    bytes,
+    path,
     config,
     labelCount,
     { threads: options.threads ?? 2, preoptimized, ...(saveOptimizedTo === undefined ? {} : { saveOptimizedTo }) },

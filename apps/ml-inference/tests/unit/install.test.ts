@@ -49,7 +49,12 @@ describe('installModel', () => {
     const files = (await readdir(result.releaseDir)).sort();
     expect(files).toEqual(['labels.txt', 'model.json', 'model.onnx', 'optimized', 'release.json']);
     const manifest = JSON.parse(await readFile(join(result.releaseDir, 'release.json'), 'utf8')) as ReleaseManifest;
-    expect(Object.keys(manifest.files).sort()).toEqual(['labels.txt', 'model.json', 'model.onnx', result.optimized].sort());
+    expect(result.optimized).toMatch(/^optimized\/ort-1\.30\.0-[a-z0-9-]+$/);
+    const entryFiles = (await readdir(join(result.releaseDir, result.optimized ?? ''))).map((file) => `${result.optimized}/${file}`);
+    expect(entryFiles).toContain(`${result.optimized}/model.onnx`);
+    expect(Object.keys(manifest.files).sort()).toEqual(['labels.txt', 'model.json', 'model.onnx', ...entryFiles].sort());
+    // Only the entry itself: no scratch directory left beside it.
+    expect(await readdir(join(result.releaseDir, 'optimized'))).toEqual([result.optimized?.split('/')[1]]);
     expect(manifest.files['model.onnx']?.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(await modelEntries()).toEqual(['current', 'releases']);
   });
@@ -127,8 +132,9 @@ describe('installModel', () => {
     expect(result.optimized).toBeUndefined();
     const { ort, versions } = libraries();
     const file = await optimizeRelease({ modelsDir, name: 'demo', version: '1', ort, ortVersion: versions.onnxruntime, cpuClass: 'x64-avx2' });
-    expect(file).toBe('optimized/ort-1.30.0-x64-avx2.onnx');
-    expect((await readdir(result.releaseDir)).filter((f) => f.startsWith('.'))).toEqual([]);
+    expect(file).toBe('optimized/ort-1.30.0-x64-avx2');
+    expect((await readdir(join(result.releaseDir, 'optimized'))).sort()).toEqual(['ort-1.30.0-x64-avx2']);
+    expect(await readdir(join(result.releaseDir, file))).toContain('model.onnx');
     const lease = await new ModelStore({ modelDir: modelsDir, modelName: 'demo', threads: 1, libraries, cpuClass: 'x64-avx2' }).acquire();
     expect(lease.model.stats.optimized).toBe('hit');
     lease.release();

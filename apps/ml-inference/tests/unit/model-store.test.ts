@@ -1,4 +1,4 @@
-import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { switchSymlink } from '@lambda-efs/efs-utils';
@@ -88,23 +88,58 @@ describe('ModelStore', () => {
     const lease = await store().acquire();
     const { stats } = lease.model;
     expect(stats.optimized).toBe('hit');
-    expect(installed.optimized).toBe(`optimized/${stats.cacheKey}.onnx`);
-    expect(Object.keys(stats.files).sort()).toEqual([installed.optimized, 'labels.txt', 'model.json', 'release.json'].sort());
+    expect(installed.optimized).toBe(`optimized/${stats.cacheKey}`);
+    const entry = installed.optimized ?? '';
+    // The entry: the graph and, when it has initializers of 1 KiB or more (not the demo's), their file.
+    const entryFiles = (await readdir(join(installed.releaseDir, entry))).map((file) => `${entry}/${file}`);
+    expect(entryFiles).toContain(`${entry}/model.onnx`);
+    expect(Object.keys(stats.files).sort()).toEqual([...entryFiles, 'labels.txt', 'model.json', 'release.json'].sort());
+    expect(stats.files[`${entry}/model.onnx`]).toBe((await stat(join(installed.releaseDir, entry, 'model.onnx'))).size);
     expect(stats.bytesRead).toBe(Object.values(stats.files).reduce((a, b) => a + b, 0));
+    expect(stats.memoryTouchedMb.session).toBeGreaterThanOrEqual(0);
     lease.release();
   });
 
-  it('loads model.onnx when there is no optimized graph for this CPU class', async () => {
-    await installDemo(modelsDir, '1');
-    const lease = await store({ cpuClass: 'x64-other' }).acquire();
-    expect(lease.model.stats.optimized).toBe('miss');
-    expect(lease.model.stats.files['model.onnx']).toBeGreaterThan(0);
+  it('at a miss, loads model.onnx and writes the optimized graph that the next cold start uses', async () => {
+    const installed = await installDemo(modelsDir, '1');
+    const first = await store({ cpuClass: 'x64-other' }).acquire();
+    expect(first.model.stats).toMatchObject({ optimized: 'miss', cacheWritten: 'published', cacheKey: 'ort-1.30.0-x64-other' });
+    expect(first.model.stats.files['model.onnx']).toBeGreaterThan(0);
+    const blank = new Float32Array(3 * 448 * 448);
+    const missAnswer = await first.model.session.run(blank, [1, 3, 448, 448]);
+    first.release();
+    expect((await readdir(join(installed.releaseDir, 'optimized'))).sort()).toEqual([installed.optimized?.split('/')[1], 'ort-1.30.0-x64-other'].sort());
+
+    const next = await store({ cpuClass: 'x64-other' }).acquire();
+    expect(next.model.stats.optimized).toBe('hit');
+    expect(next.model.stats.cacheWritten).toBeUndefined();
+    expect(next.model.stats.files['model.onnx']).toBeUndefined();
+    const hitAnswer = await next.model.session.run(blank, [1, 3, 448, 448]);
+    hitAnswer.forEach((score, i) => expect(score).toBeCloseTo(missAnswer[i] ?? NaN, 4));
+    next.release();
+  });
+
+  it('two cold starts missing at once publish one entry and leave no scratch behind', async () => {
+    const installed = await installDemo(modelsDir, '1');
+    const leases = await Promise.all([store({ cpuClass: 'x64-race' }).acquire(), store({ cpuClass: 'x64-race' }).acquire()]);
+    expect(leases.map((l) => l.model.stats.cacheWritten).sort()).toEqual(['already-there', 'published']);
+    for (const lease of leases) lease.release();
+    expect((await readdir(join(installed.releaseDir, 'optimized'))).filter((name) => name.includes('x64-race'))).toEqual(['ort-1.30.0-x64-race']);
+  });
+
+  it('loads model.onnx without writing when the release cannot be written', async () => {
+    const installed = await installDemo(modelsDir, '1', { optimize: false });
+    // A file where the cache directory would go: as unwritable as a read-only mount, even for root.
+    await writeFile(join(installed.releaseDir, 'optimized'), '');
+    const lease = await store().acquire();
+    expect(lease.model.stats).toMatchObject({ optimized: 'miss', cacheWritten: 'read-only' });
+    await expect(lease.model.session.run(new Float32Array(3 * 448 * 448), [1, 3, 448, 448])).resolves.toHaveLength(8);
     lease.release();
   });
 
   it('falls back to model.onnx when the optimized graph is damaged', async () => {
     const installed = await installDemo(modelsDir, '1');
-    await writeFile(join(installed.releaseDir, installed.optimized ?? ''), 'not a model');
+    await writeFile(join(installed.releaseDir, installed.optimized ?? '', 'model.onnx'), 'not a model');
     const lease = await store().acquire();
     expect(lease.model.stats.optimized).toBe('fallback');
     expect(logs.some((l) => l.level === 'WARN' && l.message === 'optimized model unusable; loading model.onnx')).toBe(true);
