@@ -6,7 +6,7 @@ import type { ThroughputPlanInput } from './throughput.js';
 /** The usage line `plan-throughput` prints on a wrong argument. */
 export const USAGE =
   'usage: plan-throughput --size-gib <GiB stored> --cold-start-gib <GiB read per cold start> ' +
-  '[--cold-starts-per-day <n>] [--provisioned-mibps <MiB/s>] [--json]\n' +
+  '[--cold-starts-per-day <n>] [--provisioned-mibps <MiB/s>] [--model-mib <MiB> --libraries-mib <MiB>] [--json]\n' +
   'example (the post): plan-throughput --size-gib 10 --cold-start-gib 2 --provisioned-mibps 10';
 
 /** Parses the command line into planner input; throws {@link UsageError} with the usage line. */
@@ -20,6 +20,8 @@ export function parsePlanArgs(argv: readonly string[]): { input: ThroughputPlanI
         'cold-start-gib': { type: 'string' },
         'cold-starts-per-day': { type: 'string' },
         'provisioned-mibps': { type: 'string' },
+        'model-mib': { type: 'string' },
+        'libraries-mib': { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -43,12 +45,18 @@ export function parsePlanArgs(argv: readonly string[]): { input: ThroughputPlanI
   };
   const storedGib = number('size-gib', values['size-gib'], true) ?? 0;
   const coldStartGib = number('cold-start-gib', values['cold-start-gib'], true) ?? 0;
+  const modelMib = number('model-mib', values['model-mib'], false);
+  const librariesMib = number('libraries-mib', values['libraries-mib'], false);
+  if ((modelMib === null) !== (librariesMib === null)) {
+    throw new UsageError(`--model-mib and --libraries-mib go together (one cold start's model and native libraries, in MiB).\n${USAGE}`);
+  }
   return {
     input: {
       storedGib,
       coldStartGib,
       coldStartsPerDay: number('cold-starts-per-day', values['cold-starts-per-day'], false),
       provisionedMibps: number('provisioned-mibps', values['provisioned-mibps'], false),
+      coldStartParts: modelMib === null || librariesMib === null ? null : { modelMib, librariesMib },
     },
     json: values.json,
   };

@@ -38,10 +38,39 @@ export function formatPlan(plan: ThroughputPlan): string {
     '',
     `Recommendation: ${recommended}: ${recommendation.reason}.`,
     '',
+    ...readsSection(plan),
     'Notes:',
     ...plan.notes.map((note) => `  - ${note}`),
     `  - bursting peaks while credits last (a new file system starts with 2.1 TiB); provisioned is evaluated at ${formatNumber(plan.provisioned.provisionedMibps)} MiB/s.`,
   ].join('\n');
+}
+
+// One cold start's reads with the native libraries in the deployment package or on EFS.
+function readsSection(plan: ThroughputPlan): string[] {
+  if (plan.coldStartReads === null) return [];
+  const rows = [
+    ['native libraries', 'read from EFS', 'bursting (peak)', 'provisioned', 'elastic (per client)'],
+    ...plan.coldStartReads.map((reads) => [
+      reads.libraries === 'package' ? 'in the package' : 'on EFS (NODE_MODULES_DIR)',
+      `${formatNumber(reads.mib, 1)} MiB`,
+      formatSeconds(reads.loadSeconds.bursting),
+      formatSeconds(reads.loadSeconds.provisioned),
+      formatSeconds(reads.loadSeconds.elastic),
+    ]),
+  ];
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((cells) => (cells[column] ?? '').length))) ?? [];
+  return [
+    `One cold start's reads from EFS, and the time to read them at one client's rate (bursting ${formatNumber(plan.bursting.peakMibps)} MiB/s, ` +
+      `provisioned ${formatNumber(plan.provisioned.peakMibps)} MiB/s, elastic ${formatNumber(plan.elastic.peakMibps)} MiB/s):`,
+    '',
+    ...rows.map((cells) => cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()),
+    '',
+  ];
+}
+
+// Durations under two minutes in milliseconds or seconds: a cold start's reads are short on a fast mode.
+function formatSeconds(seconds: number): string {
+  return seconds < 1 ? `${formatNumber(seconds * 1000, 0)} ms` : formatDuration(seconds);
 }
 
 // The post's worked example: the credit-accrual rate, without today's 1 MiB/s floor.

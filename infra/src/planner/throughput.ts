@@ -65,6 +65,29 @@ export interface ThroughputPlanInput {
    * @default the smallest that sustains `coldStartsPerDay`, or the post's 10 MiB/s when no rate is given
    */
   readonly provisionedMibps?: number | null;
+  /**
+   * What one cold start of the function reads, in MiB, to compare where its native libraries live:
+   * in the deployment package (Lambda fetches them, EFS serves the model alone) or on EFS (the post's
+   * way, NODE_MODULES_DIR: EFS serves both). @default null (no comparison)
+   */
+  readonly coldStartParts?: ColdStartParts | null;
+}
+
+/** The two parts of a cold start's reads, in MiB. */
+export interface ColdStartParts {
+  /** The model files one cold start reads (the function logs them: `bytesRead` of "model loaded"). */
+  readonly modelMib: number;
+  /** The native libraries (onnxruntime-node, sharp and their shared objects). */
+  readonly librariesMib: number;
+}
+
+/** What one cold start reads from EFS with the native libraries in one place, and how long that takes. */
+export interface ColdStartReads {
+  readonly libraries: 'package' | 'file-system';
+  /** MiB read from EFS by one cold start. */
+  readonly mib: number;
+  /** Seconds to read them at the rate one client reaches in each mode (the modes' `peakMibps`). */
+  readonly loadSeconds: { readonly bursting: number; readonly provisioned: number; readonly elastic: number };
 }
 
 /** One throughput mode's figures. */
@@ -146,6 +169,8 @@ export interface ThroughputPlan {
    */
   readonly requiredProvisionedMibps: number | null;
   readonly recommendation: Recommendation;
+  /** Cold-start reads with the libraries in the package and on EFS; `null` without `coldStartParts`. */
+  readonly coldStartReads: readonly ColdStartReads[] | null;
   /** Where the post's way of counting differs from this plan's, for these inputs. */
   readonly notes: readonly string[];
 }
@@ -270,7 +295,19 @@ export function planThroughput(input: ThroughputPlanInput): ThroughputPlan {
     elastic,
     requiredProvisionedMibps,
   };
-  return { ...plan, recommendation: recommend(plan), notes: postNotes(bursting, provisioned, coldStartGib) };
+  const parts = input.coldStartParts ?? null;
+  let coldStartReads: ColdStartReads[] | null = null;
+  if (parts !== null) {
+    requireNumber('coldStartParts.modelMib', parts.modelMib, 0, 'at least 0');
+    requireNumber('coldStartParts.librariesMib', parts.librariesMib, 0, 'at least 0');
+    const reads = (libraries: ColdStartReads['libraries'], mib: number): ColdStartReads => ({
+      libraries,
+      mib,
+      loadSeconds: { bursting: mib / bursting.peakMibps, provisioned: mib / provisioned.peakMibps, elastic: mib / elastic.peakMibps },
+    });
+    coldStartReads = [reads('package', parts.modelMib), reads('file-system', parts.modelMib + parts.librariesMib)];
+  }
+  return { ...plan, recommendation: recommend(plan), coldStartReads, notes: postNotes(bursting, provisioned, coldStartGib) };
 }
 
 /**
@@ -286,7 +323,7 @@ export function sustains(plan: ThroughputPlan, throughput: ThroughputMode): { ok
   return { ok: modePlan.sustainsRequestedRate !== false, coldStartsPerDay: modePlan.coldStartsPerDay };
 }
 
-function recommend(plan: Omit<ThroughputPlan, 'recommendation' | 'notes'>): Recommendation {
+function recommend(plan: Omit<ThroughputPlan, 'recommendation' | 'notes' | 'coldStartReads'>): Recommendation {
   const { bursting, elastic, requiredProvisionedMibps, input } = plan;
   if (input.coldStartsPerDay === null) {
     return {

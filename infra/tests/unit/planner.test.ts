@@ -174,11 +174,52 @@ describe('sustains and throughputWarning (the synth-time check)', () => {
   });
 });
 
+describe("one cold start's reads: native libraries in the package or on EFS", () => {
+  // This project's function: the float32 model (95.6 MB = 91.2 MiB) and onnxruntime-node + sharp
+  // for linux x64 (63.7 MB = 60.7 MiB), as apps/ml-inference/BENCHMARKS.md measures them.
+  const plan = planThroughput({ storedGib: 10, coldStartGib: 0.15, provisionedMibps: 10, coldStartParts: { modelMib: 91.2, librariesMib: 60.7 } });
+
+  it('reads the model alone with the libraries in the package, both with them on EFS', () => {
+    expect(plan.coldStartReads?.map((reads) => [reads.libraries, reads.mib])).toEqual([
+      ['package', 91.2],
+      ['file-system', 151.9],
+    ]);
+  });
+
+  it("times each read at the rate one client reaches in each mode: 100 MiB/s bursting, the provisioned rate, 1,500 MiB/s elastic", () => {
+    const [packaged, onEfs] = plan.coldStartReads ?? [];
+    expect(packaged?.loadSeconds.bursting).toBeCloseTo(0.912, 6);
+    expect(onEfs?.loadSeconds.bursting).toBeCloseTo(1.519, 6);
+    expect(packaged?.loadSeconds.provisioned).toBeCloseTo(9.12, 6);
+    expect(onEfs?.loadSeconds.provisioned).toBeCloseTo(15.19, 6);
+    expect(packaged?.loadSeconds.elastic).toBeCloseTo(91.2 / 1500, 9);
+    expect(onEfs?.loadSeconds.elastic).toBeCloseTo(151.9 / 1500, 9);
+  });
+
+  it('prints both rows, and nothing of it without the parts', () => {
+    const text = formatPlan(plan);
+    expect(text).toMatch(/^in the package +91\.2 MiB +912 ms +9\.1 s +61 ms$/m);
+    expect(text).toMatch(/^on EFS \(NODE_MODULES_DIR\) +151\.9 MiB +1\.5 s +15\.2 s +101 ms$/m);
+    expect(formatPlan(planThroughput({ storedGib: 10, coldStartGib: 2 }))).not.toContain('native libraries');
+    expect(planThroughput({ storedGib: 10, coldStartGib: 2 }).coldStartReads).toBeNull();
+  });
+
+  it('refuses negative parts', () => {
+    expect(() => planThroughput({ storedGib: 10, coldStartGib: 1, coldStartParts: { modelMib: -1, librariesMib: 60 } })).toThrow(
+      'coldStartParts.modelMib must be a finite number at least 0; got -1',
+    );
+  });
+});
+
 describe('plan-throughput command line', () => {
   it('parses the documented flags', () => {
     expect(parsePlanArgs(['--size-gib', '10', '--cold-start-gib', '2', '--provisioned-mibps', '10', '--json'])).toEqual({
-      input: { storedGib: 10, coldStartGib: 2, coldStartsPerDay: null, provisionedMibps: 10 },
+      input: { storedGib: 10, coldStartGib: 2, coldStartsPerDay: null, provisionedMibps: 10, coldStartParts: null },
       json: true,
+    });
+    expect(parsePlanArgs(['--size-gib', '10', '--cold-start-gib', '0.16', '--model-mib', '91.2', '--libraries-mib', '60.7']).input.coldStartParts).toEqual({
+      modelMib: 91.2,
+      librariesMib: 60.7,
     });
   });
 
@@ -186,6 +227,7 @@ describe('plan-throughput command line', () => {
     [['--cold-start-gib', '2'], '--size-gib is required'],
     [['--size-gib', 'ten', '--cold-start-gib', '2'], '--size-gib must be a number (got "ten")'],
     [['--size-gib', '10', '--cold-start-gib', '2', '--bogus'], "Unknown option '--bogus'"],
+    [['--size-gib', '10', '--cold-start-gib', '2', '--model-mib', '91'], '--model-mib and --libraries-mib go together'],
   ])('refuses %j with a usage error', (argv, message) => {
     let error: unknown;
     try {
