@@ -204,13 +204,28 @@ function plainJsonBound(value: unknown, depth: number): number {
   }
 }
 
+/** Below this many UTF-16 units a body travels inside the value: bytes would not be cheaper. */
+const BODY_AS_BYTES_MIN_LENGTH = 4096;
+
 /** The result as it crosses to the runtime: itself when plain and small enough, else Lambda's JSON. */
 function toFunctionResult(result: unknown): FunctionResult {
   // Lambda serializes the result with JSON.stringify; `undefined` becomes null.
   const value = result === undefined ? null : result;
   const bound = plainJsonBound(value, 0);
-  if (bound >= 0 && bound <= config.resultMaxBytes) return { value };
+  if (bound >= 0 && bound <= config.resultMaxBytes) return withBodyAsBytes(value);
   return { json: JSON.stringify(value) ?? 'null' };
+}
+
+/**
+ * A plain structured result with a large text body: the body as UTF-8 bytes beside it (see
+ * FunctionResult). The result object itself is not changed: the function may keep it.
+ */
+function withBodyAsBytes(value: unknown): FunctionResult {
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || !('statusCode' in value)) return { value };
+  const { body, isBase64Encoded } = value as { body?: unknown; isBase64Encoded?: unknown };
+  if (typeof body !== 'string' || body.length < BODY_AS_BYTES_MIN_LENGTH || isBase64Encoded === true) return { value };
+  // Spread keeps the keys' order, so the value with its text put back serializes as returned.
+  return { value: { ...value, body: '' }, body: Buffer.from(body, 'utf8') };
 }
 
 async function invoke(handler: Handler, message: InvokeMessage): Promise<void> {

@@ -20,8 +20,21 @@ export interface BootstrapConfig {
  * API Gateway parses that text. A result made only of plain objects, arrays, strings, finite
  * numbers, booleans and null comes out of that round trip unchanged, so it travels as itself
  * (`value`), certainly under the size limit; anything else travels as the JSON text (`json`).
+ *
+ * A structured result's large text body (`{ statusCode, body: '…' }`, not base64) travels as its
+ * UTF-8 bytes (`body`, with `value.body` left `''`): the channel carries bytes as they are, and
+ * the HTTP front writes them to the client without ever making a string of them again (a large
+ * string costs the runtime a copy into V8's heap and a UTF-8 encoding per answer).
+ * {@link resultValue} puts the text back where a value is needed.
  */
-export type FunctionResult = { readonly json: string } | { readonly value: unknown };
+export type FunctionResult = { readonly json: string } | { readonly value: unknown; readonly body?: Uint8Array };
+
+/** The result's value as the function returned it (a body carried as bytes back in place as text). */
+export function resultValue(result: { readonly value: unknown; readonly body?: Uint8Array }): unknown {
+  if (result.body === undefined) return result.value;
+  const body = Buffer.from(result.body.buffer, result.body.byteOffset, result.body.byteLength).toString('utf8');
+  return { ...(result.value as Record<string, unknown>), body };
+}
 
 /** An error as Lambda reports it (`errorType`, `errorMessage`, `stack` lines). */
 export interface ErrorShape {

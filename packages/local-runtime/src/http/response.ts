@@ -34,6 +34,10 @@ export function mapResult(result: FunctionResult): HttpResponse | MalformedResul
     } catch {
       return { malformed: 'the result is not valid JSON' };
     }
+  } else if (result.body !== undefined) {
+    // A structured result whose text body crossed as its UTF-8 bytes: written as they are.
+    const bytes = Buffer.from(result.body.buffer, result.body.byteOffset, result.body.byteLength);
+    return mapStructured(result.value as Record<string, unknown>, bytes);
   } else {
     value = result.value;
   }
@@ -48,7 +52,8 @@ function json200(body: Buffer): HttpResponse {
   return { statusCode: 200, headers: [['content-type', JSON_TYPE]], body };
 }
 
-function mapStructured(result: Record<string, unknown>): HttpResponse | MalformedResult {
+/** `bodyBytes`: the text body's UTF-8 bytes when they crossed beside the result (its `body` is then ''). */
+function mapStructured(result: Record<string, unknown>, bodyBytes?: Buffer): HttpResponse | MalformedResult {
   const { statusCode, headers, cookies, body, isBase64Encoded } = result;
   if (typeof statusCode !== 'number' || !Number.isInteger(statusCode) || statusCode < 100 || statusCode > 599) {
     return { malformed: `statusCode ${JSON.stringify(statusCode)} is not an HTTP status code (an integer from 100 to 599)` };
@@ -83,6 +88,7 @@ function mapStructured(result: Record<string, unknown>): HttpResponse | Malforme
     return { malformed: `body must be a string (it is ${Array.isArray(body) ? 'an array' : typeof body}); JSON.stringify it` };
   }
   if (!hasContentType) pairs.push(['content-type', DEFAULT_STRUCTURED_TYPE]);
+  if (bodyBytes !== undefined) return { statusCode, headers: pairs, body: bodyBytes };
   const text = typeof body === 'string' ? body : '';
   return {
     statusCode,

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
 import type { InvokeOptions, PoolOutcome } from '../environments/pool.js';
-import type { ErrorShape } from '../environments/protocol.js';
+import { resultValue, type ErrorShape } from '../environments/protocol.js';
 import { newTraceId } from '../http/event.js';
 import { closesAfterAnswer, readRequestBody } from '../http/server.js';
 import { PLATFORM_LIMITS } from '../limits.js';
@@ -232,7 +232,7 @@ export function createInvokeFront(settings: InvokeFrontSettings): InvokeFront {
             ['content-type', 'application/json'],
             ...tail,
           ],
-          Buffer.from('json' in outcome.result ? outcome.result.json : JSON.stringify(outcome.result.value)),
+          Buffer.from('json' in outcome.result ? outcome.result.json : JSON.stringify(resultValue(outcome.result))),
         );
         return;
     }

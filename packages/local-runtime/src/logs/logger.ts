@@ -154,6 +154,12 @@ export class FunctionLogger {
       this.#text(`${record.timestamp}\t${record.requestId ?? 'undefined'}\t${record.level}\t${record.message}`, record.requestId);
       return;
     }
+    const structured = this.#structured(record.message, record.level, record.requestId);
+    if (structured !== undefined) {
+      if (record.requestId !== undefined) this.#taps.get(record.requestId)?.push(structured);
+      this.#sink(structured, 'stdout');
+      return;
+    }
     const requestId = record.requestId === undefined ? {} : { requestId: record.requestId };
     const line = JSON.stringify({
       timestamp: record.timestamp,
@@ -186,12 +192,41 @@ export class FunctionLogger {
    * `requestId`: the invocation running in the environment that wrote it, if any.
    */
   raw(line: string, stream: 'stdout' | 'stderr', requestId?: string): void {
+    const level = stream === 'stderr' ? 'ERROR' : 'INFO';
     const text =
       this.#format === 'text'
         ? line
-        : JSON.stringify({ timestamp: new Date().toISOString(), level: stream === 'stderr' ? 'ERROR' : 'INFO', message: line, functionName: this.#functionName });
+        : (this.#structured(line, level, requestId) ??
+          JSON.stringify({ timestamp: new Date().toISOString(), level, message: line, functionName: this.#functionName }));
     if (requestId !== undefined) this.#taps.get(requestId)?.push(text);
     this.#sink(this.#format === 'text' ? `${this.#prefix}${text}` : text, stream);
+  }
+
+  /**
+   * A line that is itself a JSON object (Powertools' structured lines) as Lambda's JSON format
+   * keeps it: the object, not a string inside one, with its own level (Powertools writes WARN
+   * and ERROR to stderr, INFO to stdout: the stream says nothing more). What it lacks of the
+   * record's fields is added: `level` (from the stream or console method), `requestId`, and the
+   * runtime's `functionName`. `undefined` for any other line.
+   */
+  #structured(line: string, level: string, requestId: string | undefined): string | undefined {
+    const text = line.trim();
+    if (!text.startsWith('{') || !text.endsWith('}')) return undefined;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      return undefined;
+    }
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+    const record = value as Record<string, unknown>;
+    const own = typeof record['level'] === 'string' ? record['level'].toUpperCase() : undefined;
+    return JSON.stringify({
+      ...record,
+      level: own ?? level,
+      ...(requestId === undefined || 'requestId' in record ? {} : { requestId }),
+      ...('functionName' in record ? {} : { functionName: this.#functionName }),
+    });
   }
 
   #text(line: string, requestId?: string): void {

@@ -80,6 +80,13 @@ describe('the Invoke API (POST /2015-03-31/functions/{name}/invocations)', () =>
     expect(output.$metadata.requestId).toBe(result.requestId);
   });
 
+  it('returns a structured result with a large text body as the function returned it', async () => {
+    const output = await lambda.send(new InvokeCommand({ FunctionName: 'invoked', Payload: payload({ action: 'large-text', lines: 5000 }) }));
+    expect(Buffer.from(output.Payload ?? []).toString('utf8')).toBe(
+      JSON.stringify({ statusCode: 200, body: 'ünïcode line 🙂\n'.repeat(5000), isBase64Encoded: false }),
+    );
+  });
+
   it('accepts the name as an ARN, a partial ARN, or with the $LATEST qualifier', async () => {
     for (const name of [
       'arn:aws:lambda:us-east-1:123456789012:function:invoked',

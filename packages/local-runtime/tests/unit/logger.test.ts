@@ -69,6 +69,44 @@ describe('FunctionLogger, json (Lambda’s JSON format)', () => {
   });
 });
 
+describe('FunctionLogger, json: the function’s own JSON lines (issue 13)', () => {
+  const powertools = (level: string, message: string): string =>
+    JSON.stringify({ level, message, timestamp: '2024-01-01T00:00:00.000Z', service: 'message-wall', function_request_id: ID, method: 'POST' });
+
+  it('passes a JSON line through as an object, with the level it names, whatever the stream', () => {
+    const { logger, lines } = capture('json');
+    logger.raw(powertools('INFO', 'request served'), 'stdout', ID);
+    logger.raw(powertools('WARN', 'request refused'), 'stderr', ID);
+    const records = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(records[0]).toEqual({ ...(JSON.parse(powertools('INFO', 'request served')) as object), requestId: ID, functionName: 'message-wall' });
+    expect(records[1]).toMatchObject({ level: 'WARN', message: 'request refused', method: 'POST', functionName: 'message-wall' });
+    expect(typeof records[1]?.['message']).toBe('string');
+  });
+
+  it('passes a JSON line written through console through too, and keeps its own fields', () => {
+    const { logger, lines } = capture('json');
+    logger.functionLine({ timestamp: '2024-01-01T00:00:00.000Z', level: 'INFO', requestId: ID, message: '{"level":"debug","message":"m","requestId":"own","functionName":"own"}' });
+    expect(JSON.parse(lines[0] ?? '')).toEqual({ level: 'DEBUG', message: 'm', requestId: 'own', functionName: 'own' });
+  });
+
+  it('still wraps a plain line, and labels a plain stderr line ERROR', () => {
+    const { logger, lines } = capture('json');
+    logger.raw('plain text', 'stderr');
+    logger.raw('{ not json', 'stdout');
+    logger.raw('[1, 2]', 'stdout');
+    const records = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(records[0]).toMatchObject({ level: 'ERROR', message: 'plain text', functionName: 'message-wall' });
+    expect(records[1]).toMatchObject({ level: 'INFO', message: '{ not json' });
+    expect(records[2]).toMatchObject({ level: 'INFO', message: '[1, 2]' });
+  });
+
+  it('keeps text format lines as written', () => {
+    const { logger, lines } = capture('text');
+    logger.raw(powertools('WARN', 'request refused'), 'stderr');
+    expect(lines).toEqual([`[message-wall] ${powertools('WARN', 'request refused')}`]);
+  });
+});
+
 describe('billedDurationMs', () => {
   it('rounds up to the millisecond and includes the init phase of a cold start', () => {
     expect(billedDurationMs({ durationMs: 0.06 })).toBe(1);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
+import { resultValue } from '../../src/environments/protocol.js';
 import { GATEWAY_RESPONSES, mapResult, type HttpResponse } from '../../src/http/response.js';
 
 /** Maps `result` as it may cross from the environment, JSON text or plain value: both must agree. */
@@ -97,5 +98,24 @@ describe('API Gateway’s own answers', () => {
   ] as const)('%s is %i %s', (name, status, body) => {
     expect(GATEWAY_RESPONSES[name].statusCode).toBe(status);
     expect(GATEWAY_RESPONSES[name].body.toString()).toBe(body);
+  });
+});
+
+describe('mapResult: a structured result whose text body crossed as bytes', () => {
+  it('answers the same as the result with the body as text (what the environment sends for large bodies)', () => {
+    const text = `${'a wall line, ünïcode too 🙂\n'.repeat(400)}`;
+    const result = { statusCode: 200, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }, body: text, isBase64Encoded: false };
+    const asBytes = mapResult({ value: { ...result, body: '' }, body: Buffer.from(text, 'utf8') });
+    expect(asBytes).toEqual(mapBoth(result));
+  });
+
+  it('still refuses a malformed result whose body crossed as bytes', () => {
+    expect(mapResult({ value: { statusCode: 99, body: '' }, body: Buffer.from('x') })).toHaveProperty('malformed');
+  });
+
+  it('puts the text back in place for the Invoke API (resultValue), keys in their order', () => {
+    const value = { statusCode: 200, body: '', isBase64Encoded: false };
+    expect(JSON.stringify(resultValue({ value, body: Buffer.from('héllo\n') }))).toBe('{"statusCode":200,"body":"héllo\\n","isBase64Encoded":false}');
+    expect(resultValue({ value: 'plain' })).toBe('plain');
   });
 });
