@@ -76,8 +76,8 @@ export interface ClearResult {
 
 /** The wall under the lock, before an append. */
 interface BeforeAppend {
-  /** The reply's part before the new message: whole lines (all, or the last `tail - 1`). */
-  readonly reply: Buffer;
+  /** The wall file opened under the lock (the caller closes it); undefined when there was none. */
+  readonly fd: number | undefined;
   /** Size of the wall's whole lines: where the new message goes. */
   readonly wholeEnd: number;
   /** Size of the file as found; more than `wholeEnd` when an unterminated tail was cut off. */
@@ -96,8 +96,9 @@ const READ_ATTEMPTS = 3;
  * The message walls kept in files: the post's top-level wall and per-user walls. Plain TypeScript
  * over the file system and efs-utils; every error it throws is a {@link MessageWallError}.
  *
- * - POST takes the wall's exclusive lock once: it reads the wall (for the cap and the reply),
- *   appends with `appendLine`, and answers with the wall as it stands after its own message.
+ * - POST takes the wall's exclusive lock once: it opens the wall (its size for the cap), appends
+ *   with `appendLine` and releases; then it reads the reply through the descriptor it opened under
+ *   the lock, and answers with the wall as it stood right after its own message.
  * - GET takes no lock (see wall-file.ts for why a reader only ever sees whole messages).
  * - DELETE unlinks the wall file under the exclusive lock: one atomic step, so a reader sees the
  *   whole wall or none of it.
@@ -156,25 +157,67 @@ export class WallStore {
     return guard(`Posting to ${describe(id)}`, async () => {
       const createdWall = id !== null && (await this.#createWall(id, dirname(file), options));
       const { held, lockWaitMs } = await this.#lock(id, file, options);
+      let before: BeforeAppend;
       try {
-        const before = await this.#wallBeforeAppend(file, held, tail);
-        const wallBytes = before.wholeEnd + messageBytes + 1;
-        if (wallBytes > this.#options.maxWallBytes) {
-          throw new WallFullError(describe(id), before.wholeEnd, messageBytes + 1, this.#options.maxWallBytes, wallUrlPath(id));
+        before = await this.#wallBeforeAppend(file, held);
+      } catch (error) {
+        await release(held);
+        throw error;
+      }
+      try {
+        try {
+          const wallBytes = before.wholeEnd + messageBytes + 1;
+          if (wallBytes > this.#options.maxWallBytes) {
+            throw new WallFullError(describe(id), before.wholeEnd, messageBytes + 1, this.#options.maxWallBytes, wallUrlPath(id));
+          }
+          await this.#append(id, file, message, held, before.wholeEnd);
+        } finally {
+          await release(held);
         }
-        await this.#append(id, file, message, held, before.wholeEnd);
+        // The reply is read after the lock is released, so the lock is held for the append alone
+        // (other environments wait for it, and a long hold is a long queue). Still exactly the wall
+        // right after this message: its first `wholeEnd` bytes never change once written (writers
+        // only append, repair by renaming a new file in and DELETE unlinks), and they are read
+        // through the descriptor opened under the lock; the message itself follows them.
+        const reply = this.#replyBefore(file, before, tail, message);
         return {
-          text: `${before.reply.toString('utf8')}${message}\n`,
+          text: `${reply.toString('utf8')}${message}\n`,
           messageBytes,
-          wallBytes,
+          wallBytes: before.wholeEnd + messageBytes + 1,
           lockWaitMs,
           repairedBytes: before.size - before.wholeEnd,
           createdWall,
         };
       } finally {
-        await release(held);
+        if (before.fd !== undefined) closeQuietly(before.fd);
       }
     });
+  }
+
+  /**
+   * The reply's part before the new message (all whole lines before it, or the last `tail - 1`),
+   * from the descriptor opened under the lock. On NFS a read through it can fail with ESTALE when
+   * another client replaced (repair) or removed (DELETE) the file since: then from the file as it
+   * is now, if it still holds the message at the same place (a repair keeps every whole line).
+   */
+  #replyBefore(file: string, before: BeforeAppend, tail: number | undefined, message: string): Buffer {
+    if (before.fd === undefined || tail === 1) return Buffer.alloc(0);
+    const read = (fd: number): Buffer =>
+      tail === undefined ? readRange(fd, 0, before.wholeEnd) : readTail(fd, before.wholeEnd, tail - 1, this.#chunkBytes).bytes;
+    try {
+      return read(before.fd);
+    } catch (error) {
+      if (systemErrorCode(error) !== 'ESTALE') throw error;
+      const line = Buffer.from(`${message}\n`, 'utf8');
+      const now = openIfExists(file);
+      try {
+        const holdsMessage = now !== undefined && now.size >= before.wholeEnd + line.length && readRange(now.fd, before.wholeEnd, line.length).equals(line);
+        if (!holdsMessage) throw wallGoneAfterPost(error);
+        return read(now.fd);
+      } finally {
+        if (now !== undefined) closeQuietly(now.fd);
+      }
+    }
   }
 
   /** Removes every message of the wall at once. */
@@ -252,25 +295,23 @@ export class WallStore {
    * new message. An unterminated tail (a writer died mid-write) is cut off first, by replacing the
    * file with its whole lines: an append after it would glue the fragment to the new message.
    */
-  async #wallBeforeAppend(file: string, held: Lock, tail: number | undefined): Promise<BeforeAppend> {
+  async #wallBeforeAppend(file: string, held: Lock): Promise<BeforeAppend> {
     const wall = openIfExists(file);
-    if (wall === undefined) return { reply: Buffer.alloc(0), wholeEnd: 0, size: 0 };
+    if (wall === undefined) return { fd: undefined, wholeEnd: 0, size: 0 };
     try {
       const { fd, size } = wall;
       let wholeEnd = size;
-      let whole: Buffer | undefined;
       const last = lastByte(fd, size);
       if (last !== undefined && last !== NEWLINE) {
+        let whole: Buffer;
         ({ bytes: whole, wholeEnd } = readWhole(fd, size));
+        // The descriptor keeps the old file, whose first wholeEnd bytes are the new file's.
         await atomicWriteFile(file, whole, { lock: held });
       }
-      let reply: Buffer;
-      if (tail === undefined) reply = whole ?? readRange(fd, 0, wholeEnd);
-      else if (tail === 1) reply = Buffer.alloc(0);
-      else reply = readTail(fd, wholeEnd, tail - 1, this.#chunkBytes).bytes;
-      return { reply, wholeEnd, size };
-    } finally {
+      return { fd, wholeEnd, size };
+    } catch (error) {
       closeQuietly(wall.fd);
+      throw error;
     }
   }
 
@@ -358,6 +399,13 @@ async function assertStillHeld(held: Lock, id: WallId): Promise<void> {
     if (systemErrorCode(error) === 'ELOCKCOMPROMISED') throw lockLost(error, id);
     throw error;
   }
+}
+
+function wallGoneAfterPost(cause: unknown): InternalError {
+  return new InternalError(
+    'The message was stored, but the wall was deleted (or replaced) before it could be read back for the answer. Read it with GET.',
+    { cause },
+  );
 }
 
 function lockLost(cause: unknown, id: WallId): WallBusyError {
