@@ -37,13 +37,16 @@ export const dataAccessPoint = defineAccessPoint({
   permissions: '750',
 });
 
-/** A function on the fixture handler, every path routed to it. */
+/**
+ * A function on the fixture handler, every path routed to it. Its 10 s timeout is far from what
+ * its handlers take even on a loaded CI machine; tests of timeouts set a short one themselves.
+ */
 export function fixtureFunction(overrides: Partial<FunctionSpec> = {}): FunctionSpec {
   return defineFunction({
     name: 'fixture',
     entry: HANDLER,
     routes: ['ANY /{proxy+}'],
-    timeoutSeconds: 1,
+    timeoutSeconds: 10,
     fileSystem: { accessPoint: dataAccessPoint, mountPath: '/mnt/data' },
     environment: { DATA_DIR: '/mnt/data' },
     ...overrides,
