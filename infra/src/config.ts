@@ -326,7 +326,7 @@ export const DEPLOY_VARIABLES = Object.freeze({
 });
 
 /** Zones Lambda does not support (observed), left out of every lookup. */
-export const DEFAULT_EXCLUDED_ZONE_IDS: readonly string[] = Object.freeze(['use1-az3']);
+const DEFAULT_EXCLUDED_ZONE_IDS: readonly string[] = Object.freeze(['use1-az3']);
 
 const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const ACCOUNT_ID = /^\d{12}$/;
@@ -548,7 +548,7 @@ export function readSynthEnvironment(env: Readonly<Record<string, string | undef
 }
 
 /** Retention values CloudWatch Logs accepts (`PutRetentionPolicy`). */
-export const LOG_RETENTION_DAYS = [
+const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
 
@@ -559,13 +559,13 @@ const RESOURCE_NAME_MAX = 64;
  * A function's environment variable listing the only ports it fetches URLs from (ml-inference's
  * `IMAGE_FETCH_ALLOWED_PORTS`): infra checks it against the egress it opens.
  */
-export const FETCH_PORTS_VARIABLE = 'IMAGE_FETCH_ALLOWED_PORTS';
+const FETCH_PORTS_VARIABLE = 'IMAGE_FETCH_ALLOWED_PORTS';
 
 /** Lambda refuses reservations that leave fewer than this many executions unreserved. */
-export const UNRESERVED_MINIMUM = 10;
+const UNRESERVED_MINIMUM = 10;
 
 /** A function behind the HTTP API must answer within its 30 s integration timeout. */
-export const MAX_ROUTED_TIMEOUT_SECONDS = 29;
+const MAX_ROUTED_TIMEOUT_SECONDS = 29;
 
 /**
  * The availability zone names the stack uses when they are known before plan: given names, an

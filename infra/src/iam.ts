@@ -18,9 +18,9 @@ export interface PolicyDocument {
 }
 
 /** Mounting an EFS file system (read access). */
-export const EFS_CLIENT_MOUNT = 'elasticfilesystem:ClientMount';
+const EFS_CLIENT_MOUNT = 'elasticfilesystem:ClientMount';
 /** Writing to a mounted EFS file system. */
-export const EFS_CLIENT_WRITE = 'elasticfilesystem:ClientWrite';
+const EFS_CLIENT_WRITE = 'elasticfilesystem:ClientWrite';
 
 /** Every EFS action: what the TLS-only statement denies over plain transport. */
 export const EFS_ALL_ACTIONS = 'elasticfilesystem:*';

@@ -16,9 +16,6 @@ import { InfraError } from './errors.js';
 import { throughputWarning } from './planner/workload-check.js';
 import { librariesNodeModulesDir, librariesTarget, type ReleaseArtifact } from './releases.js';
 
-/** The hashicorp/aws version `@cdktf/provider-aws` 20.1.0 binds (the synthesized `required_providers`). */
-export const AWS_PROVIDER_VERSION = '5.100.0';
-
 export interface LambdaEfsStackProps {
   readonly config: InfraConfig;
   /** The functions and access points to deploy (`defineSystem(...)`). */
@@ -34,7 +31,7 @@ export interface LambdaEfsStackProps {
 }
 
 /** The AWS provider settings of a configuration: real credentials, or the offline mock profile. */
-export function providerConfig(config: InfraConfig): AwsProviderConfig {
+function providerConfig(config: InfraConfig): AwsProviderConfig {
   const defaultTags = [
     { tags: { Project: 'lambda-efs', Environment: config.environment, ManagedBy: 'cdktf', ...config.tags } },
   ];

@@ -73,7 +73,7 @@ export const CONFIG_DEFAULTS = Object.freeze({
 });
 
 /** Lambda gives a function one vCPU's worth of CPU time per 1,769 MB of memory. */
-export const MB_PER_VCPU = 1769;
+const MB_PER_VCPU = 1769;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const HOST_PATTERN = /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;

@@ -205,14 +205,6 @@ export class InferenceError extends MlInferenceError {
   }
 }
 
-/** Anything unexpected. Not shown to the client; logged with its cause. */
-export class InternalError extends MlInferenceError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('EINTERNAL', 500, message, { ...options, expose: false });
-    this.name = 'InternalError';
-  }
-}
-
 /** "a loopback", "an unspecified": the article for a category in a sentence. */
 function withArticle(word: string): string {
   return /^[aeiou]/i.test(word) ? `an ${word}` : `a ${word}`;

@@ -10,8 +10,8 @@ export type ClassifyRequest =
   | { readonly kind: 'url'; readonly url: string; readonly top: number }
   | { readonly kind: 'upload'; readonly bytes: Buffer; readonly top: number };
 
-export const DEFAULT_TOP = 5;
-export const MAX_TOP = 20;
+const DEFAULT_TOP = 5;
+const MAX_TOP = 20;
 
 const USAGE =
   'Classify an image with GET /ml-inference?url=<URL-encoded image URL> (optionally &top=1..20), ' +
@@ -55,7 +55,7 @@ export function parseTop(raw: string | undefined): number {
 }
 
 /** A request made by the function's own image fetch (it carries {@link HOP_HEADER}) is refused: 508, nothing fetched. */
-export function refuseOwnFetch(event: HttpApiEventV2): void {
+function refuseOwnFetch(event: HttpApiEventV2): void {
   if (stringField(event.headers, HOP_HEADER) === undefined) return;
   throw new SelfFetchError(
     `This request was made by the classifier itself while fetching an image URL (it carries ${HOP_HEADER}): ` +

@@ -8,7 +8,7 @@ import { FunctionError, type FunctionErrorOptions } from '@lambda-efs/lambda-htt
 
 export type WebErrorCode = 'ENOTFOUND';
 
-export class WebError extends FunctionError<WebErrorCode> {
+class WebError extends FunctionError<WebErrorCode> {
   constructor(code: WebErrorCode, status: number, message: string, options: FunctionErrorOptions = {}) {
     super(code, status, message, options);
     this.name = 'WebError';

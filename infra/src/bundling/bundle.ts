@@ -24,9 +24,9 @@ import { createZip, type ZipEntry } from './zip.js';
 /** Lambda's limit on a zip uploaded directly (`filename`): 50 MB. Bigger ones go through S3. */
 export const LAMBDA_DIRECT_UPLOAD_MAX_BYTES = 50 * 1024 * 1024;
 /** Lambda's limit on a deployment package once extracted (layers included): 250 MB. */
-export const LAMBDA_UNZIPPED_MAX_BYTES = 250 * 1024 * 1024;
+const LAMBDA_UNZIPPED_MAX_BYTES = 250 * 1024 * 1024;
 /** The source map's name, next to the bundle in the zip. */
-export const SOURCE_MAP_FILE_NAME = `${LAMBDA_BUNDLE_FILE_NAME}.map`;
+const SOURCE_MAP_FILE_NAME = `${LAMBDA_BUNDLE_FILE_NAME}.map`;
 
 /** A native module in (or expected next to) a deployment package. */
 export interface BundledNativeModule {
@@ -220,7 +220,7 @@ export interface UnsatisfiedImport {
  * built-in, not a declared native module (shipped in the package or on the file system), not a
  * module the runtime provides (`externalModules`).
  */
-export function unsatisfiedImports(metafile: Metafile, nativePackages: readonly string[], externalModules: readonly string[]): UnsatisfiedImport[] {
+function unsatisfiedImports(metafile: Metafile, nativePackages: readonly string[], externalModules: readonly string[]): UnsatisfiedImport[] {
   const found: UnsatisfiedImport[] = [];
   for (const importer of Object.keys(metafile.inputs).sort()) {
     for (const imported of metafile.inputs[importer]?.imports ?? []) {

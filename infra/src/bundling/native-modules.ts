@@ -158,7 +158,7 @@ export function platformNodeModules(
 }
 
 /** Node's lookup of a package directory: `<dir>/node_modules/<name>`, then each parent's; its real path. */
-export function findPackage(name: string, from: string): string | null {
+function findPackage(name: string, from: string): string | null {
   let directory = from;
   for (;;) {
     const candidate = join(directory, 'node_modules', ...name.split('/'));

@@ -39,7 +39,7 @@ export interface ArtifactFile {
  * The bucket's policy: refuse every request over plain HTTP (`aws:SecureTransport` false), for
  * every principal, on the bucket and its objects.
  */
-export function artifactBucketPolicy(bucketArn: string): PolicyDocument {
+function artifactBucketPolicy(bucketArn: string): PolicyDocument {
   return {
     Version: '2012-10-17',
     Statement: [

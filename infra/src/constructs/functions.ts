@@ -22,7 +22,7 @@ import { NFS_PORT, type FileSystem } from './file-system.js';
 import type { PrivateSubnet } from './network.js';
 
 /** What Lambda needs to attach a function to a VPC (the AWSLambdaVPCAccessExecutionRole actions). */
-export const VPC_ACCESS_ACTIONS = Object.freeze([
+const VPC_ACCESS_ACTIONS = Object.freeze([
   'ec2:CreateNetworkInterface',
   'ec2:DescribeNetworkInterfaces',
   'ec2:DescribeSubnets',
@@ -40,7 +40,7 @@ const HTTP_PORT = 80;
  * Environment every function gets: stack traces through the bundle's source map
  * (`handler.mjs.map`) point into the TypeScript sources.
  */
-export const COMMON_ENVIRONMENT = Object.freeze({ NODE_OPTIONS: '--enable-source-maps' });
+const COMMON_ENVIRONMENT = Object.freeze({ NODE_OPTIONS: '--enable-source-maps' });
 
 /** What the stack adds to one function besides its declaration (the provisioner's bucket access). */
 export interface FunctionAdditions {

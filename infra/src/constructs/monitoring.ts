@@ -7,7 +7,7 @@ import type { FileSystemConfig, MonitoringConfig } from '../config.js';
 import type { DeployedFunction } from './functions.js';
 
 /** EFS allows 25,000 connections per file system; each Lambda execution environment holds one. */
-export const EFS_CONNECTION_LIMIT = 25_000;
+const EFS_CONNECTION_LIMIT = 25_000;
 const BYTES_PER_GIB = 1024 ** 3;
 const FIVE_MINUTES = 300;
 

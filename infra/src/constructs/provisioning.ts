@@ -20,7 +20,7 @@ export interface ProvisioningProps {
 }
 
 /** The provisioner's `install` event (C1) for a release uploaded as `object`. */
-export function installEvent(release: ReleaseArtifact, bucket: string, object: Pick<S3Object, 'key' | 'versionId'>): Record<string, unknown> {
+function installEvent(release: ReleaseArtifact, bucket: string, object: Pick<S3Object, 'key' | 'versionId'>): Record<string, unknown> {
   return {
     action: 'install',
     target: release.target,
@@ -31,7 +31,7 @@ export function installEvent(release: ReleaseArtifact, bucket: string, object: P
 }
 
 /** The object key of a release archive: immutable, named by its content. */
-export function releaseKey(release: ReleaseArtifact): string {
+function releaseKey(release: ReleaseArtifact): string {
   return `${RELEASES_PREFIX}${release.target}/${release.version}/${release.sha256Hex}.tar.gz`;
 }
 

@@ -97,7 +97,7 @@ interface ResolvedLockOptions {
   signal: AbortSignal | undefined;
 }
 
-export function resolveLockOptions(options: LockOptions | undefined): ResolvedLockOptions {
+function resolveLockOptions(options: LockOptions | undefined): ResolvedLockOptions {
   assertOptions('options', options);
   const mode = options?.mode ?? 'exclusive';
   if (mode !== 'exclusive' && mode !== 'shared') {

@@ -52,7 +52,7 @@ export interface Platform {
   readonly owner: string;
 }
 
-export const nodePlatform: Platform = {
+const nodePlatform: Platform = {
   fs: nodeFs as unknown as SyncFs,
   fsp: nodeFsPromises,
   monotonicMs: () => performance.now(),

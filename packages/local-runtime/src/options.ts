@@ -223,7 +223,7 @@ function credentials(value: unknown): AwsCredentials | undefined {
 }
 
 /** Whether `host` only accepts connections from this machine. */
-export function isLoopback(host: string): boolean {
+function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 

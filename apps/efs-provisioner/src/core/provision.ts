@@ -65,7 +65,7 @@ export async function provision(request: ProvisionRequest, deps: ProvisionerDeps
 }
 
 /** Downloads, verifies and installs a release; activates it unless `activate: false`; keeps `keep` releases. */
-export async function install(request: InstallRequest, deps: ProvisionerDeps): Promise<ProvisionResult> {
+async function install(request: InstallRequest, deps: ProvisionerDeps): Promise<ProvisionResult> {
   const set = new ReleaseSet(deps.root, request.target);
   const { version, artifact } = request;
   checkArtifactAllowed(artifact, deps.policy ?? { bucket: undefined });
@@ -130,7 +130,7 @@ export async function install(request: InstallRequest, deps: ProvisionerDeps): P
 }
 
 /** Makes an installed version current. */
-export async function activate(request: ActivateRequest, deps: ProvisionerDeps): Promise<ProvisionResult> {
+async function activate(request: ActivateRequest, deps: ProvisionerDeps): Promise<ProvisionResult> {
   const set = new ReleaseSet(deps.root, request.target);
   await assertSetExists(set);
   return withLock(
@@ -149,7 +149,7 @@ export async function activate(request: ActivateRequest, deps: ProvisionerDeps):
 }
 
 /** Makes `to` current, or the release that was active before the current one. */
-export async function rollback(request: RollbackRequest, deps: ProvisionerDeps): Promise<ProvisionResult> {
+async function rollback(request: RollbackRequest, deps: ProvisionerDeps): Promise<ProvisionResult> {
   const set = new ReleaseSet(deps.root, request.target);
   await assertSetExists(set);
   return withLock(
@@ -169,7 +169,7 @@ export async function rollback(request: RollbackRequest, deps: ProvisionerDeps):
 }
 
 /** Removes all but the `keep` most recently used releases; never the active one. */
-export async function prune(request: PruneRequest, deps: ProvisionerDeps): Promise<ProvisionResult> {
+async function prune(request: PruneRequest, deps: ProvisionerDeps): Promise<ProvisionResult> {
   const set = new ReleaseSet(deps.root, request.target);
   await assertSetExists(set);
   return withLock(

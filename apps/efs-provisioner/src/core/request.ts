@@ -3,12 +3,12 @@
 import { InvalidRequestError } from '../errors.js';
 
 /** A release set under the mount: a model, or a platform's native libraries. */
-export const TARGET_PATTERN = /^(?:models\/[A-Za-z0-9][A-Za-z0-9._-]{0,63}|libraries\/[a-z0-9][a-z0-9_-]{0,63})$/;
+const TARGET_PATTERN = /^(?:models\/[A-Za-z0-9][A-Za-z0-9._-]{0,63}|libraries\/[a-z0-9][a-z0-9_-]{0,63})$/;
 /** ml-inference's version pattern (`current` → `releases/<version>`). */
 export const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
 const SHA256_PATTERN = /^[0-9a-f]{64}$/;
 /** Releases kept by default after an install. */
-export const DEFAULT_KEEP = 3;
+const DEFAULT_KEEP = 3;
 const MAX_KEEP = 100;
 
 /** Where the artifact is in S3, and what it must hash to. */

@@ -17,7 +17,7 @@ export function removeMount(dir: string): void {
 }
 
 /** The configuration the function would read, on `dir`, with extra variables. */
-export function testConfig(dir: string, env: Record<string, string> = {}): MessageWallConfig {
+function testConfig(dir: string, env: Record<string, string> = {}): MessageWallConfig {
   return loadConfig({ MESSAGE_WALL_DIR: dir, ...env });
 }
 

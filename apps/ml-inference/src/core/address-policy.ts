@@ -22,7 +22,7 @@ export type AddressCategory =
   | 'non-global IPv6';
 
 /** Categories that IMAGE_FETCH_ALLOW_PRIVATE_NETWORKS lets through (the local runtime's own machine and LAN). */
-export const PRIVATE_NETWORK_CATEGORIES: ReadonlySet<AddressCategory> = new Set(['loopback', 'private', 'carrier-grade NAT', 'unique-local']);
+const PRIVATE_NETWORK_CATEGORIES: ReadonlySet<AddressCategory> = new Set(['loopback', 'private', 'carrier-grade NAT', 'unique-local']);
 
 interface Range4 {
   readonly base: number;
@@ -39,7 +39,7 @@ function v4(text: string): number {
  * Cloud metadata and credential services, refused in every mode (also when private networks are
  * allowed): they hand out the credentials of the machine or task that asks.
  */
-export const METADATA_V4: ReadonlySet<number> = new Set(
+const METADATA_V4: ReadonlySet<number> = new Set(
   [
     '169.254.169.254', // AWS EC2 (IMDS), Google Cloud, Azure, OpenStack, DigitalOcean, Hetzner, Oracle (v2)
     '169.254.170.2', // AWS ECS task metadata and credentials

@@ -14,7 +14,7 @@ import {
 /** Formats the function accepts (SVG only when allowed). */
 export type ImageFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'avif' | 'tiff' | 'svg';
 
-export const ACCEPTED_FORMATS_TEXT = 'JPEG, PNG, WebP, GIF, AVIF or TIFF';
+const ACCEPTED_FORMATS_TEXT = 'JPEG, PNG, WebP, GIF, AVIF or TIFF';
 
 /** Formats recognised only to be refused with a helpful message. */
 type RefusedFormat = 'heic' | 'bmp' | 'pdf' | 'ico' | 'jxl';

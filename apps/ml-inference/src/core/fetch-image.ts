@@ -31,7 +31,7 @@ export interface ResolvedAddress {
 /** Resolves a host name to all its addresses (injectable: tests stub DNS). */
 export type Resolver = (hostname: string) => Promise<readonly ResolvedAddress[]>;
 
-export const systemResolver: Resolver = async (hostname) => {
+const systemResolver: Resolver = async (hostname) => {
   const results = await lookup(hostname, { all: true, verbatim: true });
   return results.map((r) => ({ address: r.address, family: r.family === 6 ? 6 : 4 }));
 };
@@ -67,7 +67,7 @@ export interface FetchedImage {
   readonly redirects: number;
 }
 
-export const MAX_URL_LENGTH = 2048;
+const MAX_URL_LENGTH = 2048;
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
 /** Parses and checks an image URL: http or https, a host, no credentials, not too long. */

@@ -54,7 +54,7 @@ export function centerCropOffsets(width: number, height: number, crop: { width: 
 }
 
 /** Per-channel lookup tables: byte value → (v / 255 − mean) / std. */
-export function normalizationTables(mean: readonly number[], std: readonly number[]): [Float32Array, Float32Array, Float32Array] {
+function normalizationTables(mean: readonly number[], std: readonly number[]): [Float32Array, Float32Array, Float32Array] {
   const table = (channel: number): Float32Array => {
     const t = new Float32Array(256);
     const m = mean[channel] ?? 0;
@@ -145,7 +145,7 @@ export async function preprocessImage(
  * Interleaved RGB bytes (HWC, `stride` pixels a row) → the crop at `origin`, normalized, as
  * float32 in the model's layout.
  */
-export function toTensor(
+function toTensor(
   pixels: Uint8Array,
   stride: number,
   origin: { readonly left: number; readonly top: number },

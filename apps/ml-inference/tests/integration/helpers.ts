@@ -2,8 +2,8 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const PACKAGE_DIR = fileURLToPath(new URL('../..', import.meta.url));
-export const INVOKE = fileURLToPath(new URL('./fixtures/invoke.mjs', import.meta.url));
+const PACKAGE_DIR = fileURLToPath(new URL('../..', import.meta.url));
+const INVOKE = fileURLToPath(new URL('./fixtures/invoke.mjs', import.meta.url));
 
 export interface ProcessResult {
   readonly code: number | null;

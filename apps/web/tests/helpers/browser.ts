@@ -8,7 +8,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable'];
 
 /** The browser to drive: `$CHROMIUM_PATH`, else the first of the usual system paths that exists. */
-export function findChromium(): string | undefined {
+function findChromium(): string | undefined {
   const override = process.env['CHROMIUM_PATH'];
   const paths = override === undefined || override === '' ? CANDIDATES : [override];
   return paths.find((path) => {
@@ -50,7 +50,7 @@ export async function launchBrowser(): Promise<Browser> {
 }
 
 /** Screenshots go to apps/web/test-results/ (git-ignored). */
-export const RESULTS_DIR = new URL('../../test-results/', import.meta.url);
+const RESULTS_DIR = new URL('../../test-results/', import.meta.url);
 mkdirSync(RESULTS_DIR, { recursive: true });
 
 export function screenshotPath(name: string): string {

@@ -241,7 +241,7 @@ export class Lease implements Lock {
 }
 
 /** The writers' reservation directories (d.*) in the lock directory, as paths. */
-export function reservations(layout: LockLayout): string[] {
+function reservations(layout: LockLayout): string[] {
   try {
     return platform.fs
       .readdirSync(layout.lockDir)

@@ -37,7 +37,7 @@ export interface Attr {
   readonly mode: number;
 }
 
-export const ROOT_INO = 1;
+const ROOT_INO = 1;
 
 export class Server {
   readonly #nodes = new Map<number, Node>();

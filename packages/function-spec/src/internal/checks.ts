@@ -69,11 +69,6 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof URL);
 }
 
-/** Own enumerable keys whose value is not `undefined` (plain JS may pass `{ key: undefined }`). */
-export function presentKeys(record: Record<string, unknown>): string[] {
-  return Object.keys(record).filter((key) => record[key] !== undefined);
-}
-
 /** The value of an optional field; `undefined` and `null` both mean "not set". */
 export function optional(record: Record<string, unknown>, key: string): unknown {
   const value = record[key];

@@ -95,7 +95,7 @@ export function lambdaVariables(definition: FunctionDefinition, settings: Enviro
 }
 
 /** Lambda's log stream name of a new environment: `2024/05/01/[$LATEST]<32 hex digits>`. */
-export function logStreamName(date: Date): string {
+function logStreamName(date: Date): string {
   const day = date.toISOString().slice(0, 10).replaceAll('-', '/');
   return `${day}/[$LATEST]${randomBytes(16).toString('hex')}`;
 }

@@ -26,7 +26,7 @@ export interface RequestParts {
 
 /** The values API Gateway's sample events use where the local runtime has nothing real to put. */
 export const LOCAL_ACCOUNT_ID = '123456789012';
-export const LOCAL_API_ID = 'local';
+const LOCAL_API_ID = 'local';
 
 // Text arrives as text; every other content type, and none, arrives base64 (observed on AWS).
 const TEXT_MEDIA_TYPES = new Set(['application/json', 'application/xml', 'application/javascript']);

@@ -176,7 +176,7 @@ export function closesAfterAnswer(request: IncomingMessage): boolean {
   return request.httpVersion === '1.0' ? !/keep-alive/i.test(connection) : /\bclose\b/i.test(connection);
 }
 
-export function hasBody(request: IncomingMessage): boolean {
+function hasBody(request: IncomingMessage): boolean {
   const length = request.headers['content-length'];
   return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
@@ -195,7 +195,7 @@ export type BodyOutcome =
  * would otherwise get EPIPE or a reset instead of the 413. A larger body gets its answer with
  * `connection: close` and is not read.
  */
-export const DISCARD_MAX_BYTES = 64 * 1024 * 1024;
+const DISCARD_MAX_BYTES = 64 * 1024 * 1024;
 
 /**
  * The whole body when it is at most `limit` bytes. Past the limit, `overLimit` is called at once

@@ -35,7 +35,7 @@ export interface TaskDirectory {
 }
 
 /** Where task directories go by default: readable by every user, as /var/task is. */
-export function defaultTaskRoot(): string {
+function defaultTaskRoot(): string {
   return join(tmpdir(), 'lambda-efs-local-runtime', 'tasks');
 }
 

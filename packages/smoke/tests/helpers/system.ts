@@ -20,12 +20,12 @@ const run = promisify(execFile);
 const require = createRequire(import.meta.url);
 
 /** ml-inference's `model:demo` command, built: what `pnpm start` runs before serving. */
-export const MODEL_DEMO = join(require.resolve('@lambda-efs/ml-inference/function'), '..', 'cli', 'model-demo.js');
+const MODEL_DEMO = join(require.resolve('@lambda-efs/ml-inference/function'), '..', 'cli', 'model-demo.js');
 
 /** The smoke CLI, built (the root script `pnpm smoke` runs the same file). */
-export const SMOKE_BIN = fileURLToPath(new URL('../../dist/cli/bin.js', import.meta.url));
+const SMOKE_BIN = fileURLToPath(new URL('../../dist/cli/bin.js', import.meta.url));
 
-export { messageAccessPoint, messageWall, mlAccessPoint, mlInference, web };
+export { messageWall, mlInference, web };
 
 /** A stub function of these tests (tests/fixtures/<file>), answering on `routes`. */
 export function stubFunction(name: string, file: string, routes: RouteKey[], overrides: Partial<FunctionSpec> = {}): FunctionSpec {
