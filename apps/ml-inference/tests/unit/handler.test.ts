@@ -227,7 +227,7 @@ describe('model problems', () => {
       const result = await h(postEvent(await solidJpeg()));
       expect(result.statusCode).toBe(503);
       expect(errorOf(result).code).toBe('ENATIVE');
-      expect(errorOf(result).message).toMatch(/^NODE_MODULES_DIR has no onnxruntime-node \(no onnxruntime-node\/package\.json in the native libraries directory\)\. Populate it from a machine that mounts the file system/);
+      expect(errorOf(result).message).toMatch(/^NODE_MODULES_DIR has no onnxruntime-node \(no onnxruntime-node\/package\.json in the native libraries directory\)\. The deploy installs this directory when the declaration says nativeModules: \{ from: 'file-system' \}/);
     } finally {
       await cleanup();
     }
