@@ -418,7 +418,7 @@ export class ModelStore {
 }
 
 /** Fresh memory touched by this process so far: minor page faults × the page size. */
-export function touchedBytes(): number {
+function touchedBytes(): number {
   return process.resourceUsage().minorPageFault * 4096;
 }
 
