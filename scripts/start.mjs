@@ -102,11 +102,16 @@ if (built.length === 0 && !help) {
 }
 
 const { values } = parseArgs({ args: argv, options: { 'efs-root': { type: 'string' } }, strict: false });
-const efsRoot = typeof values['efs-root'] === 'string' ? values['efs-root'] : process.env['LOCAL_RUNTIME_EFS_ROOT'] ?? `${repoRoot}${LOCAL_EFS_DIR}`;
+const efsRoot =
+  typeof values['efs-root'] === 'string' ? values['efs-root'] : (process.env['LOCAL_RUNTIME_EFS_ROOT'] ?? `${repoRoot}${LOCAL_EFS_DIR}`);
 if (!help && built.some((fn) => fn.name === mlInference.name)) {
-  execFileSync(process.execPath, [fileURLToPath(new URL('../apps/ml-inference/dist/cli/model-demo.js', import.meta.url)), '--efs-root', efsRoot], {
-    stdio: 'inherit',
-  });
+  execFileSync(
+    process.execPath,
+    [fileURLToPath(new URL('../apps/ml-inference/dist/cli/model-demo.js', import.meta.url)), '--efs-root', efsRoot],
+    {
+      stdio: 'inherit',
+    },
+  );
   // On EFS every file written through the access point belongs to its POSIX user; the installer
   // ran as this process's user. As root, hand what it wrote to that user, so the provisioner
   // (which runs as it) can lock, replace and prune the demo release as it would on AWS.

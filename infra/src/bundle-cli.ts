@@ -7,7 +7,14 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { bundleFunctions, checkEntries, LAMBDA_DIRECT_UPLOAD_MAX_BYTES, megabytes, staleEntryWarning, type FunctionBundle } from './bundling/bundle.js';
+import {
+  bundleFunctions,
+  checkEntries,
+  LAMBDA_DIRECT_UPLOAD_MAX_BYTES,
+  megabytes,
+  staleEntryWarning,
+  type FunctionBundle,
+} from './bundling/bundle.js';
 import { environmentConfig, readDeployEnvironment, readSynthEnvironment } from './config.js';
 import { InfraError, UsageError } from './errors.js';
 import { reportFailure } from './report.js';
@@ -15,8 +22,8 @@ import { appSystem } from './system.js';
 
 export const BUNDLE_USAGE =
   'usage: pnpm bundle [--out <dir>]\n' +
-  '  Builds every function\'s deployment package (handler.mjs, its source map, native modules for the\n' +
-  '  function\'s architecture) into <dir>/<function>/handler.zip. Default <dir>: infra/cdktf.out/bundles.';
+  "  Builds every function's deployment package (handler.mjs, its source map, native modules for the\n" +
+  "  function's architecture) into <dir>/<function>/handler.zip. Default <dir>: infra/cdktf.out/bundles.";
 
 const DEFAULT_OUT = fileURLToPath(new URL('../cdktf.out/bundles', import.meta.url));
 
@@ -58,14 +65,20 @@ export function formatBundleTable(bundles: readonly FunctionBundle[], cwd: strin
   ]);
   const header = ['function', 'arch', 'zipped', 'unzipped', 'upload', 'native modules', 'from'];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
-  const line = (cells: readonly string[]): string => cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd();
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .join('  ')
+      .trimEnd();
   const sources = bundles.flatMap((bundle) => {
     const declared = bundle.nativeModules.packages.filter((pkg) => pkg.requiredBy === null);
     const dependencies = bundle.nativeModules.packages.filter((pkg) => pkg.requiredBy !== null);
     return [
       ...declared.map((pkg) => `  ${bundle.functionName}: ${pkg.name} ${pkg.version} <- ${shortPath(cwd, pkg.source)}`),
       ...(dependencies.length > 0
-        ? [`  ${bundle.functionName}: + ${dependencies.length} runtime dependencies: ${dependencies.map((pkg) => `${pkg.name} ${pkg.version}`).join(', ')}`]
+        ? [
+            `  ${bundle.functionName}: + ${dependencies.length} runtime dependencies: ${dependencies.map((pkg) => `${pkg.name} ${pkg.version}`).join(', ')}`,
+          ]
         : []),
     ];
   });

@@ -289,9 +289,7 @@ export type BackendConfig =
  * refuses to run against another account. `offline-mock`: mock keys and every `skip_*` flag, so
  * that `terraform plan` runs without AWS (tests and `pnpm --filter @lambda-efs/infra plan` only).
  */
-export type ProviderConfig =
-  | { readonly kind: 'aws'; readonly allowedAccountIds: readonly string[] }
-  | { readonly kind: 'offline-mock' };
+export type ProviderConfig = { readonly kind: 'aws'; readonly allowedAccountIds: readonly string[] } | { readonly kind: 'offline-mock' };
 
 /** Deploy-time settings that differ per account, from the environment (read once, see {@link readDeployEnvironment}). */
 export interface DeployEnvironment {
@@ -352,7 +350,11 @@ export function readDeployEnvironment(env: Readonly<Record<string, string | unde
     accountId: read(DEPLOY_VARIABLES.accountId, ACCOUNT_ID, 'give the 12-digit AWS account id'),
     reservedConcurrency: parseReservedConcurrency(env[DEPLOY_VARIABLES.reservedConcurrency], problems),
     accountConcurrency: (() => {
-      const value = read(DEPLOY_VARIABLES.accountConcurrency, /^[1-9]\d{0,6}$/, 'give the account\'s Lambda concurrency quota, a whole number such as 1000');
+      const value = read(
+        DEPLOY_VARIABLES.accountConcurrency,
+        /^[1-9]\d{0,6}$/,
+        "give the account's Lambda concurrency quota, a whole number such as 1000",
+      );
       return value === null ? null : Number(value);
     })(),
     routeAuthorization: parseRouteAuthorization(env[DEPLOY_VARIABLES.routeAuthorization], problems),
@@ -366,7 +368,10 @@ function parseReservedConcurrency(text: string | undefined, problems: string[]):
   const value = text?.trim();
   if (value === undefined || value === '') return null;
   const result: Record<string, number> = {};
-  for (const pair of value.split(',').map((part) => part.trim()).filter((part) => part !== '')) {
+  for (const pair of value
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '')) {
     const match = /^([A-Za-z0-9_-]{1,64})=(\d{1,6})$/.exec(pair);
     if (match === null || match[1] === undefined || match[2] === undefined) {
       problems.push(
@@ -388,7 +393,10 @@ function parseRouteAuthorization(text: string | undefined, problems: string[]): 
   const value = text?.trim();
   if (value === undefined || value === '') return null;
   const result: Record<string, SimpleRouteAuthorization> = {};
-  for (const entry of value.split(',').map((part) => part.trim()).filter((part) => part !== '')) {
+  for (const entry of value
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '')) {
     const match = /^([A-Z]+ \/\S*)\s*=\s*(\S+)$/.exec(entry);
     const type = ROUTE_AUTHORIZATION_TYPES.find((candidate) => candidate === match?.[2]);
     if (match === null || match[1] === undefined || type === undefined) {
@@ -538,11 +546,13 @@ export function readSynthEnvironment(env: Readonly<Record<string, string | undef
   }
   const onlyBuiltText = (env['LAMBDA_EFS_ONLY_BUILT'] ?? '').trim();
   if (!['', '0', '1', 'true', 'false'].includes(onlyBuiltText)) {
-    problems.push(`LAMBDA_EFS_ONLY_BUILT=${JSON.stringify(onlyBuiltText)} is invalid: use 1 (or true) to leave out unbuilt functions, 0 or nothing otherwise.`);
+    problems.push(
+      `LAMBDA_EFS_ONLY_BUILT=${JSON.stringify(onlyBuiltText)} is invalid: use 1 (or true) to leave out unbuilt functions, 0 or nothing otherwise.`,
+    );
   }
   if (problems.length > 0) throw new InfraConfigError('Synth environment', problems);
   return {
-    environments: listed.length === 0 ? ENVIRONMENT_NAMES : [...new Set(listed)] as EnvironmentName[],
+    environments: listed.length === 0 ? ENVIRONMENT_NAMES : ([...new Set(listed)] as EnvironmentName[]),
     onlyBuilt: onlyBuiltText === '1' || onlyBuiltText === 'true',
   };
 }
@@ -609,11 +619,16 @@ export function validateConfig(config: InfraConfig, system: SystemDefinition): v
   const zonesField = config.network.kind === 'new' ? 'network.availabilityZones' : 'network.subnets';
   const count = zoneCount(config.network);
   if (!Number.isInteger(count) || count < 2 || count > 8) {
-    problem(zonesField, config.network.kind === 'new' ? config.network.availabilityZones : zones, 'give 2 to 8 availability zones: Lambda and EFS need two to survive a zone outage');
+    problem(
+      zonesField,
+      config.network.kind === 'new' ? config.network.availabilityZones : zones,
+      'give 2 to 8 availability zones: Lambda and EFS need two to survive a zone outage',
+    );
   }
   if (config.network.kind === 'new' && !isZoneList(config.network.availabilityZones)) {
     for (const id of config.network.availabilityZones.excludeZoneIds) {
-      if (!/^[a-z]{2,5}\d?-az\d{1,2}$/.test(id)) problem('network.availabilityZones.excludeZoneIds', id, 'give zone ids such as "use1-az3"');
+      if (!/^[a-z]{2,5}\d?-az\d{1,2}$/.test(id))
+        problem('network.availabilityZones.excludeZoneIds', id, 'give zone ids such as "use1-az3"');
     }
   }
   if (new Set(zones).size !== zones.length) {
@@ -669,7 +684,11 @@ export function validateConfig(config: InfraConfig, system: SystemDefinition): v
   for (const fn of system.functions) {
     const name = `${config.namePrefix}-${fn.name}`;
     if (name.length > RESOURCE_NAME_MAX) {
-      problem('namePrefix', config.namePrefix, `"${name}" is longer than the ${RESOURCE_NAME_MAX} characters Lambda and IAM allow; shorten the prefix`);
+      problem(
+        'namePrefix',
+        config.namePrefix,
+        `"${name}" is longer than the ${RESOURCE_NAME_MAX} characters Lambda and IAM allow; shorten the prefix`,
+      );
     }
   }
 
@@ -736,15 +755,24 @@ export function validateConfig(config: InfraConfig, system: SystemDefinition): v
   const known = [...functionNames].join(', ') || 'none';
   for (const [name, reserved] of Object.entries(config.functions.reservedConcurrency)) {
     if (!functionNames.has(name)) problem('functions.reservedConcurrency', name, `no function has this name; declared: ${known}`);
-    if (!Number.isInteger(reserved) || reserved < 0) problem(`functions.reservedConcurrency[${JSON.stringify(name)}]`, reserved, 'give a whole number, 0 or more (0 stops the function)');
+    if (!Number.isInteger(reserved) || reserved < 0)
+      problem(`functions.reservedConcurrency[${JSON.stringify(name)}]`, reserved, 'give a whole number, 0 or more (0 stops the function)');
     const fn = system.functions.find((candidate) => candidate.name === name);
     if (fn?.provisionedConcurrency != null && reserved < fn.provisionedConcurrency) {
-      problem(`functions.reservedConcurrency[${JSON.stringify(name)}]`, reserved, `reserve at least the declared provisioned concurrency (${fn.provisionedConcurrency})`);
+      problem(
+        `functions.reservedConcurrency[${JSON.stringify(name)}]`,
+        reserved,
+        `reserve at least the declared provisioned concurrency (${fn.provisionedConcurrency})`,
+      );
     }
   }
   const reservedTotal = Object.values(config.functions.reservedConcurrency).reduce((sum, value) => sum + value, 0);
   if (!Number.isInteger(config.functions.accountConcurrency) || config.functions.accountConcurrency < 1) {
-    problem('functions.accountConcurrency', config.functions.accountConcurrency, "give the account's Lambda concurrency quota (Service Quotas → AWS Lambda → Concurrent executions)");
+    problem(
+      'functions.accountConcurrency',
+      config.functions.accountConcurrency,
+      "give the account's Lambda concurrency quota (Service Quotas → AWS Lambda → Concurrent executions)",
+    );
   } else if (reservedTotal > config.functions.accountConcurrency - UNRESERVED_MINIMUM) {
     problem(
       'functions.reservedConcurrency',
@@ -756,7 +784,10 @@ export function validateConfig(config: InfraConfig, system: SystemDefinition): v
   for (const fn of system.functions) {
     // The ports a function says it fetches from must be ones its security group lets out, or those
     // fetches would time out instead of being refused.
-    const fetchPorts = (fn.environment[FETCH_PORTS_VARIABLE] ?? '').split(',').map((port) => port.trim()).filter((port) => port !== '');
+    const fetchPorts = (fn.environment[FETCH_PORTS_VARIABLE] ?? '')
+      .split(',')
+      .map((port) => port.trim())
+      .filter((port) => port !== '');
     const open = config.functions.plainHttpEgress.includes(fn.name) ? ['443', '80'] : ['443'];
     const closed = fetchPorts.filter((port) => !open.includes(port));
     if (closed.length > 0) {
@@ -779,14 +810,21 @@ export function validateConfig(config: InfraConfig, system: SystemDefinition): v
 
   const { artifacts } = config;
   for (const key of ['noncurrentVersionDays', 'abortIncompleteUploadDays'] as const) {
-    if (!Number.isInteger(artifacts[key]) || artifacts[key] < 1) problem(`artifacts.${key}`, artifacts[key], 'give a whole number of days, 1 or more');
+    if (!Number.isInteger(artifacts[key]) || artifacts[key] < 1)
+      problem(`artifacts.${key}`, artifacts[key], 'give a whole number of days, 1 or more');
   }
   if (artifacts.defaultModel !== null) {
     const model = artifacts.defaultModel;
     if (model.source === 'directory') {
       if (!model.directory.startsWith('/')) problem('artifacts.defaultModel.directory', model.directory, 'give an absolute path');
-      if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(model.name)) problem('artifacts.defaultModel.name', model.name, 'use 1 to 64 letters, digits, ".", "-" or "_", starting with a letter or digit');
-      if (!/^[A-Za-z0-9][A-Za-z0-9.+_-]{0,63}$/.test(model.version)) problem('artifacts.defaultModel.version', model.version, 'use 1 to 64 letters, digits, ".", "+", "-" or "_", starting with a letter or digit');
+      if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(model.name))
+        problem('artifacts.defaultModel.name', model.name, 'use 1 to 64 letters, digits, ".", "-" or "_", starting with a letter or digit');
+      if (!/^[A-Za-z0-9][A-Za-z0-9.+_-]{0,63}$/.test(model.version))
+        problem(
+          'artifacts.defaultModel.version',
+          model.version,
+          'use 1 to 64 letters, digits, ".", "+", "-" or "_", starting with a letter or digit',
+        );
     }
   }
 

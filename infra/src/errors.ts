@@ -3,13 +3,7 @@
  * tests) can branch without `instanceof`, and a message that says what to do.
  */
 export type InfraErrorCode =
-  | 'EINFRACONFIG'
-  | 'EMISSINGENTRY'
-  | 'EBUNDLE'
-  | 'ENATIVEMODULES'
-  | 'ETERRAFORMMISSING'
-  | 'ETERRAFORM'
-  | 'EUSAGE';
+  'EINFRACONFIG' | 'EMISSINGENTRY' | 'EBUNDLE' | 'ENATIVEMODULES' | 'ETERRAFORMMISSING' | 'ETERRAFORM' | 'EUSAGE';
 
 /** Base class of every error this package throws. */
 export class InfraError extends Error {
@@ -70,7 +64,7 @@ export class BundleError extends InfraError {
       'EBUNDLE',
       `Function "${functionName}": bundling failed: ${details}. ` +
         (options?.hint ??
-          'Fix the import; a package with native addons goes in the declaration\'s nativeModules (function-spec), ' +
+          "Fix the import; a package with native addons goes in the declaration's nativeModules (function-spec), " +
             'a module the Lambda runtime provides in config.functions.externalModules.'),
       options?.cause === undefined ? undefined : { cause: options.cause },
     );
@@ -94,7 +88,7 @@ export class TerraformNotFoundError extends InfraError {
       'ETERRAFORMMISSING',
       'terraform was not found on PATH. Install Terraform >= 1.10 (1.11.4 is what CI uses) from ' +
         'https://developer.hashicorp.com/terraform/install (or your package manager: `brew install terraform`, ' +
-        'HashiCorp\'s apt repository) and make sure `terraform version` works in this shell.',
+        "HashiCorp's apt repository) and make sure `terraform version` works in this shell.",
     );
     this.name = 'TerraformNotFoundError';
   }
@@ -107,10 +101,7 @@ export class TerraformCommandError extends InfraError {
   readonly output: string;
 
   constructor(command: string, exitCode: number | null, output: string) {
-    super(
-      'ETERRAFORM',
-      `\`${command}\` failed (exit code ${String(exitCode)}). Its output ends with:\n${tail(output, 40)}`,
-    );
+    super('ETERRAFORM', `\`${command}\` failed (exit code ${String(exitCode)}). Its output ends with:\n${tail(output, 40)}`);
     this.name = 'TerraformCommandError';
     this.command = command;
     this.exitCode = exitCode;

@@ -25,7 +25,9 @@ async function main(): Promise<void> {
     // Local state next to the package (infra/terraform.<stack>.tfstate, git-ignored), not inside
     // cdktf.out, which is output and may be wiped.
     const stackDir = join(outdir, 'stacks', config.namePrefix);
-    const statePath = relative(stackDir, join(infraRoot, `terraform.${config.namePrefix}.tfstate`)).split(sep).join('/');
+    const statePath = relative(stackDir, join(infraRoot, `terraform.${config.namePrefix}.tfstate`))
+      .split(sep)
+      .join('/');
     return { ...config, backend: { kind: 'local', path: statePath } };
   });
 
@@ -46,7 +48,9 @@ async function main(): Promise<void> {
     for (const warning of stack.warnings) process.stderr.write(`WARNING (${stack.id}): ${warning}\n`);
   }
   const functions = [...result.bundles.keys()].join(', ') || 'none';
-  const releases = result.releases.map((release) => `  release ${release.target} ${release.version}: ${release.bytes} bytes, sha256 ${release.sha256Hex}`);
+  const releases = result.releases.map(
+    (release) => `  release ${release.target} ${release.version}: ${release.bytes} bytes, sha256 ${release.sha256Hex}`,
+  );
   const lines = result.stacks.map(
     (stack) => `  ${stack.id}: ${relative(process.cwd(), join(stack.directory, 'cdk.tf.json')) || stack.directory}`,
   );

@@ -53,12 +53,19 @@ export async function archiveRelease(
   outDir: string,
   description: string,
 ): Promise<ReleaseArtifact> {
-  if (!TARGET.test(target)) throw new InfraError('EINFRACONFIG', `Release target "${target}" is invalid: use models/<name> or libraries/<platform>.`);
+  if (!TARGET.test(target))
+    throw new InfraError('EINFRACONFIG', `Release target "${target}" is invalid: use models/<name> or libraries/<platform>.`);
   if (typeof versionOf === 'string' && !VERSION.test(versionOf)) {
-    throw new InfraError('EINFRACONFIG', `Release version "${versionOf}" of ${description} is invalid: use 1 to 64 letters, digits, ".", "+", "-" or "_".`);
+    throw new InfraError(
+      'EINFRACONFIG',
+      `Release version "${versionOf}" of ${description} is invalid: use 1 to 64 letters, digits, ".", "+", "-" or "_".`,
+    );
   }
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new InfraError('EINFRACONFIG', `The release directory ${dir} of ${description} does not exist: give a directory with the release's files.`);
+    throw new InfraError(
+      'EINFRACONFIG',
+      `The release directory ${dir} of ${description} does not exist: give a directory with the release's files.`,
+    );
   }
   const { archive, sha256Hex } = await packDirectory(dir);
   const version = typeof versionOf === 'string' ? versionOf : versionOf(sha256Hex);
@@ -143,9 +150,19 @@ export async function buildLibrariesReleases(functions: readonly FunctionDefinit
   for (const [target, entry] of byTarget) {
     const scratch = await mkdtemp(join(tmpdir(), 'lambda-efs-libraries-'));
     try {
-      platformNodeModules([...entry.packages].sort(), { architecture: entry.architecture, resolveFrom: entry.resolveFrom, outDir: scratch });
+      platformNodeModules([...entry.packages].sort(), {
+        architecture: entry.architecture,
+        resolveFrom: entry.resolveFrom,
+        outDir: scratch,
+      });
       releases.push(
-        await archiveRelease(scratch, target, (sha256Hex) => sha256Hex.slice(0, 16), outDir, `the native libraries of ${entry.names.join(', ')} (${target})`),
+        await archiveRelease(
+          scratch,
+          target,
+          (sha256Hex) => sha256Hex.slice(0, 16),
+          outDir,
+          `the native libraries of ${entry.names.join(', ')} (${target})`,
+        ),
       );
     } finally {
       await rm(scratch, { recursive: true, force: true });

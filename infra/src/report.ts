@@ -7,6 +7,8 @@ import { InfraError } from './errors.js';
 export function reportFailure(error: unknown): void {
   const code = (error as { code?: unknown } | null)?.code;
   const expected = error instanceof InfraError || (error instanceof Error && code === 'EINVALIDSPEC');
-  process.stderr.write(`${expected ? (error as Error).message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `${expected ? (error as Error).message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exitCode = 1;
 }

@@ -32,9 +32,7 @@ export interface LambdaEfsStackProps {
 
 /** The AWS provider settings of a configuration: real credentials, or the offline mock profile. */
 function providerConfig(config: InfraConfig): AwsProviderConfig {
-  const defaultTags = [
-    { tags: { Project: 'lambda-efs', Environment: config.environment, ManagedBy: 'cdktf', ...config.tags } },
-  ];
+  const defaultTags = [{ tags: { Project: 'lambda-efs', Environment: config.environment, ManagedBy: 'cdktf', ...config.tags } }];
   if (config.provider.kind === 'offline-mock') {
     // Tests and the offline `plan` only: nothing here reaches AWS, and no data source is used, so
     // plan needs no account id.
@@ -61,7 +59,11 @@ function providerConfig(config: InfraConfig): AwsProviderConfig {
  * A model release nobody serves: no function that mounts the provisioner's access point has
  * MODEL_NAME = the release's name, so the deploy would install a model no request reaches.
  */
-function unservedModelWarnings(system: SystemDefinition, releases: readonly ReleaseArtifact[], provisioner: FunctionDefinition | undefined): string[] {
+function unservedModelWarnings(
+  system: SystemDefinition,
+  releases: readonly ReleaseArtifact[],
+  provisioner: FunctionDefinition | undefined,
+): string[] {
   const accessPoint = provisioner?.fileSystem?.accessPoint.name;
   const served = new Set(
     system.functions.flatMap((fn) => (fn.fileSystem?.accessPoint.name === accessPoint ? [fn.environment['MODEL_NAME'] ?? ''] : [])),
@@ -71,7 +73,7 @@ function unservedModelWarnings(system: SystemDefinition, releases: readonly Rele
     .map(
       (release) =>
         `The deploy installs ${release.description} as ${release.target}, but no function on the same access point serves it ` +
-        '(MODEL_NAME): set MODEL_NAME in the serving function\'s declaration, or artifacts.defaultModel.name, to the same name.',
+        "(MODEL_NAME): set MODEL_NAME in the serving function's declaration, or artifacts.defaultModel.name, to the same name.",
     );
 }
 
@@ -151,7 +153,7 @@ export class LambdaEfsStack extends TerraformStack {
         throw new InfraError(
           'EINFRACONFIG',
           `Function "${fn.name}" loads its native modules from the file system, but the stack has no ${target} release to install ` +
-            'there: synthesize with synthesize() (it builds one), or declare nativeModules.from: \'package\'.',
+            "there: synthesize with synthesize() (it builds one), or declare nativeModules.from: 'package'.",
         );
       }
       if (provisionerDefinition?.fileSystem?.accessPoint.name !== fn.fileSystem?.accessPoint.name) {

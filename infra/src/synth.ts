@@ -57,7 +57,9 @@ function withoutMissingFunctions(config: InfraConfig, system: SystemDefinition, 
   const names = new Set(system.functions.map((fn) => fn.name));
   const keepModel = config.artifacts.defaultModel === null || names.has(config.artifacts.provisioner);
   if (!keepModel) {
-    dropped.push(`${config.namePrefix}: the default model (its provisioner "${config.artifacts.provisioner}" is not built), so ml-inference will answer 503 until a model is published`);
+    dropped.push(
+      `${config.namePrefix}: the default model (its provisioner "${config.artifacts.provisioner}" is not built), so ml-inference will answer 503 until a model is published`,
+    );
   }
   return {
     ...config,
@@ -96,7 +98,8 @@ export async function synthesize(options: SynthOptions): Promise<SynthResult> {
   const bundles = await bundleFunctions(system.functions, { outDir: join(options.outdir, 'bundles'), externalModules });
 
   const skippedReleases: string[] = [];
-  const configs = missing.length === 0 ? options.configs : options.configs.map((config) => withoutMissingFunctions(config, system, skippedReleases));
+  const configs =
+    missing.length === 0 ? options.configs : options.configs.map((config) => withoutMissingFunctions(config, system, skippedReleases));
   // Every problem of every configuration before any archive is built.
   for (const config of configs) {
     validateConfig(config, system);

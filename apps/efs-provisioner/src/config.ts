@@ -41,7 +41,8 @@ export interface ProvisionerConfig {
  */
 export function loadConfig(env: Env = process.env): ProvisionerConfig {
   const rawRoot = env['PROVISION_ROOT'];
-  if (rawRoot === undefined || rawRoot === '') throw new ConfigError('PROVISION_ROOT', 'is not set: set it to where the access point is mounted (e.g. /mnt/ml).');
+  if (rawRoot === undefined || rawRoot === '')
+    throw new ConfigError('PROVISION_ROOT', 'is not set: set it to where the access point is mounted (e.g. /mnt/ml).');
   if (!isAbsolute(rawRoot)) throw new ConfigError('PROVISION_ROOT', `must be an absolute path, not "${rawRoot}".`);
   const bucket = env['ARTIFACT_BUCKET'];
   if (bucket !== undefined && bucket !== '' && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {

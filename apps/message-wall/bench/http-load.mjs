@@ -12,12 +12,15 @@ const agent = new Agent({ keepAlive: true, maxSockets: clients });
 function send(body) {
   return new Promise((resolve, reject) => {
     const headers = body === undefined ? {} : { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) };
-    const req = request({ host: target.hostname, port: target.port, path: `${target.pathname}${target.search}`, method, agent, headers }, (res) => {
-      let bytes = 0;
-      res.on('data', (chunk) => (bytes += chunk.length));
-      res.on('end', () => resolve({ status: res.statusCode, bytes }));
-      res.on('error', reject);
-    });
+    const req = request(
+      { host: target.hostname, port: target.port, path: `${target.pathname}${target.search}`, method, agent, headers },
+      (res) => {
+        let bytes = 0;
+        res.on('data', (chunk) => (bytes += chunk.length));
+        res.on('end', () => resolve({ status: res.statusCode, bytes }));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });

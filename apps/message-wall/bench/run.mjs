@@ -101,7 +101,12 @@ function handlerStats(lines) {
   const sorted = (key) => entries.map((e) => e[key] ?? 0).sort((a, b) => a - b);
   const durations = sorted('durationMs');
   const waits = sorted('lockWaitMs');
-  return { handlerP50: percentile(durations, 50), handlerP99: percentile(durations, 99), lockWaitP50: percentile(waits, 50), lockWaitP99: percentile(waits, 99) };
+  return {
+    handlerP50: percentile(durations, 50),
+    handlerP99: percentile(durations, 99),
+    lockWaitP50: percentile(waits, 50),
+    lockWaitP99: percentile(waits, 99),
+  };
 }
 
 /**
@@ -197,7 +202,9 @@ for (const environments of ENVIRONMENTS) {
     for (const [method, path] of [['POST'], ['GET'], ['POST', '/message-wall?tail=1'], ['GET', '/message-wall/never-posted']]) {
       const row = await scenario(api, logs, environments, method, path);
       rows.push(row);
-      console.error(`${row.method} ${row.path} ×${environments}: ${Math.round(row.rps)} requests/s (${Math.round(row.rpsMin)}–${Math.round(row.rpsMax)}), p50 ${row.p50.toFixed(2)} ms, p99 ${row.p99.toFixed(2)} ms, CPU ${Math.round(row.busy * 100)}%, statuses ${JSON.stringify(row.statuses)}`);
+      console.error(
+        `${row.method} ${row.path} ×${environments}: ${Math.round(row.rps)} requests/s (${Math.round(row.rpsMin)}–${Math.round(row.rpsMax)}), p50 ${row.p50.toFixed(2)} ms, p99 ${row.p99.toFixed(2)} ms, CPU ${Math.round(row.busy * 100)}%, statuses ${JSON.stringify(row.statuses)}`,
+      );
     }
   } finally {
     await api.close();
@@ -210,13 +217,20 @@ const machine = `${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${(t
 const table = [
   '| request | environments | requests | 200 | requests/s: median (min–max) | p50 ms | p99 ms | max ms | answer KiB (avg) | CPU ms per request: runtime / environments / load generator | CPUs busy | handler p50 / p99 ms | lock wait p50 / p99 ms | wall after | lost | duplicated |',
   '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-  ...rows.map((r) =>
-    `| ${r.method} ${r.path} | ${r.environments} | ${r.requests} | ${r.ok} | **${Math.round(r.rps)}** (${Math.round(r.rpsMin)}–${Math.round(r.rpsMax)}) | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.max.toFixed(1)} | ${r.avgResponseKb.toFixed(1)} | ${r.cpu.runtime.toFixed(2)} / ${r.cpu.environments.toFixed(2)} / ${r.cpu.load.toFixed(2)} | ${Math.round(r.busy * 100)}% | ${r.handlerP50.toFixed(2)} / ${r.handlerP99.toFixed(2)} | ${r.method === 'POST' ? `${r.lockWaitP50.toFixed(2)} / ${r.lockWaitP99.toFixed(2)}` : '– (no lock)'} | ${r.wallAfter} | ${r.method === 'POST' ? r.lost : '–'} | ${r.method === 'POST' ? r.duplicated : '–'} |`,
+  ...rows.map(
+    (r) =>
+      `| ${r.method} ${r.path} | ${r.environments} | ${r.requests} | ${r.ok} | **${Math.round(r.rps)}** (${Math.round(r.rpsMin)}–${Math.round(r.rpsMax)}) | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.max.toFixed(1)} | ${r.avgResponseKb.toFixed(1)} | ${r.cpu.runtime.toFixed(2)} / ${r.cpu.environments.toFixed(2)} / ${r.cpu.load.toFixed(2)} | ${Math.round(r.busy * 100)}% | ${r.handlerP50.toFixed(2)} / ${r.handlerP99.toFixed(2)} | ${r.method === 'POST' ? `${r.lockWaitP50.toFixed(2)} / ${r.lockWaitP99.toFixed(2)}` : '– (no lock)'} | ${r.wallAfter} | ${r.method === 'POST' ? r.lost : '–'} | ${r.method === 'POST' ? r.duplicated : '–'} |`,
   ),
 ].join('\n');
 const post8 = rows.find((r) => r.method === 'POST' && r.path === '/message-wall' && r.environments === 8);
-const load1 = (await import('node:os')).loadavg().map((n) => n.toFixed(2)).join(' / ');
-const verdict = post8 === undefined ? '' : `\nTarget ≥ 1,000 POST/s with 8 environments: ${Math.round(post8.rps)} POST/s — ${post8.rps >= 1000 ? 'met' : 'NOT met'}.\n`;
+const load1 = (await import('node:os'))
+  .loadavg()
+  .map((n) => n.toFixed(2))
+  .join(' / ');
+const verdict =
+  post8 === undefined
+    ? ''
+    : `\nTarget ≥ 1,000 POST/s with 8 environments: ${Math.round(post8.rps)} POST/s — ${post8.rps >= 1000 ? 'met' : 'NOT met'}.\n`;
 console.log(`${table}\n${verdict}`);
 
 if (process.argv.includes('--write')) {

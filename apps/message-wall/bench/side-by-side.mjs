@@ -109,7 +109,9 @@ function startRuntime(dir) {
 
 /** The same with another build of the local runtime (--compare-runtime). */
 function startCompared(dir) {
-  return startLocalRuntime(dir, 'compared', COMPARE_START ?? fileURLToPath(new URL('./start-wall-only.mjs', import.meta.url)), { BENCH_LOCAL_RUNTIME: COMPARE_RUNTIME ?? '' });
+  return startLocalRuntime(dir, 'compared', COMPARE_START ?? fileURLToPath(new URL('./start-wall-only.mjs', import.meta.url)), {
+    BENCH_LOCAL_RUNTIME: COMPARE_RUNTIME ?? '',
+  });
 }
 
 async function startLocalRuntime(dir, name, script, env) {
@@ -117,11 +119,15 @@ async function startLocalRuntime(dir, name, script, env) {
   const invokePort = await freePort();
   const logFile = join(dir, 'runtime.log');
   const log = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [script, '--port', String(port), '--invoke-port', String(invokePort), '--efs-root', join(dir, 'efs'), ...RUNTIME_ARGS], {
-    cwd: repoRoot,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', log, log],
-  });
+  const child = spawn(
+    process.execPath,
+    [script, '--port', String(port), '--invoke-port', String(invokePort), '--efs-root', join(dir, 'efs'), ...RUNTIME_ARGS],
+    {
+      cwd: repoRoot,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', log, log],
+    },
+  );
   closeSync(log);
   const base = `http://127.0.0.1:${port}`;
   try {
@@ -165,7 +171,8 @@ async function phase(peers, method, query, prefix) {
       const url = `${peer.wallUrl}${query}`;
       const result = await load({ url, method, clients: CLIENTS, requests, prefix: `${prefix} s${slice}` });
       const ok = result.statuses['200'] ?? 0;
-      if (ok !== requests) throw new Error(`${peer.name}: ${method} ${url}: ${JSON.stringify(result.statuses)} (all ${requests} should be 200)`);
+      if (ok !== requests)
+        throw new Error(`${peer.name}: ${method} ${url}: ${JSON.stringify(result.statuses)} (all ${requests} should be 200)`);
       const total = results.get(peer);
       total.elapsedMs += result.elapsedMs;
       total.latencies.push(...result.latencies);
@@ -175,7 +182,15 @@ async function phase(peers, method, query, prefix) {
   return new Map(
     [...results].map(([peer, total]) => {
       const sorted = total.latencies.sort((a, b) => a - b);
-      return [peer, { rps: REQUESTS / (total.elapsedMs / 1000), p50: percentile(sorted, 50), p99: percentile(sorted, 99), kib: total.responseBytes / REQUESTS / 1024 }];
+      return [
+        peer,
+        {
+          rps: REQUESTS / (total.elapsedMs / 1000),
+          p50: percentile(sorted, 50),
+          p99: percentile(sorted, 99),
+          kib: total.responseBytes / REQUESTS / 1024,
+        },
+      ];
     }),
   );
 }
@@ -234,7 +249,10 @@ function compareAnswers(python, runtime) {
   const differences = [];
   for (const [what, text] of python.answers) {
     const other = runtime.answers.get(what);
-    if (other !== text) differences.push(`${what}: ${Buffer.byteLength(text)} bytes from Python, ${other === undefined ? 'none' : Buffer.byteLength(other)} from pnpm start`);
+    if (other !== text)
+      differences.push(
+        `${what}: ${Buffer.byteLength(text)} bytes from Python, ${other === undefined ? 'none' : Buffer.byteLength(other)} from pnpm start`,
+      );
   }
   return differences;
 }
@@ -244,7 +262,9 @@ function median(values) {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-const loadBefore = loadavg().map((n) => n.toFixed(1)).join(' / ');
+const loadBefore = loadavg()
+  .map((n) => n.toFixed(1))
+  .join(' / ');
 const rounds = [];
 for (let round = 1; round <= ROUNDS; round++) {
   const peers = !COMPARING ? [startPython, startRuntime] : [startPython, startCompared, startRuntime];
@@ -260,7 +280,9 @@ for (let round = 1; round <= ROUNDS; round++) {
   console.error(
     `round ${round}: POST python ${Math.round(python.post.rps)}/s p50 ${python.post.p50.toFixed(1)} ms; pnpm start ${Math.round(runtime.post.rps)}/s p50 ${runtime.post.p50.toFixed(1)} ms; ratio ${ratio.toFixed(2)}; ` +
       `GET ${Math.round(python.get.rps)} / ${Math.round(runtime.get.rps)}; ?tail=1 ${Math.round(runtime.tail.rps)}; ${python.answers.size} answers byte-identical` +
-      (compared === undefined ? '' : `; compared build: POST ${Math.round(compared.post.rps)}/s (ratio ${(compared.post.rps / python.post.rps).toFixed(2)}), GET ${Math.round(compared.get.rps)}, ?tail=1 ${Math.round(compared.tail.rps)}`),
+      (compared === undefined
+        ? ''
+        : `; compared build: POST ${Math.round(compared.post.rps)}/s (ratio ${(compared.post.rps / python.post.rps).toFixed(2)}), GET ${Math.round(compared.get.rps)}, ?tail=1 ${Math.round(compared.tail.rps)}`),
   );
 }
 
@@ -289,7 +311,9 @@ const comparedTable =
         `| median | ${Math.round(median(withCompared.map((r) => r.comparedRuntime.post.rps)))} | ${median(withCompared.map((r) => r.comparedRuntime.post.p50)).toFixed(1)} | ${median(withCompared.map((r) => r.comparedRuntime.post.p99)).toFixed(1)} | ${median(withCompared.map((r) => r.comparedRuntime.post.rps / r.python.post.rps)).toFixed(2)} | ${Math.round(median(withCompared.map((r) => r.comparedRuntime.get.rps)))} | ${Math.round(median(withCompared.map((r) => r.comparedRuntime.tail.rps)))} | ${median(withCompared.map((r) => r.runtime.post.rps / r.comparedRuntime.post.rps)).toFixed(2)} |`,
       ].join('\n');
 const cpu = cpus();
-const machine = `${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Linux ${release()}, Node.js ${process.version}; load average (1/5/15 min) ${loadBefore} before, ${loadavg().map((n) => n.toFixed(1)).join(' / ')} after`;
+const machine = `${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Linux ${release()}, Node.js ${process.version}; load average (1/5/15 min) ${loadBefore} before, ${loadavg()
+  .map((n) => n.toFixed(1))
+  .join(' / ')} after`;
 const command = `node apps/message-wall/bench/side-by-side.mjs ${process.argv.slice(2).join(' ')}`.trim();
 const text = `Command: \`${command}\` (${new Date().toISOString()})\n\nMachine: ${machine}\n\nAnswers compared byte for byte each round: ${rounds[0]?.compared ?? 0} (empty wall, ${COMPARED.size} seed POSTs, the seeded wall); all identical. Wall after the POSTs: ${rounds[0]?.runtime.wallAfter} messages (pnpm start, ?tail=1 POSTs included), ${rounds[0]?.python.wallAfter} (Python).\n\n${table}\n${comparedTable}\n`;
 console.log(text);

@@ -77,18 +77,48 @@ const FILE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}$/;
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): MessageWallConfig {
   const dir = readDir(env, 'MESSAGE_WALL_DIR');
   const fileName = readFileName(env, 'MESSAGE_WALL_FILE');
-  const maxWallBytes = readInteger(env, 'MESSAGE_WALL_MAX_WALL_BYTES', CONFIG_DEFAULTS.maxWallBytes, 2, MAX_SAFE_WALL_BYTES,
-    'larger walls could not be returned within Lambda’s 6 MB response limit');
-  const maxMessageBytes = readInteger(env, 'MESSAGE_WALL_MAX_MESSAGE_BYTES', CONFIG_DEFAULTS.maxMessageBytes, 1, maxWallBytes - 1,
-    'a message and its newline must fit in MESSAGE_WALL_MAX_WALL_BYTES');
-  const lockStaleMs = readInteger(env, 'MESSAGE_WALL_LOCK_STALE_MS', CONFIG_DEFAULTS.lockStaleMs, 100, 60_000,
-    'shorter leases cannot be renewed reliably, longer ones block a wall for minutes after a crash');
+  const maxWallBytes = readInteger(
+    env,
+    'MESSAGE_WALL_MAX_WALL_BYTES',
+    CONFIG_DEFAULTS.maxWallBytes,
+    2,
+    MAX_SAFE_WALL_BYTES,
+    'larger walls could not be returned within Lambda’s 6 MB response limit',
+  );
+  const maxMessageBytes = readInteger(
+    env,
+    'MESSAGE_WALL_MAX_MESSAGE_BYTES',
+    CONFIG_DEFAULTS.maxMessageBytes,
+    1,
+    maxWallBytes - 1,
+    'a message and its newline must fit in MESSAGE_WALL_MAX_WALL_BYTES',
+  );
+  const lockStaleMs = readInteger(
+    env,
+    'MESSAGE_WALL_LOCK_STALE_MS',
+    CONFIG_DEFAULTS.lockStaleMs,
+    100,
+    60_000,
+    'shorter leases cannot be renewed reliably, longer ones block a wall for minutes after a crash',
+  );
   // A waiter takes over the lease of a holder that died only after watching it unrenewed for
   // lockStaleMs, within one wait: a shorter wait could never free a wall whose holder was killed.
-  const lockTimeoutMs = readInteger(env, 'MESSAGE_WALL_LOCK_TIMEOUT_MS', CONFIG_DEFAULTS.lockTimeoutMs, lockStaleMs + 1, 900_000,
-    'a waiter must outlast MESSAGE_WALL_LOCK_STALE_MS to take over the lock of an environment that died holding it');
-  const maxWalls = readInteger(env, 'MESSAGE_WALL_MAX_WALLS', CONFIG_DEFAULTS.maxWalls, 0, 10_000_000,
-    'each wall is a directory of the file system; counting more at each creation gets slow');
+  const lockTimeoutMs = readInteger(
+    env,
+    'MESSAGE_WALL_LOCK_TIMEOUT_MS',
+    CONFIG_DEFAULTS.lockTimeoutMs,
+    lockStaleMs + 1,
+    900_000,
+    'a waiter must outlast MESSAGE_WALL_LOCK_STALE_MS to take over the lock of an environment that died holding it',
+  );
+  const maxWalls = readInteger(
+    env,
+    'MESSAGE_WALL_MAX_WALLS',
+    CONFIG_DEFAULTS.maxWalls,
+    0,
+    10_000_000,
+    'each wall is a directory of the file system; counting more at each creation gets slow',
+  );
   return Object.freeze({ dir, fileName, maxMessageBytes, maxWallBytes, lockStaleMs, lockTimeoutMs, maxWalls });
 }
 
@@ -104,7 +134,9 @@ function readDir(env: Readonly<Record<string, string | undefined>>, name: string
   try {
     isDirectory = statSync(value).isDirectory();
   } catch (error) {
-    throw new ConfigError(name, `is "${value}", which cannot be read (${String(error)}): mount the file system there, or fix the path.`, { cause: error });
+    throw new ConfigError(name, `is "${value}", which cannot be read (${String(error)}): mount the file system there, or fix the path.`, {
+      cause: error,
+    });
   }
   if (!isDirectory) {
     throw new ConfigError(name, `is "${value}", which is not a directory: set it to the mount path of the message file system.`);
@@ -143,7 +175,10 @@ function readInteger(
   }
   const parsed = /^[0-9]{1,16}$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
-    throw new ConfigError(name, `is "${value}": set it to a whole number from ${min} to ${max} (${why}), or unset it for the default ${fallback}.`);
+    throw new ConfigError(
+      name,
+      `is "${value}": set it to a whole number from ${min} to ${max} (${why}), or unset it for the default ${fallback}.`,
+    );
   }
   return parsed;
 }

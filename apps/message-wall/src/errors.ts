@@ -85,11 +85,7 @@ export class MultilineMessageError extends MessageWallError {
 export class ControlCharacterError extends MessageWallError {
   constructor(codePoint: number) {
     const hex = codePoint.toString(16).toUpperCase().padStart(4, '0');
-    super(
-      'ECONTROLCHAR',
-      400,
-      `Message contains the control character U+${hex}. Remove it: messages are plain text (tabs are allowed).`,
-    );
+    super('ECONTROLCHAR', 400, `Message contains the control character U+${hex}. Remove it: messages are plain text (tabs are allowed).`);
     this.name = 'ControlCharacterError';
   }
 }

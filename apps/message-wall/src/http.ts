@@ -15,7 +15,9 @@ export function wallOf(event: HttpApiEventV2): WallId {
   const raw = stringField(event.pathParameters, 'wall');
   if (raw !== undefined) return parseWallId(raw);
   if (typeof event.routeKey === 'string' && event.routeKey.includes('{wall}')) {
-    throw new InvalidWallIdError('Wall id is missing: use /message-wall/<id> with 1 to 64 letters, digits, "-" or "_", or /message-wall for the shared wall.');
+    throw new InvalidWallIdError(
+      'Wall id is missing: use /message-wall/<id> with 1 to 64 letters, digits, "-" or "_", or /message-wall for the shared wall.',
+    );
   }
   return null;
 }

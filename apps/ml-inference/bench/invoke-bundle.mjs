@@ -9,5 +9,8 @@ import { pathToFileURL } from 'node:url';
 const [taskDir, eventFile] = process.argv.slice(2);
 const { handler } = await import(pathToFileURL(join(taskDir, 'handler.mjs')).href);
 const initMs = performance.now();
-const result = await handler(JSON.parse(readFileSync(eventFile, 'utf8')), { awsRequestId: `bench-${process.pid}`, getRemainingTimeInMillis: () => 300_000 });
+const result = await handler(JSON.parse(readFileSync(eventFile, 'utf8')), {
+  awsRequestId: `bench-${process.pid}`,
+  getRemainingTimeInMillis: () => 300_000,
+});
 process.stdout.write(`RESULT ${JSON.stringify({ statusCode: result.statusCode, initMs, totalMs: performance.now() })}\n`);

@@ -27,4 +27,6 @@ const input = new Float32Array(3 * 448 * 448).map((_, i) => Math.sin(i));
 const output = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', input, [1, 3, 448, 448]) });
 step('inference');
 const peakRssMb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]) / 1000;
-process.stdout.write(`RESULT ${JSON.stringify({ bootMs, steps, touchedMb: faultsMb(), peakRssMb, classes: output[session.outputNames[0]].data.length })}\n`);
+process.stdout.write(
+  `RESULT ${JSON.stringify({ bootMs, steps, touchedMb: faultsMb(), peakRssMb, classes: output[session.outputNames[0]].data.length })}\n`,
+);

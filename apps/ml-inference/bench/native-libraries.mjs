@@ -61,7 +61,13 @@ const libraries = platformNodeModules(onFileSystem.nativeModules.packages, {
 });
 const ways = [
   { name: 'package', task: join(work, 'task-package'), zip: inPackage, env: {}, natives: join(work, 'task-package', 'node_modules') },
-  { name: 'file-system', task: join(work, 'task-file-system'), zip: withoutNatives, env: { NODE_MODULES_DIR: libraries.nodeModulesDir }, natives: libraries.nodeModulesDir },
+  {
+    name: 'file-system',
+    task: join(work, 'task-file-system'),
+    zip: withoutNatives,
+    env: { NODE_MODULES_DIR: libraries.nodeModulesDir },
+    natives: libraries.nodeModulesDir,
+  },
 ];
 for (const way of ways) way.extracted = extract(way.zip.zipPath, way.task);
 
@@ -69,7 +75,9 @@ for (const way of ways) way.extracted = extract(way.zip.zipPath, way.task);
 const efsRoot = join(work, 'efs');
 spawnSync(process.execPath, [join(PACKAGE, 'dist', 'cli', 'model-demo.js'), '--efs-root', efsRoot], { stdio: 'ignore' });
 const sharp = createRequire(import.meta.url)('sharp');
-const jpeg = await sharp({ create: { width: 640, height: 480, channels: 3, background: { r: 200, g: 30, b: 30 } } }).jpeg().toBuffer();
+const jpeg = await sharp({ create: { width: 640, height: 480, channels: 3, background: { r: 200, g: 30, b: 30 } } })
+  .jpeg()
+  .toBuffer();
 const event = JSON.parse(readFileSync(join(PACKAGE, 'tests', 'events', 'post.json'), 'utf8'));
 Object.assign(event, { body: jpeg.toString('base64'), isBase64Encoded: true });
 event.headers['content-type'] = 'image/jpeg';
@@ -102,7 +110,14 @@ function coldStart(way) {
     const started = process.hrtime.bigint();
     const child = spawn(process.execPath, ['--enable-source-maps', INVOKE, way.task, eventFile], {
       cwd: way.task,
-      env: { PATH: process.env.PATH, AWS_LAMBDA_FUNCTION_NAME: 'ml-inference', AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '3008', MODEL_DIR: join(efsRoot, 'ml', 'models'), MODEL_NAME: 'demo', ...way.env },
+      env: {
+        PATH: process.env.PATH,
+        AWS_LAMBDA_FUNCTION_NAME: 'ml-inference',
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '3008',
+        MODEL_DIR: join(efsRoot, 'ml', 'models'),
+        MODEL_NAME: 'demo',
+        ...way.env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -120,7 +135,10 @@ function coldStart(way) {
       if (result === undefined) return reject(new Error(`no answer from ${way.name}: ${stdout}\n${stderr}`));
       const { statusCode } = JSON.parse(result.slice(7));
       if (statusCode !== 200) return reject(new Error(`${way.name} answered ${statusCode}: ${stdout}`));
-      const loaded = lines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line)).find((line) => line.message === 'model loaded');
+      const loaded = lines
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line))
+        .find((line) => line.message === 'model loaded');
       resolve({ ms: answeredMs, librariesMs: loaded?.librariesMs, from: loaded?.librariesFrom });
     });
   });
@@ -144,16 +162,28 @@ const quantile = (values, q) => {
 const ms = (value) => (value === undefined ? '–' : `${Math.round(value)} ms`);
 const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-const load = os.loadavg().map((value) => value.toFixed(1)).join(' / ');
-console.log(`Node.js ${process.version}, ${os.cpus().length} × ${cpu}, ${os.platform()} ${os.release()}; load average at the end ${load} (1/5/15 min); ${runs} runs per way after the first.\n`);
-console.log('| natives from | zip | extracted | first cold start (after page-cache drop) | cold start p50 | p90 | min | max | native load p50 (in init) |');
+const load = os
+  .loadavg()
+  .map((value) => value.toFixed(1))
+  .join(' / ');
+console.log(
+  `Node.js ${process.version}, ${os.cpus().length} × ${cpu}, ${os.platform()} ${os.release()}; load average at the end ${load} (1/5/15 min); ${runs} runs per way after the first.\n`,
+);
+console.log(
+  '| natives from | zip | extracted | first cold start (after page-cache drop) | cold start p50 | p90 | min | max | native load p50 (in init) |',
+);
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const way of ways) {
   const { first, rest } = results.get(way.name);
   const times = rest.map((r) => r.ms);
   const where = way.name === 'package' ? 'package (`node_modules/` in the zip)' : `file system (NODE_MODULES_DIR, ${mb(libraries.bytes)})`;
   console.log(
-    `| ${where} | ${mb(way.zip.bytes)} | ${mb(way.extracted)} | ${ms(first.ms)} | ${ms(quantile(times, 0.5))} | ${ms(quantile(times, 0.9))} | ${ms(Math.min(...times))} | ${ms(Math.max(...times))} | ${ms(quantile(rest.map((r) => r.librariesMs), 0.5))} |`,
+    `| ${where} | ${mb(way.zip.bytes)} | ${mb(way.extracted)} | ${ms(first.ms)} | ${ms(quantile(times, 0.5))} | ${ms(quantile(times, 0.9))} | ${ms(Math.min(...times))} | ${ms(Math.max(...times))} | ${ms(
+      quantile(
+        rest.map((r) => r.librariesMs),
+        0.5,
+      ),
+    )} |`,
   );
 }
 if (values.work === undefined) rmSync(work, { recursive: true, force: true });

@@ -116,7 +116,7 @@ if (!existsSync(imagePath)) {
   const height = 768;
   const pixels = Buffer.alloc(width * height * 3);
   let seed = 2020;
-  const noise = () => ((seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) / 0x7fffffff) - 0.5;
+  const noise = () => (seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) / 0x7fffffff - 0.5;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const i = (y * width + x) * 3;
@@ -132,7 +132,12 @@ if (!existsSync(imagePath)) {
       pixels[i + 2] = Math.max(0, Math.min(255, b + noise() * 24));
     }
   }
-  writeFileSync(imagePath, await sharp(pixels, { raw: { width, height, channels: 3 } }).jpeg({ quality: 90 }).toBuffer());
+  writeFileSync(
+    imagePath,
+    await sharp(pixels, { raw: { width, height, channels: 3 } })
+      .jpeg({ quality: 90 })
+      .toBuffer(),
+  );
 }
 const jpeg = readFileSync(imagePath);
 const eventFile = join(work, 'event.json');
@@ -166,7 +171,13 @@ for (const storage of variants) {
     models.push({ name, storage, optimize, modelBytes: statSync(join(source, 'model.onnx')).size });
   }
   // The naive peer of this storage: the same model.onnx, loaded by a script with default options.
-  models.push({ name: `naive-${storage}`, storage, naive: true, modelPath: join(source, 'model.onnx'), modelBytes: statSync(join(source, 'model.onnx')).size });
+  models.push({
+    name: `naive-${storage}`,
+    storage,
+    naive: true,
+    modelPath: join(source, 'model.onnx'),
+    modelBytes: statSync(join(source, 'model.onnx')).size,
+  });
 }
 const functionModels = models.filter((m) => !m.naive);
 
@@ -184,7 +195,11 @@ function nativeLibraryFiles() {
       for (const entry of readdirSync(d, { withFileTypes: true })) {
         const path = join(d, entry.name);
         if (entry.isDirectory()) walk(path);
-        else if (/\.(so(\.\d+)*|node)$/.test(entry.name) && (!path.includes('/bin/napi-v') || path.includes(`/${process.platform}/${process.arch}/`))) files.push(path);
+        else if (
+          /\.(so(\.\d+)*|node)$/.test(entry.name) &&
+          (!path.includes('/bin/napi-v') || path.includes(`/${process.platform}/${process.arch}/`))
+        )
+          files.push(path);
       }
     };
     walk(dir);
@@ -230,7 +245,8 @@ function coldStart(model, extraEnv = {}) {
     child.on('close', () => {
       const lines = out.split('\n');
       const result = lines.find((l) => l.startsWith('RESULT '));
-      if (result === undefined || answeredAt === undefined) return reject(new Error(`no answer from the cold start of ${model.name}:\n${out}`));
+      if (result === undefined || answeredAt === undefined)
+        return reject(new Error(`no answer from the cold start of ${model.name}:\n${out}`));
       const parsed = JSON.parse(result.slice(7));
       if (model.naive) {
         const { steps } = parsed;
@@ -248,7 +264,10 @@ function coldStart(model, extraEnv = {}) {
           bytesRead: model.modelBytes,
         });
       }
-      const loaded = lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).find((l) => l.message === 'model loaded');
+      const loaded = lines
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l))
+        .find((l) => l.message === 'model loaded');
       if (parsed.statusCode !== 200) return reject(new Error(`cold start answered ${parsed.statusCode}: ${parsed.body}`));
       resolve({
         totalMs: answeredAt - startedAt,
@@ -300,7 +319,8 @@ const provisioned = [];
 for (const model of functionModels.filter((m) => m.optimize && m.storage === 'float32')) {
   await waitForQuiet('the provisioned cold starts');
   const runs = [];
-  for (let i = 0; i < Math.max(3, coldRuns); i++) runs.push(await coldStart(model, { AWS_LAMBDA_INITIALIZATION_TYPE: 'provisioned-concurrency' }));
+  for (let i = 0; i < Math.max(3, coldRuns); i++)
+    runs.push(await coldStart(model, { AWS_LAMBDA_INITIALIZATION_TYPE: 'provisioned-concurrency' }));
   provisioned.push({ model, init: summary(runs.map((r) => r.bootMs + r.initMs)), firstRequest: summary(runs.map((r) => r.invokeMs)) });
 }
 
@@ -317,17 +337,32 @@ const BLOCK = 20;
 const warm = [];
 for (const model of functionModels.filter((m) => m.optimize)) {
   const handler = createHandler({
-    config: loadConfig({ MODEL_DIR: modelsDir, MODEL_NAME: model.name, AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '3008', IMAGE_FETCH_ALLOW_PRIVATE_NETWORKS: 'true' }),
+    config: loadConfig({
+      MODEL_DIR: modelsDir,
+      MODEL_NAME: model.name,
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '3008',
+      IMAGE_FETCH_ALLOW_PRIVATE_NETWORKS: 'true',
+    }),
     log: () => {},
   });
   await handler.prepare();
   warm.push({ model, handler, samples: { post: [], get: [], preprocess: [], infer: [] } });
 }
 const post = postEvent(jpeg);
-const get = { ...post, routeKey: 'GET /ml-inference', requestContext: { requestId: 'bench', http: { method: 'GET', path: '/ml-inference' } }, queryStringParameters: { url }, body: undefined, isBase64Encoded: false };
+const get = {
+  ...post,
+  routeKey: 'GET /ml-inference',
+  requestContext: { requestId: 'bench', http: { method: 'GET', path: '/ml-inference' } },
+  queryStringParameters: { url },
+  body: undefined,
+  isBase64Encoded: false,
+};
 for (const entry of warm) for (let i = 0; i < 20; i++) await entry.handler(post);
 const warmIdle = await waitForQuiet('the warm requests');
-for (const [kind, event] of [['post', post], ['get', get]]) {
+for (const [kind, event] of [
+  ['post', post],
+  ['get', get],
+]) {
   for (let block = 0; block < Math.ceil(warmRuns / BLOCK); block++) {
     for (const entry of warm) {
       for (let i = 0; i < BLOCK; i++) {
@@ -372,13 +407,22 @@ const agreement = [];
 if (variants.includes('float32')) {
   const images = [jpeg];
   for (let i = 0; i < 4; i++) {
-    images.push(await sharp({ create: { width: 1200, height: 900, channels: 3, background: { r: 40 * i, g: 200 - 30 * i, b: 90 } } }).composite([{ input: jpeg, left: 50 * i, top: 30 * i, blend: 'multiply' }]).jpeg().toBuffer());
+    images.push(
+      await sharp({ create: { width: 1200, height: 900, channels: 3, background: { r: 40 * i, g: 200 - 30 * i, b: 90 } } })
+        .composite([{ input: jpeg, left: 50 * i, top: 30 * i, blend: 'multiply' }])
+        .jpeg()
+        .toBuffer(),
+    );
   }
   const answers = {};
   for (const storage of variants) {
-    const handler = createHandler({ config: loadConfig({ MODEL_DIR: modelsDir, MODEL_NAME: `resnet50-${storage}`, MODEL_THREADS: '2' }), log: () => {} });
+    const handler = createHandler({
+      config: loadConfig({ MODEL_DIR: modelsDir, MODEL_NAME: `resnet50-${storage}`, MODEL_THREADS: '2' }),
+      log: () => {},
+    });
     answers[storage] = [];
-    for (const image of images) answers[storage].push(JSON.parse((await handler({ ...postEvent(image), queryStringParameters: { top: '20' } })).body));
+    for (const image of images)
+      answers[storage].push(JSON.parse((await handler({ ...postEvent(image), queryStringParameters: { top: '20' } })).body));
     await handler.close();
   }
   for (const storage of variants.filter((s) => s !== 'float32')) {
@@ -397,41 +441,65 @@ if (variants.includes('float32')) {
 // --- Report.
 const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.+)/)?.[1] ?? os.cpus()[0]?.model;
 const lines = [];
-lines.push(`Machine: ${os.cpus().length} cores (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}; Node ${process.version}; onnxruntime-node ${versions.onnxruntime}, sharp ${versions.sharp}; load average at the end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}.`);
+lines.push(
+  `Machine: ${os.cpus().length} cores (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}; Node ${process.version}; onnxruntime-node ${versions.onnxruntime}, sharp ${versions.sharp}; load average at the end ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}.`,
+);
 lines.push('');
 lines.push('Cold start (fresh process → first answer: Node boot, imports, init with model load, one request):');
 lines.push('');
-lines.push('| model | optimized graph | bytes read | very first (page cache dropped) | then: p50 | min–max | boot | libraries | model read wait | session | first request | fresh memory: load | first request | whole process | peak RSS | CPU idle before |');
+lines.push(
+  '| model | optimized graph | bytes read | very first (page cache dropped) | then: p50 | min–max | boot | libraries | model read wait | session | first request | fresh memory: load | first request | whole process | peak RSS | CPU idle before |',
+);
 lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 const mbCell = (value) => (value === undefined ? '—' : `${Math.round(value)} MB`);
 for (const c of cold) {
   const median = (key) => summary(c.rest.map((r) => r[key] ?? 0)).p50;
   const p50 = (key) => ms(median(key));
-  const graph = c.model.naive ? 'naive: model.onnx by path, default options' : c.first.optimized === 'hit' ? 'cached' : `none: optimized at load${c.first.cacheWritten === 'published' ? ' (then cached: the first run wrote it)' : ''}`;
+  const graph = c.model.naive
+    ? 'naive: model.onnx by path, default options'
+    : c.first.optimized === 'hit'
+      ? 'cached'
+      : `none: optimized at load${c.first.cacheWritten === 'published' ? ' (then cached: the first run wrote it)' : ''}`;
   lines.push(
     `| ${c.model.name} (model.onnx ${mb(c.model.modelBytes)}) | ${graph} | ${mb(c.rest[0]?.bytesRead ?? 0)} | ${ms(c.first.totalMs)} | **${ms(c.summary.p50)}** | ${ms(c.summary.min)}–${ms(c.summary.max)} | ${p50('bootMs')} | ${p50('librariesMs')} | ${c.model.naive ? '—' : p50('readWaitMs')} | ${p50('sessionMs')} | ${p50('invokeMs')} | ${mbCell(median('loadTouchedMb'))} | ${mbCell(median('invokeTouchedMb'))} | ${mbCell(median('touchedMb'))} | ${mbCell(median('peakRssMb'))} | ${c.idleBefore}% |`,
   );
 }
 lines.push('');
-lines.push('(boot: process start to the handler import; libraries: loading onnxruntime-node and sharp (naive: onnxruntime-node only), while the model file is read; model read wait: waiting for the rest of the read after that; session: creating and checking the onnxruntime session; first request: decode, preprocess, first inference, answer (naive: the first inference alone). Fresh memory: minor page faults × 4 KiB during the load (libraries + read + session), during the first request, and in the whole process; pages of memory-mapped files count 1 in 16 (fault-around). Medians of the runs after the first.)');
+lines.push(
+  '(boot: process start to the handler import; libraries: loading onnxruntime-node and sharp (naive: onnxruntime-node only), while the model file is read; model read wait: waiting for the rest of the read after that; session: creating and checking the onnxruntime session; first request: decode, preprocess, first inference, answer (naive: the first inference alone). Fresh memory: minor page faults × 4 KiB during the load (libraries + read + session), during the first request, and in the whole process; pages of memory-mapped files count 1 in 16 (fault-around). Medians of the runs after the first.)',
+);
 lines.push('');
 lines.push('Against the naive peer of the same storage, in this run (cold start p50, ours ÷ naive):');
 lines.push('');
 for (const c of cold.filter((entry) => !entry.model.naive && entry.model.optimize)) {
   const peer = cold.find((entry) => entry.model.name === `naive-${c.model.storage}`);
-  if (peer !== undefined) lines.push(`- ${c.model.name}: ${ms(c.summary.p50)} ÷ ${ms(peer.summary.p50)} = **${(c.summary.p50 / peer.summary.p50).toFixed(2)}×** (per-run ratios, round by round: ${c.rest.map((r, i) => (r.totalMs / (peer.rest[i]?.totalMs ?? NaN)).toFixed(2)).join(', ')})`);
+  if (peer !== undefined)
+    lines.push(
+      `- ${c.model.name}: ${ms(c.summary.p50)} ÷ ${ms(peer.summary.p50)} = **${(c.summary.p50 / peer.summary.p50).toFixed(2)}×** (per-run ratios, round by round: ${c.rest.map((r, i) => (r.totalMs / (peer.rest[i]?.totalMs ?? NaN)).toFixed(2)).join(', ')})`,
+    );
 }
 for (const p of provisioned) {
   lines.push('');
-  lines.push(`With provisioned concurrency (${p.model.name}): init (boot + model load + one blank run) p50 ${ms(p.init.p50)}, then the first request p50 ${ms(p.firstRequest.p50)}.`);
+  lines.push(
+    `With provisioned concurrency (${p.model.name}): init (boot + model load + one blank run) p50 ${ms(p.init.p50)}, then the first request p50 ${ms(p.firstRequest.p50)}.`,
+  );
 }
 lines.push('');
-lines.push(`Warm (whole handler call, ${warmRuns} requests of each kind after 20 unmeasured, in blocks of ${BLOCK} round-robin across the models, 2 threads):`);
+lines.push(
+  `Warm (whole handler call, ${warmRuns} requests of each kind after 20 unmeasured, in blocks of ${BLOCK} round-robin across the models, 2 threads):`,
+);
 lines.push('');
-lines.push('| model | POST p50 | POST p90 | POST p99 | POST min | GET ?url= p50 | GET p99 | decode + preprocess p50 | inference p50 | CPU idle before |');
+lines.push(
+  '| model | POST p50 | POST p90 | POST p99 | POST min | GET ?url= p50 | GET p99 | decode + preprocess p50 | inference p50 | CPU idle before |',
+);
 lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const w of warm) {
-  lines.push(`| ${w.model.name} | **${ms(w.post.p50)}** | ${ms(w.post.p90)} | **${ms(w.post.p99)}** | ${ms(w.post.min)} | ${ms(w.get.p50)} | ${ms(w.get.p99)} | ${w.preprocess.p50.toFixed(1)} ms | ${w.infer.p50.toFixed(1)} ms | ${w.idleBefore}% |`);
+  lines.push(
+    `| ${w.model.name} | **${ms(w.post.p50)}** | ${ms(w.post.p90)} | **${ms(w.post.p99)}** | ${ms(w.post.min)} | ${ms(w.get.p50)} | ${ms(w.get.p99)} | ${w.preprocess.p50.toFixed(1)} ms | ${w.infer.p50.toFixed(1)} ms | ${w.idleBefore}% |`,
+  );
 }
 if (agreement.length > 0) {
   lines.push('');
@@ -440,5 +508,5 @@ if (agreement.length > 0) {
   for (const a of agreement) lines.push(`| ${a.storage} | ${a.top1}/${a.images} | ${a.worstProbabilityDifference.toFixed(4)} |`);
 }
 process.stdout.write(`${lines.join('\n')}\n`);
-if (values.json !== undefined) writeFileSync(values.json, `${JSON.stringify({ cold, provisioned, warm, agreement, loadavg: os.loadavg() }, null, 2)}\n`);
-
+if (values.json !== undefined)
+  writeFileSync(values.json, `${JSON.stringify({ cold, provisioned, warm, agreement, loadavg: os.loadavg() }, null, 2)}\n`);

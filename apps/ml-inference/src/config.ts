@@ -90,12 +90,22 @@ export function loadConfig(env: Env): MlInferenceConfig {
   const modelDir = readRequiredPath(env, 'MODEL_DIR', 'the models directory on the file system, for example /mnt/inference/models');
   const modelName = env['MODEL_NAME'];
   if (modelName === undefined || modelName === '') {
-    throw new ConfigError('MODEL_NAME', 'is not set: set it to the name of the model to serve (a directory of MODEL_DIR), for example demo.');
+    throw new ConfigError(
+      'MODEL_NAME',
+      'is not set: set it to the name of the model to serve (a directory of MODEL_DIR), for example demo.',
+    );
   }
   if (!NAME.test(modelName)) {
-    throw new ConfigError('MODEL_NAME', `is "${modelName}": use 1 to 64 letters, digits, ".", "-" or "_", starting with a letter or digit.`);
+    throw new ConfigError(
+      'MODEL_NAME',
+      `is "${modelName}": use 1 to 64 letters, digits, ".", "-" or "_", starting with a letter or digit.`,
+    );
   }
-  const nodeModulesDir = readAbsolutePath(env, 'NODE_MODULES_DIR', 'a node_modules directory on the file system, for example /mnt/inference/node_modules');
+  const nodeModulesDir = readAbsolutePath(
+    env,
+    'NODE_MODULES_DIR',
+    'a node_modules directory on the file system, for example /mnt/inference/node_modules',
+  );
   if (nodeModulesDir !== undefined && basename(nodeModulesDir) !== 'node_modules') {
     throw new ConfigError(
       'NODE_MODULES_DIR',
@@ -146,7 +156,10 @@ function readOptionalInteger(env: Env, name: string, min: number, max: number, u
   if (value === undefined || value === '') return undefined;
   const parsed = /^[0-9]{1,12}$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
-    throw new ConfigError(name, `is "${value}": set it to a whole number from ${min} to ${max}${unit === '' ? '' : ` (${unit})`}, or unset it for the default.`);
+    throw new ConfigError(
+      name,
+      `is "${value}": set it to a whole number from ${min} to ${max}${unit === '' ? '' : ` (${unit})`}, or unset it for the default.`,
+    );
   }
   return parsed;
 }
@@ -164,7 +177,10 @@ function readPorts(env: Env, name: string): readonly number[] {
   const ports = value.split(',').map((port) => port.trim());
   for (const port of ports) {
     if (!/^[0-9]{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65_535) {
-      throw new ConfigError(name, `contains "${port}": list port numbers (1-65535) separated by commas, for example 80,443, or unset it for any port.`);
+      throw new ConfigError(
+        name,
+        `contains "${port}": list port numbers (1-65535) separated by commas, for example 80,443, or unset it for any port.`,
+      );
     }
   }
   return Object.freeze(ports.map(Number));
@@ -173,10 +189,16 @@ function readPorts(env: Env, name: string): readonly number[] {
 function readHosts(env: Env, name: string): readonly string[] {
   const value = env[name];
   if (value === undefined || value.trim() === '') return [];
-  const hosts = value.split(',').map((host) => host.trim().toLowerCase().replace(/\.$/, '')).filter((host) => host !== '');
+  const hosts = value
+    .split(',')
+    .map((host) => host.trim().toLowerCase().replace(/\.$/, ''))
+    .filter((host) => host !== '');
   for (const host of hosts) {
     if (!HOST_PATTERN.test(host)) {
-      throw new ConfigError(name, `contains "${host}": list host names separated by commas, each exact (images.example.com) or a wildcard for subdomains (*.example.com).`);
+      throw new ConfigError(
+        name,
+        `contains "${host}": list host names separated by commas, each exact (images.example.com) or a wildcard for subdomains (*.example.com).`,
+      );
     }
   }
   return Object.freeze(hosts);

@@ -64,7 +64,11 @@ export class InvalidUrlError extends MlInferenceError {
 /** The URL's host (or a redirect's) is not on the configured allow-list. */
 export class HostNotAllowedError extends MlInferenceError {
   constructor(host: string) {
-    super('EHOSTNOTALLOWED', 403, `Images can only be fetched from the allowed hosts, and ${host} is not one of them. Upload the image with POST instead.`);
+    super(
+      'EHOSTNOTALLOWED',
+      403,
+      `Images can only be fetched from the allowed hosts, and ${host} is not one of them. Upload the image with POST instead.`,
+    );
     this.name = 'HostNotAllowedError';
   }
 }
@@ -113,7 +117,11 @@ export class FetchFailedError extends MlInferenceError {
 
 export class FetchTimeoutError extends MlInferenceError {
   constructor(timeoutMs: number, url: string) {
-    super('EFETCHTIMEOUT', 422, `Fetching ${url} took longer than ${timeoutMs} ms and was stopped. Use a faster host, or upload the image with POST.`);
+    super(
+      'EFETCHTIMEOUT',
+      422,
+      `Fetching ${url} took longer than ${timeoutMs} ms and was stopped. Use a faster host, or upload the image with POST.`,
+    );
     this.name = 'FetchTimeoutError';
   }
 }
@@ -168,7 +176,12 @@ export class TooManyPixelsError extends MlInferenceError {
 /** Truncated or corrupt image data. */
 export class CorruptImageError extends MlInferenceError {
   constructor(format: string, detail: string, options?: { cause?: unknown }) {
-    super('EIMAGE', 422, `The ${format} image could not be decoded (${detail}): it is truncated or corrupt. Send the complete file.`, options);
+    super(
+      'EIMAGE',
+      422,
+      `The ${format} image could not be decoded (${detail}): it is truncated or corrupt. Send the complete file.`,
+      options,
+    );
     this.name = 'CorruptImageError';
   }
 }

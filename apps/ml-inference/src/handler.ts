@@ -10,7 +10,14 @@ import { fetchImage, type Resolver } from './core/fetch-image.js';
 import { ModelStore } from './core/model-store.js';
 import { loadNativeLibraries, peekOnnxruntimeVersion, type NativeLibraries } from './core/native.js';
 import { HOP_HEADER, MlInferenceError } from './errors.js';
-import { METHOD_NOT_ALLOWED, ownApiMatcher, parseClassifyRequest, type HttpApiEventV2, type HttpApiResultV2, type InvocationContext } from './http.js';
+import {
+  METHOD_NOT_ALLOWED,
+  ownApiMatcher,
+  parseClassifyRequest,
+  type HttpApiEventV2,
+  type HttpApiResultV2,
+  type InvocationContext,
+} from './http.js';
 import { errorFields, functionLog, httpFunction, jsonResponse, since, type HttpRequest, type LogSink } from '@lambda-efs/lambda-http';
 
 export type { HttpApiEventV2, HttpApiResultV2, InvocationContext } from './http.js';
@@ -148,7 +155,15 @@ export function createHandler(options: HandlerOptions): Handler {
         } finally {
           lease.release();
         }
-        log({ level: 'INFO', requestId: 'init', message: 'model ready', model: lease.model.name, version: lease.model.version, warmedUp: prepareOptions.warmUp === true, initMs: since(startedAt) });
+        log({
+          level: 'INFO',
+          requestId: 'init',
+          message: 'model ready',
+          model: lease.model.name,
+          version: lease.model.version,
+          warmedUp: prepareOptions.warmUp === true,
+          initMs: since(startedAt),
+        });
       } catch (error) {
         const fields = error instanceof MlInferenceError ? { code: error.code, reason: error.message } : { error: errorFields(error) };
         log({ level: 'WARN', requestId: 'init', message: 'model not ready at init; requests will report why', ...fields });

@@ -1,7 +1,14 @@
 // The HTTP side of the function that is its own: turning an event into a classification request,
 // and recognising the function's own API in image URLs. The plumbing (method check, body
 // decoding, errors, logs) is @lambda-efs/lambda-http's adapter. No file system and no network here.
-import { isRecord, stringField, type HttpApiEventV2, type HttpApiResultV2, type HttpRequest, type InvocationContext } from '@lambda-efs/lambda-http';
+import {
+  isRecord,
+  stringField,
+  type HttpApiEventV2,
+  type HttpApiResultV2,
+  type HttpRequest,
+  type InvocationContext,
+} from '@lambda-efs/lambda-http';
 
 import { EmptyImageError, HOP_HEADER, ImageTooLargeError, InvalidRequestError, SelfFetchError } from './errors.js';
 
@@ -49,7 +56,9 @@ export function parseTop(raw: string | undefined): number {
   if (raw === undefined) return DEFAULT_TOP;
   const value = /^[0-9]{1,3}$/.test(raw) ? Number(raw) : Number.NaN;
   if (!Number.isInteger(value) || value < 1 || value > MAX_TOP) {
-    throw new InvalidRequestError(`top must be a whole number from 1 to ${MAX_TOP} (how many predictions to return), got "${raw.slice(0, 40)}".`);
+    throw new InvalidRequestError(
+      `top must be a whole number from 1 to ${MAX_TOP} (how many predictions to return), got "${raw.slice(0, 40)}".`,
+    );
   }
   return value;
 }
@@ -75,7 +84,10 @@ export function ownApiMatcher(event: HttpApiEventV2): (url: URL) => boolean {
     .filter((host): host is string => typeof host === 'string' && host !== '')
     .map(splitHost);
   const apiId = event.requestContext?.apiId;
-  const endpoint = typeof apiId === 'string' && /^[a-z0-9]+$/.test(apiId) ? new RegExp(`^${apiId}\\.execute-api\\.[a-z0-9-]+\\.amazonaws\\.com$`) : undefined;
+  const endpoint =
+    typeof apiId === 'string' && /^[a-z0-9]+$/.test(apiId)
+      ? new RegExp(`^${apiId}\\.execute-api\\.[a-z0-9-]+\\.amazonaws\\.com$`)
+      : undefined;
   return (url) => {
     const hostname = url.hostname.toLowerCase().replace(/\.$/, '');
     const port = url.port === '' ? (url.protocol === 'https:' ? '443' : '80') : url.port;

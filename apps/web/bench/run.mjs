@@ -32,7 +32,16 @@ if (!existsSync(executablePath)) {
 }
 
 async function startApi(efsRoot) {
-  return startLocalApi({ functions: [web, messageWall], accessPoints: [accessPoint], efsRoot, port: 0, watch: false, logSink: (line) => { if (process.env.BENCH_LOGS) process.stderr.write(`${line}\n`); } });
+  return startLocalApi({
+    functions: [web, messageWall],
+    accessPoints: [accessPoint],
+    efsRoot,
+    port: 0,
+    watch: false,
+    logSink: (line) => {
+      if (process.env.BENCH_LOGS) process.stderr.write(`${line}\n`);
+    },
+  });
 }
 
 /** One first visit in a fresh context: timings from the page's own performance entries. */

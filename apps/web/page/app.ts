@@ -182,7 +182,12 @@ function renderMessages(next: readonly string[], requestId: number, announce: bo
   ui.messagesEmpty.hidden = next.length > 0;
   list.hidden = next.length === 0;
   if (atBottom || dropped === old.length) list.scrollTop = list.scrollHeight;
-  const count = next.length >= TAIL ? `The latest ${TAIL} messages. ` : next.length === 0 ? '' : `${next.length} ${next.length === 1 ? 'message' : 'messages'}. `;
+  const count =
+    next.length >= TAIL
+      ? `The latest ${TAIL} messages. `
+      : next.length === 0
+        ? ''
+        : `${next.length} ${next.length === 1 ? 'message' : 'messages'}. `;
   ui.wallMeta.textContent = `${count}Updated ${new Date().toLocaleTimeString()}.`;
   if (announce && added.length > 0) {
     show(ui.wallStatus, `${added.length} new ${added.length === 1 ? 'message' : 'messages'}.`);
@@ -354,7 +359,9 @@ async function deleteAll(): Promise<void> {
 function randomWallId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(9));
   // base64url of 9 bytes: 12 characters of A-Z a-z 0-9 - _.
-  return btoa(String.fromCharCode(...bytes)).replaceAll('+', '-').replaceAll('/', '_');
+  return btoa(String.fromCharCode(...bytes))
+    .replaceAll('+', '-')
+    .replaceAll('/', '_');
 }
 
 ui.wallForm.addEventListener('submit', (event) => {
@@ -467,7 +474,12 @@ function renderPredictions(predictions: readonly Prediction[], model: string, ms
   ui.modelInfo.textContent = `Model ${model}. Answered in ${numbers.format(Math.round(ms))} ms (request time seen by this page).`;
   ui.predictionsBox.hidden = false;
   const top = predictions[0];
-  show(ui.classifyStatus, top === undefined ? 'The model returned no prediction.' : `Top prediction: ${top.label} (${percent(top.probability)}), model ${model}, ${Math.round(ms)} ms.`);
+  show(
+    ui.classifyStatus,
+    top === undefined
+      ? 'The model returned no prediction.'
+      : `Top prediction: ${top.label} (${percent(top.probability)}), model ${model}, ${Math.round(ms)} ms.`,
+  );
 }
 
 async function classify(input: { readonly file: File } | { readonly url: string }): Promise<void> {
@@ -558,7 +570,8 @@ ui.dropZone.addEventListener('drop', (event) => {
     return;
   }
   // An image dragged from another page arrives as its URL.
-  const url = (event.dataTransfer?.getData('text/uri-list') || event.dataTransfer?.getData('text/plain') || '').split('\n')[0]?.trim() ?? '';
+  const url =
+    (event.dataTransfer?.getData('text/uri-list') || event.dataTransfer?.getData('text/plain') || '').split('\n')[0]?.trim() ?? '';
   if (url !== '') {
     ui.imageUrl.value = url;
     void classify({ url });

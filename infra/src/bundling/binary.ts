@@ -7,10 +7,7 @@ export const ELF_MACHINE = Object.freeze({ x86_64: 62, arm64: 183 });
 
 /** What a file's header says it is. */
 export type BinaryKind =
-  | { readonly kind: 'elf'; readonly machine: number }
-  | { readonly kind: 'mach-o' }
-  | { readonly kind: 'pe' }
-  | { readonly kind: 'other' };
+  { readonly kind: 'elf'; readonly machine: number } | { readonly kind: 'mach-o' } | { readonly kind: 'pe' } | { readonly kind: 'other' };
 
 /** The number of leading bytes {@link binaryKind} needs. */
 export const BINARY_HEADER_BYTES = 20;

@@ -72,7 +72,11 @@ export interface FunctionBundle {
    * `node_modules/` (declared packages and their runtime dependencies); `from: 'file-system'`
    * lists nothing (they come from the libraries directory, see `platformNodeModules`).
    */
-  readonly nativeModules: { readonly from: NativeModuleSource; readonly declared: readonly string[]; readonly packages: readonly BundledNativeModule[] };
+  readonly nativeModules: {
+    readonly from: NativeModuleSource;
+    readonly declared: readonly string[];
+    readonly packages: readonly BundledNativeModule[];
+  };
 }
 
 export interface BundleOptions {
@@ -220,7 +224,11 @@ export interface UnsatisfiedImport {
  * built-in, not a declared native module (shipped in the package or on the file system), not a
  * module the runtime provides (`externalModules`).
  */
-function unsatisfiedImports(metafile: Metafile, nativePackages: readonly string[], externalModules: readonly string[]): UnsatisfiedImport[] {
+function unsatisfiedImports(
+  metafile: Metafile,
+  nativePackages: readonly string[],
+  externalModules: readonly string[],
+): UnsatisfiedImport[] {
   const found: UnsatisfiedImport[] = [];
   for (const importer of Object.keys(metafile.inputs).sort()) {
     for (const imported of metafile.inputs[importer]?.imports ?? []) {
@@ -294,7 +302,7 @@ export async function bundleFunction(fn: FunctionDefinition, options: BundleOpti
       ...(native
         ? {
             hint:
-              'A package with a native addon (.node) cannot be bundled: list it in the declaration\'s ' +
+              "A package with a native addon (.node) cannot be bundled: list it in the declaration's " +
               "nativeModules.packages (from: 'package' ships it in the zip, 'file-system' loads it from EFS).",
           }
         : {}),
@@ -304,12 +312,16 @@ export async function bundleFunction(fn: FunctionDefinition, options: BundleOpti
   const unsatisfied = unsatisfiedImports(metafile, nativePackages, externalModules);
   if (unsatisfied.length > 0) {
     const list = unsatisfied.map((item) => `"${item.specifier}" (${item.kind} in ${item.importer})`).join(', ');
-    throw new BundleError(fn.name, `the bundle imports ${list}, which neither the bundle, Node.js, the package nor the file system provides`, {
-      hint:
-        'Install the module in the function\'s package so that esbuild bundles it; or, for a package with native addons, list it in ' +
-        "the declaration's nativeModules.packages (from: 'package' ships it in the zip, 'file-system' loads it from the EFS " +
-        'libraries directory); or, for a module the Lambda runtime provides, list it in config.functions.externalModules.',
-    });
+    throw new BundleError(
+      fn.name,
+      `the bundle imports ${list}, which neither the bundle, Node.js, the package nor the file system provides`,
+      {
+        hint:
+          "Install the module in the function's package so that esbuild bundles it; or, for a package with native addons, list it in " +
+          "the declaration's nativeModules.packages (from: 'package' ships it in the zip, 'file-system' loads it from the EFS " +
+          'libraries directory); or, for a module the Lambda runtime provides, list it in config.functions.externalModules.',
+      },
+    );
   }
 
   let natives: readonly PlatformPackage[] = [];
@@ -317,7 +329,10 @@ export async function bundleFunction(fn: FunctionDefinition, options: BundleOpti
   if (fn.nativeModules.from === 'package' && nativePackages.length > 0) {
     const owner = owningPackage(fn.entry);
     try {
-      const tree = collectPlatformNodeModules(nativePackages, { architecture: fn.architecture, resolveFrom: owner?.directory ?? dirname(fn.entry) });
+      const tree = collectPlatformNodeModules(nativePackages, {
+        architecture: fn.architecture,
+        resolveFrom: owner?.directory ?? dirname(fn.entry),
+      });
       natives = tree.packages;
       files = tree.files;
     } catch (error) {
@@ -397,7 +412,8 @@ function largest(files: readonly { path: string; bytes: number }[]): string {
   const byPackage = new Map<string, number>();
   for (const file of files) {
     const parts = file.path.split('/');
-    const key = parts[0] === 'node_modules' ? parts.slice(0, parts[1]?.startsWith('@') === true ? 3 : 2).join('/') : (parts[0] ?? file.path);
+    const key =
+      parts[0] === 'node_modules' ? parts.slice(0, parts[1]?.startsWith('@') === true ? 3 : 2).join('/') : (parts[0] ?? file.path);
     byPackage.set(key, (byPackage.get(key) ?? 0) + file.bytes);
   }
   return [...byPackage.entries()]
@@ -406,4 +422,3 @@ function largest(files: readonly { path: string; bytes: number }[]): string {
     .map(([name, bytes]) => `${name} ${megabytes(bytes)}`)
     .join(', ');
 }
-

@@ -4,7 +4,18 @@
 // glibc), with every other platform's binaries left out. pnpm fetches the linux binaries of both
 // architectures on any machine (supportedArchitectures in pnpm-workspace.yaml), so this works from
 // macOS, Windows or Linux on either CPU.
-import { copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, closeSync, realpathSync, statSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  closeSync,
+  realpathSync,
+  statSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 
 import type { Architecture } from '@lambda-efs/function-spec';
@@ -173,7 +184,9 @@ function readManifest(directory: string): Manifest {
   try {
     return JSON.parse(readFileSync(join(directory, 'package.json'), 'utf8')) as Manifest;
   } catch (error) {
-    throw new NativeModulesError(`${join(directory, 'package.json')} cannot be read as JSON; reinstall it (pnpm install --force).`, { cause: error });
+    throw new NativeModulesError(`${join(directory, 'package.json')} cannot be read as JSON; reinstall it (pnpm install --force).`, {
+      cause: error,
+    });
   }
 }
 

@@ -90,7 +90,8 @@ export function createZip(entries: readonly ZipEntry[]): Buffer {
  */
 export function readZip(zip: Buffer): ZipEntry[] {
   const end = zip.length - 22;
-  if (end < 0 || zip.readUInt32LE(end) !== 0x06054b50) throw new RangeError('not a zip archive (no end of central directory record; archives with a comment are not read)');
+  if (end < 0 || zip.readUInt32LE(end) !== 0x06054b50)
+    throw new RangeError('not a zip archive (no end of central directory record; archives with a comment are not read)');
   const count = zip.readUInt16LE(end + 10);
   let offset = zip.readUInt32LE(end + 16);
   const entries: ZipEntry[] = [];
@@ -105,7 +106,8 @@ export function readZip(zip: Buffer): ZipEntry[] {
     const name = zip.toString('utf8', offset + 46, offset + 46 + nameLength);
     const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
     const raw = zip.subarray(start, start + size);
-    if (method !== 0 && method !== DEFLATE) throw new RangeError(`zip entry ${name} uses compression method ${method}; only stored and deflated entries are read`);
+    if (method !== 0 && method !== DEFLATE)
+      throw new RangeError(`zip entry ${name} uses compression method ${method}; only stored and deflated entries are read`);
     entries.push({ name, data: method === 0 ? Buffer.from(raw) : inflateRawSync(raw) });
     offset += 46 + nameLength + extraLength + commentLength;
   }

@@ -239,7 +239,10 @@ export class Functions extends Construct {
       if (bundle.uploadViaS3) {
         // Over 50 MB zipped: Lambda takes it only from S3.
         if (props.codeBucket === undefined) {
-          throw new InfraError('EBUNDLE', `Function "${definition.name}": its package is ${bundle.bytes} bytes zipped, over Lambda's 50 MB direct upload, and no artifact bucket was given to upload it to.`);
+          throw new InfraError(
+            'EBUNDLE',
+            `Function "${definition.name}": its package is ${bundle.bytes} bytes zipped, over Lambda's 50 MB direct upload, and no artifact bucket was given to upload it to.`,
+          );
         }
         const object = props.codeBucket.upload(scope, 'code-object', {
           key: `${FUNCTIONS_PREFIX}${definition.name}/${bundle.sha256Hex}.zip`,

@@ -58,7 +58,12 @@ export function routeId(routeKey: string): string {
   const parts = path
     .split('/')
     .filter((segment) => segment !== '')
-    .map((segment) => segment.replace(/^\{(.+)\+\}$/, '$1-greedy').replace(/[{}]/g, '').replace(/[^A-Za-z0-9_-]/g, '_'));
+    .map((segment) =>
+      segment
+        .replace(/^\{(.+)\+\}$/, '$1-greedy')
+        .replace(/[{}]/g, '')
+        .replace(/[^A-Za-z0-9_-]/g, '_'),
+    );
   return ['route', method, ...(parts.length === 0 ? ['root'] : parts)].join('-');
 }
 
@@ -148,7 +153,10 @@ export class HttpApi extends Construct {
       if (authorization.type === 'AWS_IAM') iamRouteKeys.push(route.routeKey);
       const authorizer = authorization.type === 'JWT' ? authorizers.get(authorization.authorizer) : undefined;
       if (authorization.type === 'JWT' && authorizer === undefined) {
-        throw new InfraError('EINFRACONFIG', `Route "${route.routeKey}" uses JWT authorizer "${authorization.authorizer}", which api.jwtAuthorizers does not define.`);
+        throw new InfraError(
+          'EINFRACONFIG',
+          `Route "${route.routeKey}" uses JWT authorizer "${authorization.authorizer}", which api.jwtAuthorizers does not define.`,
+        );
       }
       new Apigatewayv2Route(this, id, {
         apiId: this.api.id,
@@ -156,9 +164,7 @@ export class HttpApi extends Construct {
         target: `integrations/${integration.id}`,
         authorizationType: authorization.type,
         ...(authorizer === undefined ? {} : { authorizerId: authorizer.id }),
-        ...(authorization.type === 'JWT' && authorization.scopes.length > 0
-          ? { authorizationScopes: [...authorization.scopes] }
-          : {}),
+        ...(authorization.type === 'JWT' && authorization.scopes.length > 0 ? { authorizationScopes: [...authorization.scopes] } : {}),
       });
     }
 

@@ -29,7 +29,10 @@ export interface MonitoringProps {
  * connections they can hold: each reserved function its reservation; the unreserved ones together
  * what the account's quota leaves unreserved; never above EFS's 25,000.
  */
-export function maxClientConnections(functions: readonly Pick<DeployedFunction, 'definition' | 'reservedConcurrency'>[], accountConcurrency: number): number {
+export function maxClientConnections(
+  functions: readonly Pick<DeployedFunction, 'definition' | 'reservedConcurrency'>[],
+  accountConcurrency: number,
+): number {
   const reservedTotal = functions.reduce((total, fn) => total + (fn.reservedConcurrency ?? 0), 0);
   const mounting = functions.filter((fn) => fn.definition.fileSystem !== null);
   const reservedMounting = mounting.reduce((total, fn) => total + (fn.reservedConcurrency ?? 0), 0);
@@ -119,7 +122,7 @@ export class Monitoring extends Construct {
         description:
           `EFS burst credits below ${config.burstCreditColdStarts} cold-start loads of ${workload.coldStartGib} GiB: ` +
           'at zero, throughput drops to the baseline and functions can time out. Switch to elastic or provisioned ' +
-          'throughput, or set the functions\' reserved concurrency to 0 until credits recover.',
+          "throughput, or set the functions' reserved concurrency to 0 until credits recover.",
         namespace: 'AWS/EFS',
         metricName: 'BurstCreditBalance',
         dimensions: fileSystem,
@@ -160,7 +163,7 @@ export class Monitoring extends Construct {
     alarm('api-5xx', {
       description:
         `The HTTP API answered ${config.api5xx} or more 5xx in 5 minutes (500: a function failed or was throttled; ` +
-        '503: no model installed, or the 30 s integration timeout): see the access log group and the functions\' logs.',
+        "503: no model installed, or the 30 s integration timeout): see the access log group and the functions' logs.",
       namespace: 'AWS/ApiGateway',
       metricName: '5xx',
       dimensions: { ApiId: props.apiId },

@@ -7,11 +7,14 @@ import { formatNumber, type ModePlan, type ThroughputPlan } from './throughput.j
  */
 export function formatPlan(plan: ThroughputPlan): string {
   const { input } = plan;
-  const requested =
-    input.coldStartsPerDay === null ? 'no rate requested' : `${formatNumber(input.coldStartsPerDay)} requested a day`;
+  const requested = input.coldStartsPerDay === null ? 'no rate requested' : `${formatNumber(input.coldStartsPerDay)} requested a day`;
   const rows: string[][] = [
     ['mode', 'sustained', 'peak', 'moved a day', 'cold starts a day', 'one load: peak / sustained', 'enough?'],
-    row(plan.bursting, `${formatNumber(plan.bursting.sustainedKibps ?? 0)} KiB/s`, `${formatNumber(plan.bursting.dailyKib ?? 0)} KiB (${formatNumber(plan.bursting.dailyGib ?? 0)} GiB)`),
+    row(
+      plan.bursting,
+      `${formatNumber(plan.bursting.sustainedKibps ?? 0)} KiB/s`,
+      `${formatNumber(plan.bursting.dailyKib ?? 0)} KiB (${formatNumber(plan.bursting.dailyGib ?? 0)} GiB)`,
+    ),
     postRow(plan),
     row(
       plan.provisioned,
@@ -25,7 +28,12 @@ export function formatPlan(plan: ThroughputPlan): string {
     ),
   ];
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((cells) => (cells[column] ?? '').length))) ?? [];
-  const table = rows.map((cells) => cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd());
+  const table = rows.map((cells) =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .join('  ')
+      .trimEnd(),
+  );
   const { recommendation } = plan;
   const recommended =
     recommendation.mode === 'provisioned' && recommendation.provisionedMibps !== undefined
@@ -63,7 +71,12 @@ function readsSection(plan: ThroughputPlan): string[] {
     `One cold start's reads from EFS, and the time to read them at one client's rate (bursting ${formatNumber(plan.bursting.peakMibps)} MiB/s, ` +
       `provisioned ${formatNumber(plan.provisioned.peakMibps)} MiB/s, elastic ${formatNumber(plan.elastic.peakMibps)} MiB/s):`,
     '',
-    ...rows.map((cells) => cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()),
+    ...rows.map((cells) =>
+      cells
+        .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    ),
     '',
   ];
 }
@@ -76,8 +89,7 @@ function formatSeconds(seconds: number): string {
 // The post's worked example: the credit-accrual rate, without today's 1 MiB/s floor.
 function postRow(plan: ThroughputPlan): string[] {
   const post = plan.bursting.postArithmetic;
-  const enough =
-    plan.input.coldStartsPerDay === null ? '-' : post.coldStartsPerDay >= plan.input.coldStartsPerDay ? 'yes' : 'NO';
+  const enough = plan.input.coldStartsPerDay === null ? '-' : post.coldStartsPerDay >= plan.input.coldStartsPerDay ? 'yes' : 'NO';
   return [
     "  (the post's arithmetic)",
     `${formatNumber(post.kibps)} KiB/s`,

@@ -224,9 +224,7 @@ export function planThroughput(input: ThroughputPlanInput): ThroughputPlan {
   const coldStartKib = coldStartGib * KIB_PER_GIB;
   const requiredKibps = rate === null ? null : (rate * coldStartKib) / SECONDS_PER_DAY;
   const requiredProvisionedMibps =
-    requiredKibps === null
-      ? null
-      : Math.max(EFS_THROUGHPUT.minimumProvisionedMibps, Math.ceil(requiredKibps / KIB_PER_MIB - EPSILON));
+    requiredKibps === null ? null : Math.max(EFS_THROUGHPUT.minimumProvisionedMibps, Math.ceil(requiredKibps / KIB_PER_MIB - EPSILON));
   const provisionedMibps = input.provisionedMibps ?? requiredProvisionedMibps ?? 10;
   requireNumber('provisionedMibps', provisionedMibps, EFS_THROUGHPUT.minimumProvisionedMibps, 'at least 1 (MiB/s)');
 
@@ -317,9 +315,7 @@ export function planThroughput(input: ThroughputPlanInput): ThroughputPlan {
 export function sustains(plan: ThroughputPlan, throughput: ThroughputMode): { ok: boolean; coldStartsPerDay: number | null } {
   if (throughput.mode === 'elastic') return { ok: true, coldStartsPerDay: null };
   const modePlan =
-    throughput.mode === 'bursting'
-      ? plan.bursting
-      : planThroughput({ ...plan.input, provisionedMibps: throughput.mibps }).provisioned;
+    throughput.mode === 'bursting' ? plan.bursting : planThroughput({ ...plan.input, provisionedMibps: throughput.mibps }).provisioned;
   return { ok: modePlan.sustainsRequestedRate !== false, coldStartsPerDay: modePlan.coldStartsPerDay };
 }
 

@@ -41,7 +41,10 @@ function extract(entries: readonly ZipEntry[], dir: string): void {
 }
 
 /** A cold start of an extracted package in a fresh `node --enable-source-maps`, with only `env`. */
-function coldStart(taskDir: string, env: Record<string, string>): Promise<{ result: Record<string, unknown>; logs: Record<string, unknown>[]; stderr: string }> {
+function coldStart(
+  taskDir: string,
+  env: Record<string, string>,
+): Promise<{ result: Record<string, unknown>; logs: Record<string, unknown>[]; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--enable-source-maps', INVOKE, taskDir, EVENT], {
       cwd: taskDir,
@@ -97,7 +100,11 @@ describe.each([
       new RegExp(`^node_modules/onnxruntime-node/bin/napi-v\\d+/linux/${cpu}/onnxruntime_binding\\.node$`),
     ];
     expect(binaries).toHaveLength(expected.length);
-    for (const pattern of expected) expect(binaries.filter((entry) => pattern.test(entry.name)), String(pattern)).toHaveLength(1);
+    for (const pattern of expected)
+      expect(
+        binaries.filter((entry) => pattern.test(entry.name)),
+        String(pattern),
+      ).toHaveLength(1);
     for (const entry of binaries) expect(binaryKind(entry.data, entry.name), entry.name).toEqual({ kind: 'elf', machine });
   });
 
@@ -113,7 +120,9 @@ describe.each([
 
   it('holds no ONNX model generator: @lambda-efs/onnx-models is a development package', () => {
     const { entries } = bundles.get(architecture) ?? { entries: [] };
-    const map = JSON.parse(entries.find((entry) => entry.name === 'handler.mjs.map')?.data.toString('utf8') ?? '{"sources":[]}') as { sources: string[] };
+    const map = JSON.parse(entries.find((entry) => entry.name === 'handler.mjs.map')?.data.toString('utf8') ?? '{"sources":[]}') as {
+      sources: string[];
+    };
     expect(map.sources.filter((source) => source.includes('apps/ml-inference/src/handler.ts'))).toHaveLength(1);
     expect(map.sources.filter((source) => /onnx-models|\/onnx\//.test(source))).toEqual([]);
     const code = entries.find((entry) => entry.name === 'handler.mjs')?.data.toString('utf8') ?? '';
@@ -163,10 +172,12 @@ describe('the x86_64 bundle, extracted outside the workspace', () => {
 
   it('fails without its node_modules, saying the package lacks onnxruntime-node', async () => {
     const task = join(work.path, 'task-bare');
-    extract((bundles.get('x86_64')?.entries ?? []).filter((entry) => !entry.name.startsWith('node_modules/')), task);
+    extract(
+      (bundles.get('x86_64')?.entries ?? []).filter((entry) => !entry.name.startsWith('node_modules/')),
+      task,
+    );
     const { result } = await coldStart(task, { MODEL_DIR: modelsDir });
     expect(result['statusCode']).toBe(503);
     expect(String(result['body'])).toMatch(/onnxruntime-node could not be loaded from the deployment package/);
   }, 120_000);
 });
-

@@ -34,9 +34,14 @@ describe('native libraries on the file system', () => {
   it('builds one libraries release per platform, named by its hash, with linux x64 binaries only', { timeout: 180_000 }, async () => {
     const [release, ...others] = await buildLibrariesReleases([messageWall, onFileSystem], join(work.path, 'releases'));
     expect(others).toEqual([]);
-    expect(release).toMatchObject({ target: 'libraries/linux-x64', description: 'the native libraries of ml-inference (libraries/linux-x64)' });
+    expect(release).toMatchObject({
+      target: 'libraries/linux-x64',
+      description: 'the native libraries of ml-inference (libraries/linux-x64)',
+    });
     expect(release?.version).toBe(release?.sha256Hex.slice(0, 16));
-    const listing = execFileSync('tar', ['-tzf', release?.archivePath ?? ''], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }).split('\n');
+    const listing = execFileSync('tar', ['-tzf', release?.archivePath ?? ''], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }).split(
+      '\n',
+    );
     expect(listing).toEqual(expect.arrayContaining([expect.stringMatching(/^(\.\/)?node_modules\/sharp\/package\.json$/)]));
     const addons = listing.filter((entry) => entry.endsWith('.node'));
     expect(addons.length).toBeGreaterThan(0);
@@ -50,7 +55,11 @@ describe('native libraries on the file system', () => {
       '/mnt/inference/libraries/linux-x64/current/node_modules',
     );
     const invocation = resources(json, 'aws_lambda_invocation')['provisioning_libraries-linux-x64-install'];
-    expect(JSON.parse(invocation?.['input'] as string)).toMatchObject({ action: 'install', target: 'libraries/linux-x64', version: release?.version });
+    expect(JSON.parse(invocation?.['input'] as string)).toMatchObject({
+      action: 'install',
+      target: 'libraries/linux-x64',
+      version: release?.version,
+    });
 
     // Without the release, the stack refuses rather than deploy a function that cannot load its modules.
     expect(() => synthStack(bundles, fixtureConfig(), system, [])).toThrow(

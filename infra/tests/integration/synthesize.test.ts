@@ -34,7 +34,7 @@ describe('synthesize', () => {
     expect(result.skipped).toEqual([]);
   });
 
-  it('builds the default model\'s archive once, and copies it into each stack for its S3 object', async () => {
+  it("builds the default model's archive once, and copies it into each stack for its S3 object", async () => {
     const outdir = join(work.path, 'releases');
     const result = await synthesize({ outdir, configs: [fixtureConfig(), fixtureProdConfig()], system: fixtureSystem() });
     expect(result.releases.map((release) => [release.target, release.version])).toEqual([['models/demo', '1.0.0']]);

@@ -105,10 +105,19 @@ describe('terraform init, validate and plan of the synthesized dev stack, offlin
   });
 
   it('plans the outputs', () => {
-    expect(plan.outputs).toEqual(['access_point_arns', 'access_point_ids', 'alarm_topic_arn', 'api_url', 'artifact_bucket', 'file_system_id', 'function_names', 'provisioned_releases']);
+    expect(plan.outputs).toEqual([
+      'access_point_arns',
+      'access_point_ids',
+      'alarm_topic_arn',
+      'api_url',
+      'artifact_bucket',
+      'file_system_id',
+      'function_names',
+      'provisioned_releases',
+    ]);
   });
 
-  it('plans the declared function settings (the post\'s 3 GB for ml-inference, 29 s inside the API\'s 30 s)', () => {
+  it("plans the declared function settings (the post's 3 GB for ml-inference, 29 s inside the API's 30 s)", () => {
     expect(plannedResource(plan, 'aws_lambda_function.functions_ml-inference_function')).toMatchObject({
       function_name: 'lambda-efs-dev-ml-inference',
       memory_size: 3008,
@@ -132,7 +141,7 @@ describe('terraform init, validate and plan of the synthesized dev stack, offlin
     expect(plannedResource(plan, 'aws_subnet.network_private-2')['availability_zone']).toBe('us-east-1b');
   });
 
-  it('plans the provisioner\'s install of the demo model, with the archive\'s hash as its trigger', () => {
+  it("plans the provisioner's install of the demo model, with the archive's hash as its trigger", () => {
     const invocation = plannedResource(plan, 'aws_lambda_invocation.provisioning_models-demo-install');
     expect(invocation['function_name']).toBe('lambda-efs-dev-efs-provisioner');
     expect(invocation['triggers']).toEqual({ archive_sha256: expect.stringMatching(/^[0-9a-f]{64}$/) as unknown });
@@ -151,15 +160,23 @@ describe('terraform plan of the synthesized prod stack, offline: DELETE needs Si
     plan = await offlinePlan(result.stacks[0]?.directory ?? '');
   });
 
-  it('plans the wall\'s DELETE routes with AWS_IAM and every other route open', () => {
-    expect(plannedResource(plan, 'aws_apigatewayv2_route.http_route-DELETE-message-wall')).toMatchObject({ route_key: 'DELETE /message-wall', authorization_type: 'AWS_IAM' });
-    expect(plannedResource(plan, 'aws_apigatewayv2_route.http_route-DELETE-message-wall-wall')).toMatchObject({ route_key: 'DELETE /message-wall/{wall}', authorization_type: 'AWS_IAM' });
+  it("plans the wall's DELETE routes with AWS_IAM and every other route open", () => {
+    expect(plannedResource(plan, 'aws_apigatewayv2_route.http_route-DELETE-message-wall')).toMatchObject({
+      route_key: 'DELETE /message-wall',
+      authorization_type: 'AWS_IAM',
+    });
+    expect(plannedResource(plan, 'aws_apigatewayv2_route.http_route-DELETE-message-wall-wall')).toMatchObject({
+      route_key: 'DELETE /message-wall/{wall}',
+      authorization_type: 'AWS_IAM',
+    });
     expect(plannedResource(plan, 'aws_apigatewayv2_route.http_route-ANY-message-wall')).toMatchObject({ authorization_type: 'NONE' });
     expect(plan.createsByType['aws_apigatewayv2_route']).toBe(6);
   });
 
   it('plans the managed policy that may call them, and outputs its ARN', () => {
-    expect(plannedResource(plan, 'aws_iam_policy.http_protected-routes-policy')).toMatchObject({ name: 'lambda-efs-prod-invoke-protected-routes' });
+    expect(plannedResource(plan, 'aws_iam_policy.http_protected-routes-policy')).toMatchObject({
+      name: 'lambda-efs-prod-invoke-protected-routes',
+    });
     expect(plan.createsByType['aws_iam_policy']).toBe(1);
     expect(plan.outputs).toContain('protected_routes_policy_arn');
   });
@@ -179,7 +196,10 @@ describe('terraform validate of the stack a real deploy applies (zones looked up
     expect(json).not.toContain('us-east-1a');
     const terraform = findTerraform();
     const pluginDir = findProviderPluginDir();
-    await runTerraform(['init', '-input=false', '-no-color', '-backend=false', ...(pluginDir === null ? [] : [`-plugin-dir=${pluginDir}`])], { cwd: stackDir, terraform });
+    await runTerraform(
+      ['init', '-input=false', '-no-color', '-backend=false', ...(pluginDir === null ? [] : [`-plugin-dir=${pluginDir}`])],
+      { cwd: stackDir, terraform },
+    );
     expect(await runTerraform(['validate', '-no-color'], { cwd: stackDir, terraform })).toContain('Success! The configuration is valid.');
   });
 });

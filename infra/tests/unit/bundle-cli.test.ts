@@ -49,12 +49,28 @@ describe('formatBundleTable', () => {
             from: 'package',
             declared: ['sharp'],
             packages: [
-              { name: 'sharp', version: '0.35.5', source: '/repo/node_modules/.pnpm/sharp@0.35.5/node_modules/sharp', destination: 'node_modules/sharp', requiredBy: null },
-              { name: 'detect-libc', version: '2.1.2', source: '/repo/node_modules/.pnpm/detect-libc@2.1.2/node_modules/detect-libc', destination: 'node_modules/detect-libc', requiredBy: 'sharp' },
+              {
+                name: 'sharp',
+                version: '0.35.5',
+                source: '/repo/node_modules/.pnpm/sharp@0.35.5/node_modules/sharp',
+                destination: 'node_modules/sharp',
+                requiredBy: null,
+              },
+              {
+                name: 'detect-libc',
+                version: '2.1.2',
+                source: '/repo/node_modules/.pnpm/detect-libc@2.1.2/node_modules/detect-libc',
+                destination: 'node_modules/detect-libc',
+                requiredBy: 'sharp',
+              },
             ],
           },
         }),
-        bundle({ functionName: 'efs-ml', architecture: 'x86_64', nativeModules: { from: 'file-system', declared: ['onnxruntime-node'], packages: [] } }),
+        bundle({
+          functionName: 'efs-ml',
+          architecture: 'x86_64',
+          nativeModules: { from: 'file-system', declared: ['onnxruntime-node'], packages: [] },
+        }),
       ],
       '/repo',
     );

@@ -127,43 +127,54 @@ describe('native modules in the deployment package', () => {
   it.each([
     ['x86_64', ELF_MACHINE.x86_64, 'native-linux-x64', 'linux/x64'],
     ['arm64', ELF_MACHINE.arm64, 'native-linux-arm64', 'linux/arm64'],
-  ] as const)('ships the %s binaries only, with the JS dependencies and the glibc platform package', async (architecture, machine, platformPackage, binDir) => {
-    const bundle = await bundleFunction(fakeFunction({ architecture }), { outDir: join(work.path, `out-${architecture}`) });
-    const entries = readZip(readFileSync(bundle.zipPath));
-    const names = entries.map((entry) => entry.name);
-    expect(names).toEqual([
-      'handler.mjs',
-      'handler.mjs.map',
-      `node_modules/@fake/${platformPackage}/lib/libfake.so`,
-      `node_modules/@fake/${platformPackage}/package.json`,
-      `node_modules/fake-dep/index.js`,
-      `node_modules/fake-dep/package.json`,
-      `node_modules/fake-native/bin/${binDir}/addon.node`,
-      'node_modules/fake-native/index.js',
-      'node_modules/fake-native/package.json',
-    ]);
-    for (const entry of entries.filter((e) => /\.(?:node|so)$/.test(e.name))) {
-      expect(binaryKind(entry.data, entry.name)).toEqual({ kind: 'elf', machine });
-    }
-    expect(bundle.architecture).toBe(architecture);
-    expect(bundle.nativeModules).toMatchObject({ from: 'package', declared: ['fake-native'] });
-    expect(bundle.nativeModules.packages.map((pkg) => [pkg.name, pkg.version, pkg.requiredBy])).toEqual([
-      ['fake-native', '1.0.0', null],
-      ['fake-dep', '2.0.0', 'fake-native'],
-      [`@fake/${platformPackage}`, '1.0.0', 'fake-native'],
-    ]);
-    expect(bundle.unzippedBytes).toBe(entries.reduce((sum, entry) => sum + entry.data.length, 0));
-    expect(bundle.uploadViaS3).toBe(false);
-  });
+  ] as const)(
+    'ships the %s binaries only, with the JS dependencies and the glibc platform package',
+    async (architecture, machine, platformPackage, binDir) => {
+      const bundle = await bundleFunction(fakeFunction({ architecture }), { outDir: join(work.path, `out-${architecture}`) });
+      const entries = readZip(readFileSync(bundle.zipPath));
+      const names = entries.map((entry) => entry.name);
+      expect(names).toEqual([
+        'handler.mjs',
+        'handler.mjs.map',
+        `node_modules/@fake/${platformPackage}/lib/libfake.so`,
+        `node_modules/@fake/${platformPackage}/package.json`,
+        `node_modules/fake-dep/index.js`,
+        `node_modules/fake-dep/package.json`,
+        `node_modules/fake-native/bin/${binDir}/addon.node`,
+        'node_modules/fake-native/index.js',
+        'node_modules/fake-native/package.json',
+      ]);
+      for (const entry of entries.filter((e) => /\.(?:node|so)$/.test(e.name))) {
+        expect(binaryKind(entry.data, entry.name)).toEqual({ kind: 'elf', machine });
+      }
+      expect(bundle.architecture).toBe(architecture);
+      expect(bundle.nativeModules).toMatchObject({ from: 'package', declared: ['fake-native'] });
+      expect(bundle.nativeModules.packages.map((pkg) => [pkg.name, pkg.version, pkg.requiredBy])).toEqual([
+        ['fake-native', '1.0.0', null],
+        ['fake-dep', '2.0.0', 'fake-native'],
+        [`@fake/${platformPackage}`, '1.0.0', 'fake-native'],
+      ]);
+      expect(bundle.unzippedBytes).toBe(entries.reduce((sum, entry) => sum + entry.data.length, 0));
+      expect(bundle.uploadViaS3).toBe(false);
+    },
+  );
 
   it('loads the shipped module from the extracted package through createRequire(import.meta.url)', async () => {
     const bundle = await bundleFunction(fakeFunction(), { outDir: join(work.path, 'out-run') });
     const task = join(work.path, 'task-run');
     for (const entry of readZip(readFileSync(bundle.zipPath))) write(join(task, entry.name), entry.data);
-    const run = spawnSync(process.execPath, ['--input-type=module', '-e', `const { handler } = await import(${JSON.stringify(join(task, 'handler.mjs'))}); console.log(await handler());`], {
-      cwd: task,
-      encoding: 'utf8',
-    });
+    const run = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { handler } = await import(${JSON.stringify(join(task, 'handler.mjs'))}); console.log(await handler());`,
+      ],
+      {
+        cwd: task,
+        encoding: 'utf8',
+      },
+    );
     expect(run.stderr).toBe('');
     expect(run.stdout).toBe('fake-dep\n');
   });
@@ -171,7 +182,10 @@ describe('native modules in the deployment package', () => {
   it('leaves the packages out when they come from the file system', async () => {
     const { messageAccessPoint } = await import('../fixtures/system.js');
     const bundle = await bundleFunction(
-      fakeFunction({ nativeModules: { packages: ['fake-native'], from: 'file-system' }, fileSystem: { accessPoint: messageAccessPoint, mountPath: '/mnt/msg' } }),
+      fakeFunction({
+        nativeModules: { packages: ['fake-native'], from: 'file-system' },
+        fileSystem: { accessPoint: messageAccessPoint, mountPath: '/mnt/msg' },
+      }),
       { outDir: join(work.path, 'out-fs') },
     );
     expect(readZip(readFileSync(bundle.zipPath)).map((entry) => entry.name)).toEqual(['handler.mjs', 'handler.mjs.map']);
@@ -191,20 +205,24 @@ describe('native modules in the deployment package', () => {
   });
 
   it('refuses a declared native module that is not installed, naming the function and the package', async () => {
-    const error = await bundleFunction(fakeFunction({ nativeModules: { packages: ['fake-native', 'not-there'] } }), { outDir: join(work.path, 'out-missing') }).catch(
-      (caught: unknown) => caught,
-    );
+    const error = await bundleFunction(fakeFunction({ nativeModules: { packages: ['fake-native', 'not-there'] } }), {
+      outDir: join(work.path, 'out-missing'),
+    }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(NativeModulesError);
     expect((error as NativeModulesError).code).toBe('ENATIVEMODULES');
-    expect((error as Error).message).toMatch(/^Native modules: function "fake": the native module "not-there" is not installed where .*app can resolve it\. Add it to that package's dependencies/);
+    expect((error as Error).message).toMatch(
+      /^Native modules: function "fake": the native module "not-there" is not installed where .*app can resolve it\. Add it to that package's dependencies/,
+    );
   });
 
-  it("refuses a package whose linux binaries for the architecture were not fetched, pointing at supportedArchitectures", () => {
+  it('refuses a package whose linux binaries for the architecture were not fetched, pointing at supportedArchitectures', () => {
     const root = join(work.path, 'no-arm64');
     cpSync(join(work.path, 'workspace'), root, { recursive: true, verbatimSymlinks: true });
     const arm = join(root, 'node_modules', '.pnpm', 'fake-native@1.0.0', 'node_modules', '@fake', 'native-linux-arm64');
     spawnSync('rm', ['-rf', arm]);
-    expect(collectPlatformNodeModules(['fake-native'], { architecture: 'x86_64', resolveFrom: join(root, 'app') }).packages).toHaveLength(3);
+    expect(collectPlatformNodeModules(['fake-native'], { architecture: 'x86_64', resolveFrom: join(root, 'app') }).packages).toHaveLength(
+      3,
+    );
     expect(() => collectPlatformNodeModules(['fake-native'], { architecture: 'arm64', resolveFrom: join(root, 'app') })).toThrow(
       /"@fake\/native-linux-arm64", which fake-native needs on linux-arm64, is not installed\. Run pnpm install: pnpm-workspace\.yaml's supportedArchitectures must list os linux, cpu arm64 and libc glibc/,
     );
@@ -230,8 +248,13 @@ describe('native modules in the deployment package', () => {
     cpSync(join(work.path, 'workspace'), root, { recursive: true, verbatimSymlinks: true });
     // Random bytes do not compress: the zip ends up just over the limit.
     const { randomBytes } = await import('node:crypto');
-    write(join(root, 'node_modules', '.pnpm', 'fake-native@1.0.0', 'node_modules', 'fake-dep', 'weights.bin'), randomBytes(LAMBDA_DIRECT_UPLOAD_MAX_BYTES + 1024));
-    const bundle = await bundleFunction(defineFunction({ ...fakeFunction(), entry: join(root, 'app', 'dist', 'handler.js') }), { outDir: join(work.path, 'out-big') });
+    write(
+      join(root, 'node_modules', '.pnpm', 'fake-native@1.0.0', 'node_modules', 'fake-dep', 'weights.bin'),
+      randomBytes(LAMBDA_DIRECT_UPLOAD_MAX_BYTES + 1024),
+    );
+    const bundle = await bundleFunction(defineFunction({ ...fakeFunction(), entry: join(root, 'app', 'dist', 'handler.js') }), {
+      outDir: join(work.path, 'out-big'),
+    });
     expect(bundle.bytes).toBeGreaterThan(LAMBDA_DIRECT_UPLOAD_MAX_BYTES);
     expect(bundle.uploadViaS3).toBe(true);
   }, 180_000); // compresses 50 MB on a shared machine
@@ -243,12 +266,16 @@ describe('platformNodeModules', () => {
     const result = platformNodeModules(['fake-native'], { architecture: 'arm64', resolveFrom: app, outDir: out });
     expect(result.directory).toBe(out);
     expect(result.nodeModulesDir).toBe(join(out, 'node_modules'));
-    expect(binaryKind(readFileSync(join(out, 'node_modules', 'fake-native', 'bin', 'linux', 'arm64', 'addon.node')), 'addon.node')).toEqual({
-      kind: 'elf',
-      machine: ELF_MACHINE.arm64,
-    });
+    expect(binaryKind(readFileSync(join(out, 'node_modules', 'fake-native', 'bin', 'linux', 'arm64', 'addon.node')), 'addon.node')).toEqual(
+      {
+        kind: 'elf',
+        machine: ELF_MACHINE.arm64,
+      },
+    );
     expect(result.files.map((file) => file.path)).not.toContain('node_modules/fake-native/bin/linux/x64/addon.node');
-    expect(() => platformNodeModules(['fake-native'], { architecture: 'arm64', resolveFrom: app, outDir: out })).toThrow(/node_modules exists already/);
+    expect(() => platformNodeModules(['fake-native'], { architecture: 'arm64', resolveFrom: app, outDir: out })).toThrow(
+      /node_modules exists already/,
+    );
   });
 });
 
@@ -261,7 +288,7 @@ describe('the import check', () => {
     expect(error).toBeInstanceOf(BundleError);
     expect((error as Error).message).toBe(
       'Function "optional": bundling failed: the bundle imports "left-pad-but-not-installed" (require-call in infra/tests/fixtures/handlers/optional-require.js), ' +
-        'which neither the bundle, Node.js, the package nor the file system provides. Install the module in the function\'s package so that esbuild bundles it; ' +
+        "which neither the bundle, Node.js, the package nor the file system provides. Install the module in the function's package so that esbuild bundles it; " +
         "or, for a package with native addons, list it in the declaration's nativeModules.packages (from: 'package' ships it in the zip, 'file-system' loads it " +
         'from the EFS libraries directory); or, for a module the Lambda runtime provides, list it in config.functions.externalModules.',
     );
@@ -269,14 +296,18 @@ describe('the import check', () => {
 
   it('accepts it when the runtime provides the module (externalModules)', async () => {
     const fn = defineFunction({ name: 'optional', entry: new URL('optional-require.js', handlers) });
-    await expect(bundleFunction(fn, { outDir: work.path, externalModules: ['left-pad-but-not-installed'] })).resolves.toMatchObject({ functionName: 'optional' });
+    await expect(bundleFunction(fn, { outDir: work.path, externalModules: ['left-pad-but-not-installed'] })).resolves.toMatchObject({
+      functionName: 'optional',
+    });
   });
 
   it('refuses an undeclared native module the handler imports, naming the import and the file', async () => {
     const fn = defineFunction({ name: 'ml', entry: new URL('ml-inference.js', handlers), handlerExport: 'classify' });
     const error = await bundleFunction(fn, { outDir: work.path }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(BundleError);
-    expect((error as Error).message).toMatch(/^Function "ml": bundling failed: infra\/tests\/fixtures\/handlers\/ml-inference\.js: Could not resolve "onnxruntime-node".* nativeModules/);
+    expect((error as Error).message).toMatch(
+      /^Function "ml": bundling failed: infra\/tests\/fixtures\/handlers\/ml-inference\.js: Could not resolve "onnxruntime-node".* nativeModules/,
+    );
   });
 
   it('accepts the import once the module is declared to come from the file system', async () => {
@@ -300,7 +331,9 @@ describe('the import check', () => {
     write(join(root, 'app', 'dist', 'addon.node'), elf(62));
     const fn = defineFunction({ name: 'direct', entry: join(root, 'app', 'dist', 'direct.js') });
     const error = await bundleFunction(fn, { outDir: work.path }).catch((caught: unknown) => caught);
-    expect((error as Error).message).toMatch(/No loader is configured for "\.node" files.*A package with a native addon \(\.node\) cannot be bundled: list it in the declaration's nativeModules\.packages/);
+    expect((error as Error).message).toMatch(
+      /No loader is configured for "\.node" files.*A package with a native addon \(\.node\) cannot be bundled: list it in the declaration's nativeModules\.packages/,
+    );
   });
 });
 
@@ -311,7 +344,9 @@ describe('source maps', () => {
     const entries = readZip(readFileSync(bundle.zipPath));
     const code = entries.find((entry) => entry.name === 'handler.mjs')?.data.toString('utf8') ?? '';
     expect(code.trimEnd().endsWith('//# sourceMappingURL=handler.mjs.map')).toBe(true);
-    const map = JSON.parse(entries.find((entry) => entry.name === 'handler.mjs.map')?.data.toString('utf8') ?? '{}') as { sources: string[] };
+    const map = JSON.parse(entries.find((entry) => entry.name === 'handler.mjs.map')?.data.toString('utf8') ?? '{}') as {
+      sources: string[];
+    };
     expect(map.sources).toEqual(['infra/tests/fixtures/handlers/lib/fail.js', 'infra/tests/fixtures/handlers/throws.js']);
     expect(sourceRootFor(fn.entry)).toBe(join(process.cwd(), '..'));
 
@@ -319,7 +354,12 @@ describe('source maps', () => {
     for (const entry of entries) write(join(task, entry.name), entry.data);
     const run = spawnSync(
       process.execPath,
-      ['--enable-source-maps', '--input-type=module', '-e', `const { handler } = await import(${JSON.stringify(join(task, 'handler.mjs'))}); await handler();`],
+      [
+        '--enable-source-maps',
+        '--input-type=module',
+        '-e',
+        `const { handler } = await import(${JSON.stringify(join(task, 'handler.mjs'))}); await handler();`,
+      ],
       { cwd: task, encoding: 'utf8' },
     );
     expect(run.status).not.toBe(0);

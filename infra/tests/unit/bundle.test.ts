@@ -29,7 +29,7 @@ describe('bundleFunction', () => {
     expect(bundle.zipPath).toBe(join(work.path, 'message-wall', 'handler.zip'));
   });
 
-  it('zips handler.mjs at the root and reports the zip\'s SHA-256, base64, as Lambda\'s CodeSha256', async () => {
+  it("zips handler.mjs at the root and reports the zip's SHA-256, base64, as Lambda's CodeSha256", async () => {
     const bundle = await bundleFunction(messageWall, { outDir: work.path });
     const zip = readFileSync(bundle.zipPath);
     expect(zip.toString('utf8', 30, 30 + 'handler.mjs'.length)).toBe('handler.mjs');

@@ -14,7 +14,15 @@ import { InfraConfigError } from '../../src/errors.js';
 import { fixtureConfig } from '../fixtures/config.js';
 import { efsProvisioner, fixtureSystem, messageWall, mlInference } from '../fixtures/system.js';
 
-const NO_DEPLOY = { stateBucket: null, stateRegion: null, alarmEmail: null, accountId: null, reservedConcurrency: null, accountConcurrency: null, routeAuthorization: null };
+const NO_DEPLOY = {
+  stateBucket: null,
+  stateRegion: null,
+  alarmEmail: null,
+  accountId: null,
+  reservedConcurrency: null,
+  accountConcurrency: null,
+  routeAuthorization: null,
+};
 
 function problemsOf(config: InfraConfig, system = fixtureSystem()): readonly string[] {
   try {
@@ -66,15 +74,22 @@ describe('environmentConfig', () => {
     for (const name of ['dev', 'prod'] as const) {
       expect(environmentConfig(name, NO_DEPLOY).functions.reservedConcurrency).toEqual({});
     }
-    const deploy = readDeployEnvironment({ LAMBDA_EFS_RESERVED_CONCURRENCY: 'message-wall=50, ml-inference=10', LAMBDA_EFS_ACCOUNT_CONCURRENCY: '1000' });
+    const deploy = readDeployEnvironment({
+      LAMBDA_EFS_RESERVED_CONCURRENCY: 'message-wall=50, ml-inference=10',
+      LAMBDA_EFS_ACCOUNT_CONCURRENCY: '1000',
+    });
     const prod = environmentConfig('prod', deploy);
     expect(prod.functions.reservedConcurrency).toEqual({ 'message-wall': 50, 'ml-inference': 10 });
     expect(prod.functions.accountConcurrency).toBe(1000);
     expect(problemsOf(prod)).toEqual([]);
   });
 
-  it('installs the demo model by default, through efs-provisioner, and keeps prod\'s artifacts on destroy', () => {
-    expect(environmentConfig('dev', NO_DEPLOY).artifacts).toMatchObject({ provisioner: 'efs-provisioner', defaultModel: { source: 'demo' }, forceDestroy: true });
+  it("installs the demo model by default, through efs-provisioner, and keeps prod's artifacts on destroy", () => {
+    expect(environmentConfig('dev', NO_DEPLOY).artifacts).toMatchObject({
+      provisioner: 'efs-provisioner',
+      defaultModel: { source: 'demo' },
+      forceDestroy: true,
+    });
     expect(environmentConfig('prod', NO_DEPLOY).artifacts).toMatchObject({ forceDestroy: false });
   });
 
@@ -84,7 +99,9 @@ describe('environmentConfig', () => {
   });
 
   it('takes authorization per route key from LAMBDA_EFS_ROUTE_AUTHORIZATION', () => {
-    const deploy = readDeployEnvironment({ LAMBDA_EFS_ROUTE_AUTHORIZATION: ' DELETE /message-wall/{wall}=NONE , POST /ml-inference = AWS_IAM ' });
+    const deploy = readDeployEnvironment({
+      LAMBDA_EFS_ROUTE_AUTHORIZATION: ' DELETE /message-wall/{wall}=NONE , POST /ml-inference = AWS_IAM ',
+    });
     expect(deploy.routeAuthorization).toEqual({ 'DELETE /message-wall/{wall}': 'NONE', 'POST /ml-inference': 'AWS_IAM' });
     const prod = environmentConfig('prod', deploy);
     expect(prod.api).toMatchObject({
@@ -163,7 +180,10 @@ describe('validateConfig', () => {
 
   it('takes one method of a declared ANY route, but no method of a route declared with another method', () => {
     const base = fixtureConfig();
-    const withAuthorization = (routeKey: string): InfraConfig => ({ ...base, api: { ...base.api, routeAuthorization: { [routeKey]: { type: 'AWS_IAM' } } } });
+    const withAuthorization = (routeKey: string): InfraConfig => ({
+      ...base,
+      api: { ...base.api, routeAuthorization: { [routeKey]: { type: 'AWS_IAM' } } },
+    });
     expect(problemsOf(withAuthorization('PUT /message-wall/{wall}'))).toEqual([]);
     expect(problemsOf(withAuthorization('DELETE /ml-inference'))).toEqual([
       'api.routeAuthorization "DELETE /ml-inference" is invalid: no function declares this route, nor an ANY route of its path to take the method from ' +
@@ -182,25 +202,33 @@ describe('validateConfig', () => {
 
   it('refuses reservations for unknown functions, below provisioned concurrency, or beyond what the account leaves unreserved', () => {
     const base = fixtureConfig();
-    expect(problemsOf({ ...base, functions: { ...base.functions, reservedConcurrency: { 'message-wal': 5, 'ml-inference': 1 } } })).toEqual([
-      expect.stringContaining('functions.reservedConcurrency "message-wal" is invalid: no function has this name; declared: message-wall, ml-inference, efs-provisioner'),
-      expect.stringContaining('functions.reservedConcurrency["ml-inference"] 1 is invalid: reserve at least the declared provisioned concurrency (2)'),
-    ]);
+    expect(problemsOf({ ...base, functions: { ...base.functions, reservedConcurrency: { 'message-wal': 5, 'ml-inference': 1 } } })).toEqual(
+      [
+        expect.stringContaining(
+          'functions.reservedConcurrency "message-wal" is invalid: no function has this name; declared: message-wall, ml-inference, efs-provisioner',
+        ),
+        expect.stringContaining(
+          'functions.reservedConcurrency["ml-inference"] 1 is invalid: reserve at least the declared provisioned concurrency (2)',
+        ),
+      ],
+    );
     // A fresh account with a quota of 10 can reserve nothing: Lambda keeps 10 unreserved.
-    expect(problemsOf({ ...base, functions: { ...base.functions, reservedConcurrency: { 'message-wall': 5 }, accountConcurrency: 10 } })).toEqual([
-      expect.stringContaining("reserves 5 of the account's 10, but Lambda keeps 10 unreserved"),
-    ]);
+    expect(
+      problemsOf({ ...base, functions: { ...base.functions, reservedConcurrency: { 'message-wall': 5 }, accountConcurrency: 10 } }),
+    ).toEqual([expect.stringContaining("reserves 5 of the account's 10, but Lambda keeps 10 unreserved")]);
   });
 
-  it('refuses a routed function whose timeout outlasts the HTTP API\'s 30 s', () => {
+  it("refuses a routed function whose timeout outlasts the HTTP API's 30 s", () => {
     const slow = defineFunction({ name: 'slow', entry: messageWall.entry, routes: ['GET /slow'], timeoutSeconds: 300 });
     const background = defineFunction({ name: 'background', entry: messageWall.entry, timeoutSeconds: 900 });
     expect(problemsOf(fixtureConfig(), fixtureSystem([slow, background]))).toEqual([
-      expect.stringMatching(/^function "slow" timeoutSeconds 300 is invalid: it serves HTTP routes, and the HTTP API stops waiting after 30 s .*declare 29 s or less/),
+      expect.stringMatching(
+        /^function "slow" timeoutSeconds 300 is invalid: it serves HTTP routes, and the HTTP API stops waiting after 30 s .*declare 29 s or less/,
+      ),
     ]);
   });
 
-  it('refuses fetch ports (IMAGE_FETCH_ALLOWED_PORTS) the function\'s security group does not let out', () => {
+  it("refuses fetch ports (IMAGE_FETCH_ALLOWED_PORTS) the function's security group does not let out", () => {
     const fetcher = (name: string, ports: string) =>
       defineFunction({ name, entry: messageWall.entry, routes: [`GET /${name}`], environment: { IMAGE_FETCH_ALLOWED_PORTS: ports } });
     const base = fixtureConfig();
@@ -219,7 +247,9 @@ describe('validateConfig', () => {
       network: { kind: 'new', cidr: '10.20.0.0/16', availabilityZones: { count: 1, excludeZoneIds: ['us-east-1e'] }, natGateways: 'none' },
     });
     expect(problems).toEqual([
-      expect.stringContaining('network.availabilityZones {"count":1,"excludeZoneIds":["us-east-1e"]} is invalid: give 2 to 8 availability zones'),
+      expect.stringContaining(
+        'network.availabilityZones {"count":1,"excludeZoneIds":["us-east-1e"]} is invalid: give 2 to 8 availability zones',
+      ),
       expect.stringContaining('network.availabilityZones.excludeZoneIds "us-east-1e" is invalid: give zone ids such as "use1-az3"'),
     ]);
   });
@@ -248,7 +278,13 @@ describe('deploy-time and synth-time environment variables', () => {
         LAMBDA_EFS_ALARM_EMAIL: 'ops@example.com',
         LAMBDA_EFS_ACCOUNT_ID: '123456789012',
       }),
-    ).toEqual({ ...NO_DEPLOY, stateBucket: 'acme-tf-state', stateRegion: 'eu-west-1', alarmEmail: 'ops@example.com', accountId: '123456789012' });
+    ).toEqual({
+      ...NO_DEPLOY,
+      stateBucket: 'acme-tf-state',
+      stateRegion: 'eu-west-1',
+      alarmEmail: 'ops@example.com',
+      accountId: '123456789012',
+    });
     expect(readSynthEnvironment({ LAMBDA_EFS_ENVIRONMENTS: 'prod', LAMBDA_EFS_ONLY_BUILT: '1' })).toEqual({
       environments: ['prod'],
       onlyBuilt: true,
@@ -265,7 +301,9 @@ describe('deploy-time and synth-time environment variables', () => {
     expect(() => readDeployEnvironment({ LAMBDA_EFS_ROUTE_AUTHORIZATION: 'DELETE /message-wall=IAM' })).toThrow(
       'LAMBDA_EFS_ROUTE_AUTHORIZATION="DELETE /message-wall=IAM" is invalid at "DELETE /message-wall=IAM": give comma-separated <route key>=<NONE|AWS_IAM> entries',
     );
-    expect(() => readDeployEnvironment({ LAMBDA_EFS_ROUTE_AUTHORIZATION: '/message-wall=AWS_IAM' })).toThrow('is invalid at "/message-wall=AWS_IAM"');
+    expect(() => readDeployEnvironment({ LAMBDA_EFS_ROUTE_AUTHORIZATION: '/message-wall=AWS_IAM' })).toThrow(
+      'is invalid at "/message-wall=AWS_IAM"',
+    );
     expect(() => readSynthEnvironment({ LAMBDA_EFS_ENVIRONMENTS: 'dev,staging' })).toThrow(
       'staging is not an environment; use a comma-separated list of dev, prod',
     );

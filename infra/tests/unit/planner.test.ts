@@ -3,12 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { InfraError } from '../../src/errors.js';
 import { parsePlanArgs } from '../../src/planner/args.js';
 import { formatDuration, formatPlan } from '../../src/planner/format.js';
-import {
-  burstingBaselineKibps,
-  burstingPeakMibps,
-  planThroughput,
-  sustains,
-} from '../../src/planner/throughput.js';
+import { burstingBaselineKibps, burstingPeakMibps, planThroughput, sustains } from '../../src/planner/throughput.js';
 import { throughputWarning } from '../../src/planner/workload-check.js';
 import { fixtureConfig } from '../fixtures/config.js';
 
@@ -152,7 +147,9 @@ describe('sustains and throughputWarning (the synth-time check)', () => {
 
   it('warns when bursting cannot sustain the declared cold starts, saying what to set', () => {
     const warning = throughputWarning({ ...fileSystem, workload, throughput: { mode: 'bursting' } });
-    expect(warning).toContain('EFS throughput mode bursting sustains 42 cold starts of 2 GiB a day with 10 GiB stored, fewer than the 50 declared');
+    expect(warning).toContain(
+      'EFS throughput mode bursting sustains 42 cold starts of 2 GiB a day with 10 GiB stored, fewer than the 50 declared',
+    );
     expect(warning).toContain("{ mode: 'provisioned', mibps: 2 }");
     expect(warning).toContain('plan-throughput --size-gib 10 --cold-start-gib 2 --cold-starts-per-day 50');
   });
@@ -177,7 +174,12 @@ describe('sustains and throughputWarning (the synth-time check)', () => {
 describe("one cold start's reads: native libraries in the package or on EFS", () => {
   // This project's function: the float32 model (95.6 MB = 91.2 MiB) and onnxruntime-node + sharp
   // for linux x64 (63.7 MB = 60.7 MiB), as apps/ml-inference/BENCHMARKS.md measures them.
-  const plan = planThroughput({ storedGib: 10, coldStartGib: 0.15, provisionedMibps: 10, coldStartParts: { modelMib: 91.2, librariesMib: 60.7 } });
+  const plan = planThroughput({
+    storedGib: 10,
+    coldStartGib: 0.15,
+    provisionedMibps: 10,
+    coldStartParts: { modelMib: 91.2, librariesMib: 60.7 },
+  });
 
   it('reads the model alone with the libraries in the package, both with them on EFS', () => {
     expect(plan.coldStartReads?.map((reads) => [reads.libraries, reads.mib])).toEqual([
@@ -186,7 +188,7 @@ describe("one cold start's reads: native libraries in the package or on EFS", ()
     ]);
   });
 
-  it("times each read at the rate one client reaches in each mode: 100 MiB/s bursting, the provisioned rate, 1,500 MiB/s elastic", () => {
+  it('times each read at the rate one client reaches in each mode: 100 MiB/s bursting, the provisioned rate, 1,500 MiB/s elastic', () => {
     const [packaged, onEfs] = plan.coldStartReads ?? [];
     expect(packaged?.loadSeconds.bursting).toBeCloseTo(0.912, 6);
     expect(onEfs?.loadSeconds.bursting).toBeCloseTo(1.519, 6);
@@ -217,7 +219,10 @@ describe('plan-throughput command line', () => {
       input: { storedGib: 10, coldStartGib: 2, coldStartsPerDay: null, provisionedMibps: 10, coldStartParts: null },
       json: true,
     });
-    expect(parsePlanArgs(['--size-gib', '10', '--cold-start-gib', '0.16', '--model-mib', '91.2', '--libraries-mib', '60.7']).input.coldStartParts).toEqual({
+    expect(
+      parsePlanArgs(['--size-gib', '10', '--cold-start-gib', '0.16', '--model-mib', '91.2', '--libraries-mib', '60.7']).input
+        .coldStartParts,
+    ).toEqual({
       modelMib: 91.2,
       librariesMib: 60.7,
     });

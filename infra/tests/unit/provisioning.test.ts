@@ -22,7 +22,9 @@ describe('the default model release', () => {
   it('packs the generated demo model (model.onnx, labels.txt, model.json) as models/demo 1.0.0', () => {
     expect(demo).toMatchObject({ target: 'models/demo', version: '1.0.0', description: 'the demo model' });
     expect(demo.sha256Hex).toMatch(/^[0-9a-f]{64}$/);
-    const listing = execFileSync('tar', ['-tzf', demo.archivePath], { encoding: 'utf8' }).split('\n').filter((line) => line !== '');
+    const listing = execFileSync('tar', ['-tzf', demo.archivePath], { encoding: 'utf8' })
+      .split('\n')
+      .filter((line) => line !== '');
     expect(listing.map((entry) => entry.replace(/^\.\//, '')).sort()).toEqual(['labels.txt', 'model.json', 'model.onnx']);
     expect(execFileSync('tar', ['-xzOf', demo.archivePath, 'labels.txt'], { encoding: 'utf8' })).toBe(
       'black\nwhite\nred\ngreen\nblue\nyellow\ncyan\nmagenta\n',
@@ -41,7 +43,10 @@ describe('the default model release', () => {
     writeFileSync(join(dir, 'model.onnx'), 'not really onnx');
     writeFileSync(join(dir, 'labels.txt'), 'sparrow\n');
     writeFileSync(join(dir, 'model.json'), '{}\n');
-    const release = await buildModelRelease({ source: 'directory', directory: dir, name: 'birds', version: '2.1.0' }, join(work.path, 'releases'));
+    const release = await buildModelRelease(
+      { source: 'directory', directory: dir, name: 'birds', version: '2.1.0' },
+      join(work.path, 'releases'),
+    );
     expect(release).toMatchObject({ target: 'models/birds', version: '2.1.0' });
   });
 
@@ -49,12 +54,12 @@ describe('the default model release', () => {
     const dir = join(work.path, 'half');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'model.onnx'), 'x');
-    await expect(buildModelRelease({ source: 'directory', directory: dir, name: 'x', version: '1' }, join(work.path, 'releases'))).rejects.toThrow(
-      /has no labels\.txt, model\.json: give the directory of a model release \(model\.onnx, labels\.txt, model\.json; /,
-    );
+    await expect(
+      buildModelRelease({ source: 'directory', directory: dir, name: 'x', version: '1' }, join(work.path, 'releases')),
+    ).rejects.toThrow(/has no labels\.txt, model\.json: give the directory of a model release \(model\.onnx, labels\.txt, model\.json; /);
   });
 
-  it('is an archive the provisioner\'s own reader extracts, with the SHA-256 infra puts in the event', async () => {
+  it("is an archive the provisioner's own reader extracts, with the SHA-256 infra puts in the event", async () => {
     const dest = join(work.path, 'extracted');
     mkdirSync(dest);
     const result = await extractTarGz(createReadStream(demo.archivePath), dest);
@@ -100,7 +105,9 @@ describe('provisioning in the stack', () => {
   });
 
   it('outputs what the provisioner answered, by release target', () => {
-    expect(json.output['provisioned_releases']?.value).toEqual({ 'models/demo': '${aws_lambda_invocation.provisioning_models-demo-install.result}' });
+    expect(json.output['provisioned_releases']?.value).toEqual({
+      'models/demo': '${aws_lambda_invocation.provisioning_models-demo-install.result}',
+    });
   });
 
   it('runs again only when the archive changes (its hash is the trigger)', () => {
@@ -136,8 +143,15 @@ describe('provisioning in the stack', () => {
 
   it('warns when no function serves the installed model', () => {
     const otherName = { ...mlInference, environment: { ...mlInference.environment, MODEL_NAME: 'birds' } };
-    const { stack: unserved } = synthStack(bundles, fixtureConfig(), fixtureSystem([messageWall, otherName, fixtureSystem().functions[2]!]), [demo]);
-    expect(unserved.warnings).toEqual([expect.stringContaining('installs the demo model as models/demo, but no function on the same access point serves it')]);
+    const { stack: unserved } = synthStack(
+      bundles,
+      fixtureConfig(),
+      fixtureSystem([messageWall, otherName, fixtureSystem().functions[2]!]),
+      [demo],
+    );
+    expect(unserved.warnings).toEqual([
+      expect.stringContaining('installs the demo model as models/demo, but no function on the same access point serves it'),
+    ]);
   });
 
   it('refuses releases when the system has no provisioner', () => {
@@ -165,7 +179,9 @@ describe('synthesize() and the default model', () => {
   it('refuses to synthesize a default model without its provisioner, saying what to do', async () => {
     await expect(
       synthesize({ outdir: join(work.path, 'out'), configs: [fixtureConfig()], system: fixtureSystem([messageWall, mlInference]) }),
-    ).rejects.toThrow(/artifacts\.provisioner "efs-provisioner" is invalid: the deploy installs artifacts\.defaultModel through it, but no such function is declared/);
+    ).rejects.toThrow(
+      /artifacts\.provisioner "efs-provisioner" is invalid: the deploy installs artifacts\.defaultModel through it, but no such function is declared/,
+    );
   });
 
   it('synthesizes without provisioning when the default model is switched off', async () => {

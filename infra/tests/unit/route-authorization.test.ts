@@ -21,18 +21,35 @@ describe('apiRoutes', () => {
   it('lets routeAuthorization override per key, and adds a method of an ANY route it names', () => {
     const result = apiRoutes(routes, {
       deleteAuthorization: 'AWS_IAM',
-      routeAuthorization: { 'DELETE /message-wall': { type: 'NONE' }, 'PUT /message-wall/{wall}': { type: 'AWS_IAM' }, 'GET /nowhere': { type: 'AWS_IAM' } },
+      routeAuthorization: {
+        'DELETE /message-wall': { type: 'NONE' },
+        'PUT /message-wall/{wall}': { type: 'AWS_IAM' },
+        'GET /nowhere': { type: 'AWS_IAM' },
+      },
     });
     const byKey = Object.fromEntries(result.map((route) => [route.routeKey, route.authorization.type]));
-    expect(byKey).toMatchObject({ 'DELETE /message-wall': 'NONE', 'DELETE /message-wall/{wall}': 'AWS_IAM', 'PUT /message-wall/{wall}': 'AWS_IAM' });
+    expect(byKey).toMatchObject({
+      'DELETE /message-wall': 'NONE',
+      'DELETE /message-wall/{wall}': 'AWS_IAM',
+      'PUT /message-wall/{wall}': 'AWS_IAM',
+    });
     expect(byKey).not.toHaveProperty('GET /nowhere');
   });
 
   it('gives a declared DELETE route deleteAuthorization, and adds none where it is declared', () => {
     const system = defineSystem([
-      defineFunction({ name: 'files', entry: new URL('file:///nowhere/files.js'), routes: ['DELETE /files/{name}', 'ANY /files/{name}', 'GET /files'] }),
+      defineFunction({
+        name: 'files',
+        entry: new URL('file:///nowhere/files.js'),
+        routes: ['DELETE /files/{name}', 'ANY /files/{name}', 'GET /files'],
+      }),
     ]);
-    expect(apiRoutes(system.routes, { deleteAuthorization: 'AWS_IAM', routeAuthorization: {} }).map((route) => [route.routeKey, route.authorization.type])).toEqual([
+    expect(
+      apiRoutes(system.routes, { deleteAuthorization: 'AWS_IAM', routeAuthorization: {} }).map((route) => [
+        route.routeKey,
+        route.authorization.type,
+      ]),
+    ).toEqual([
       ['DELETE /files/{name}', 'AWS_IAM'],
       ['ANY /files/{name}', 'NONE'],
       ['GET /files', 'NONE'],

@@ -62,7 +62,8 @@ describe.each([
     const [policy] = Object.values(resources(json, 'aws_efs_file_system_policy')).map(
       (resource) => JSON.parse(resource['policy'] as string) as PolicyDocument,
     );
-    const grant = (sid: string): readonly string[] => actionsOf(policy?.Statement.find((statement) => statement.Sid === sid) ?? { Effect: 'Allow', Action: [] });
+    const grant = (sid: string): readonly string[] =>
+      actionsOf(policy?.Statement.find((statement) => statement.Sid === sid) ?? { Effect: 'Allow', Action: [] });
     expect(grant('MountMlInferenceThroughItsAccessPoint')).toEqual(['elasticfilesystem:ClientMount']);
     expect(grant('MountEfsProvisionerThroughItsAccessPoint')).toEqual(['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite']);
     const accessPointOf = (sid: string): unknown =>
@@ -81,13 +82,22 @@ describe.each([
       },
     ]);
     for (const name of ['message-wall', 'ml-inference']) {
-      expect(roleStatements(name).flatMap(actionsOf).filter((action) => action.startsWith('s3:'))).toEqual([]);
+      expect(
+        roleStatements(name)
+          .flatMap(actionsOf)
+          .filter((action) => action.startsWith('s3:')),
+      ).toEqual([]);
     }
   });
 
   it('keeps the artifact bucket private, versioned, encrypted and TLS-only', () => {
     expect(Object.values(resources(json, 'aws_s3_bucket_public_access_block'))).toEqual([
-      expect.objectContaining({ block_public_acls: true, block_public_policy: true, ignore_public_acls: true, restrict_public_buckets: true }),
+      expect.objectContaining({
+        block_public_acls: true,
+        block_public_policy: true,
+        ignore_public_acls: true,
+        restrict_public_buckets: true,
+      }),
     ]);
     expect(Object.values(resources(json, 'aws_s3_bucket_versioning'))).toEqual([
       expect.objectContaining({ versioning_configuration: { status: 'Enabled' } }),
@@ -98,7 +108,9 @@ describe.each([
     expect(Object.values(resources(json, 'aws_s3_bucket_ownership_controls'))).toEqual([
       expect.objectContaining({ rule: { object_ownership: 'BucketOwnerEnforced' } }),
     ]);
-    const [policy] = Object.values(resources(json, 'aws_s3_bucket_policy')).map((resource) => JSON.parse(resource['policy'] as string) as PolicyDocument);
+    const [policy] = Object.values(resources(json, 'aws_s3_bucket_policy')).map(
+      (resource) => JSON.parse(resource['policy'] as string) as PolicyDocument,
+    );
     expect(policy?.Statement).toEqual([
       {
         Sid: 'DenyWithoutTls',
@@ -119,7 +131,9 @@ describe.each([
     expect(allows).toHaveLength(3);
     for (const statement of allows) {
       expect(statement.Principal?.AWS).toMatch(/^\$\{aws_iam_role\.[^.]+\.arn\}$/);
-      expect(statement.Condition?.['StringEquals']?.['elasticfilesystem:AccessPointArn']).toMatch(/^\$\{aws_efs_access_point\.[^.]+\.arn\}$/);
+      expect(statement.Condition?.['StringEquals']?.['elasticfilesystem:AccessPointArn']).toMatch(
+        /^\$\{aws_efs_access_point\.[^.]+\.arn\}$/,
+      );
       expect(statement.Condition?.['Bool']?.['elasticfilesystem:AccessedViaMountTarget']).toBe('true');
     }
   });
@@ -158,7 +172,9 @@ describe.each([
   it('scopes every EFS grant of every role to the file system and one access point', () => {
     const efsStatements = policyDocuments(json)
       .flatMap((document) => document.Statement)
-      .filter((statement) => statement.Effect === 'Allow' && actionsOf(statement).some((action) => action.startsWith('elasticfilesystem:')));
+      .filter(
+        (statement) => statement.Effect === 'Allow' && actionsOf(statement).some((action) => action.startsWith('elasticfilesystem:')),
+      );
     expect(efsStatements.length).toBe(6); // three role policies, three file system policy grants
     for (const statement of efsStatements) {
       expect(statement.Resource).toMatch(/^\$\{aws_efs_file_system\.[^.]+\.arn\}$/);
@@ -188,7 +204,9 @@ describe.each([
     const provisionerIntegrations = Object.keys(integrations).filter((address) => provisioner.test(JSON.stringify(integrations[address])));
     expect(provisionerIntegrations).toEqual([]);
     for (const route of Object.values(resources(json, 'aws_apigatewayv2_route'))) {
-      expect(String(route['target'])).toMatch(/^integrations\/\$\{aws_apigatewayv2_integration\.http_integration-(message-wall|ml-inference)\.id\}$/);
+      expect(String(route['target'])).toMatch(
+        /^integrations\/\$\{aws_apigatewayv2_integration\.http_integration-(message-wall|ml-inference)\.id\}$/,
+      );
     }
     const permissions = Object.values(resources(json, 'aws_lambda_permission'));
     expect(permissions.length).toBeGreaterThan(0);
@@ -220,7 +238,12 @@ describe.each([
     const statements = (JSON.parse(String(policies[0]?.['policy'])) as PolicyDocument).Statement;
     const stageArn = '${aws_apigatewayv2_api.http_api.execution_arn}/${aws_apigatewayv2_stage.http_stage.name}';
     expect(statements).toEqual([
-      { Sid: 'InvokeIamRoutes', Effect: 'Allow', Action: 'execute-api:Invoke', Resource: [`${stageArn}/DELETE/message-wall`, `${stageArn}/DELETE/message-wall/*`] },
+      {
+        Sid: 'InvokeIamRoutes',
+        Effect: 'Allow',
+        Action: 'execute-api:Invoke',
+        Resource: [`${stageArn}/DELETE/message-wall`, `${stageArn}/DELETE/message-wall/*`],
+      },
     ]);
     expect(json.output['protected_routes_policy_arn']?.value).toBe('${aws_iam_policy.http_protected-routes-policy.arn}');
   });

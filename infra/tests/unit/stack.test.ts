@@ -121,7 +121,11 @@ describe('LambdaEfsStack', () => {
     const { stack } = synthStack(
       bundles,
       fixtureConfig({
-        fileSystem: { ...base.fileSystem, throughput: { mode: 'bursting' }, workload: { storedGib: 10, coldStartGib: 2, coldStartsPerDay: 100 } },
+        fileSystem: {
+          ...base.fileSystem,
+          throughput: { mode: 'bursting' },
+          workload: { storedGib: 10, coldStartGib: 2, coldStartsPerDay: 100 },
+        },
       }),
     );
     expect(stack.warnings).toEqual([expect.stringContaining('EFS throughput mode bursting sustains 42 cold starts')]);
@@ -130,7 +134,9 @@ describe('LambdaEfsStack', () => {
   });
 
   it('refuses an invalid configuration before creating anything', () => {
-    expect(() => synthStack(bundles, fixtureConfig({ region: 'nowhere' }))).toThrow(/Configuration of "dev": region "nowhere" is invalid: give a region name/);
+    expect(() => synthStack(bundles, fixtureConfig({ region: 'nowhere' }))).toThrow(
+      /Configuration of "dev": region "nowhere" is invalid: give a region name/,
+    );
   });
 
   it('is a TerraformStack that an App can hold once per environment', () => {

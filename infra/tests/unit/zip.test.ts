@@ -54,7 +54,9 @@ describe('createZip', () => {
   });
 
   it('reads back what it wrote (readZip), names and bytes', () => {
-    expect(readEntries(createZip(files)).map(({ name, data }) => [name, data.toString()])).toEqual(files.map(({ name, data }) => [name, data.toString()]));
+    expect(readEntries(createZip(files)).map(({ name, data }) => [name, data.toString()])).toEqual(
+      files.map(({ name, data }) => [name, data.toString()]),
+    );
   });
 
   it('refuses to read something that is not a zip', () => {

@@ -163,7 +163,13 @@ async function runCase(contender, procs) {
       p99Ms: Math.max(...results.map((result) => result.p99Ms)),
       maxMs: Math.max(...results.map((result) => result.maxMs)),
       check: verifyFile(file, counts),
-      warmupCheck: warmupMs > 0 ? verifyFile(warmupFile, results.map((result) => result.warmupCount)) : undefined,
+      warmupCheck:
+        warmupMs > 0
+          ? verifyFile(
+              warmupFile,
+              results.map((result) => result.warmupCount),
+            )
+          : undefined,
     };
   } finally {
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill();
@@ -203,7 +209,19 @@ function countSyscalls(contender, count) {
   const dir = mkdtempSync(join(flags.dir, `efs-strace-${contender}-`));
   try {
     const trace = join(dir, 'strace.txt');
-    const args = ['-f', '-y', '-qq', '-o', trace, process.execPath, LOOP, join(dir, 'lines.txt'), String(count), contender, String(STRACE_WARMUP)];
+    const args = [
+      '-f',
+      '-y',
+      '-qq',
+      '-o',
+      trace,
+      process.execPath,
+      LOOP,
+      join(dir, 'lines.txt'),
+      String(count),
+      contender,
+      String(STRACE_WARMUP),
+    ];
     const run = spawnSync('strace', args, { stdio: 'inherit' });
     if (run.status !== 0) throw new Error(`strace ${args.join(' ')} failed (${run.signal ?? run.status})`);
     const counts = { fs: new Map(), fsByName: new Map(), other: new Map() };
@@ -284,7 +302,10 @@ function machine() {
     `- Temp dir: ${flags.dir} (\`df -T\`: ${fsType})`,
     `- Node: ${process.version}`,
     `- efs-utils source: ${source()}`,
-    `- Load average at start (1/5/15 min): ${os.loadavg().map((load) => load.toFixed(2)).join(' / ')}`,
+    `- Load average at start (1/5/15 min): ${os
+      .loadavg()
+      .map((load) => load.toFixed(2))
+      .join(' / ')}`,
   ].join('\n');
 }
 
@@ -311,7 +332,9 @@ console.log(`proper-lockfile options: \`${JSON.stringify(PROPER_LOCKFILE_OPTIONS
 
 let failed = false;
 const throughput = [];
-console.log(`### Appends per second (${durationMs / 1000} s per case after ${warmupMs / 1000} s of warm-up, one file, each append awaited)\n`);
+console.log(
+  `### Appends per second (${durationMs / 1000} s per case after ${warmupMs / 1000} s of warm-up, one file, each append awaited)\n`,
+);
 console.log('| contender | processes | appends/s | appends per worker (min – max) | latency p50 / p99 / max (ms) | file check |');
 console.log('|---|---:|---:|---:|---:|---|');
 for (const procs of procCounts) {
@@ -327,14 +350,17 @@ for (const procs of procCounts) {
     throughput.push(result);
     const checks = [result.check, result.warmupCheck ?? result.check];
     if (checks.some((check) => !check.ok) && LOCKED.has(contender)) failed = true;
-    const check = result.warmupCheck && !result.warmupCheck.ok ? `${result.check.summary}; warm-up file ${result.warmupCheck.summary}` : result.check.summary;
+    const check =
+      result.warmupCheck && !result.warmupCheck.ok
+        ? `${result.check.summary}; warm-up file ${result.warmupCheck.summary}`
+        : result.check.summary;
     console.log(
       `| ${contender} | ${procs} | ${int(result.perSecond)} | ${int(result.minPerWorker)} – ${int(result.maxPerWorker)} | ` +
         `${ms(result.p50Ms)} / ${ms(result.p99Ms)} / ${ms(result.maxMs)} | ${check} |`,
     );
   }
 }
-console.log('\nLatencies: the worst worker\'s p50 and p99, and the longest single append.\n');
+console.log("\nLatencies: the worst worker's p50 and p99, and the longest single append.\n");
 
 const syscalls = [];
 if (flags['skip-strace']) {
@@ -342,8 +368,12 @@ if (flags['skip-strace']) {
 } else if (!haveStrace()) {
   console.log('Syscall count skipped: strace is not installed (`apt-get install strace`).\n');
 } else {
-  console.log(`### Syscalls per append (one process, uncontended; strace -f, (calls(${3 * straceN}) − calls(${straceN})) / ${2 * straceN})\n`);
-  console.log('| contender | file-system syscalls | of which | FS names incl. eventfd/pipe (`strace -c` view) | other syscalls | of which |');
+  console.log(
+    `### Syscalls per append (one process, uncontended; strace -f, (calls(${3 * straceN}) − calls(${straceN})) / ${2 * straceN})\n`,
+  );
+  console.log(
+    '| contender | file-system syscalls | of which | FS names incl. eventfd/pipe (`strace -c` view) | other syscalls | of which |',
+  );
   console.log('|---|---:|---|---:|---:|---|');
   for (const contender of contenders) {
     const result = syscallsPerAppend(contender);
@@ -361,11 +391,16 @@ const find = (contender, procs) => throughput.find((r) => r.contender === conten
 const verdict = (met) => (met ? 'met' : '**missed**');
 const targets = [];
 const one = find('efs-utils', 1);
-if (one) targets.push(`- ≥ 8,000 appends/s in one process: ${int(one.perSecond)}/s (${(one.perSecond / 8000).toFixed(1)}× the target), ${verdict(one.perSecond >= 8000)}`);
+if (one)
+  targets.push(
+    `- ≥ 8,000 appends/s in one process: ${int(one.perSecond)}/s (${(one.perSecond / 8000).toFixed(1)}× the target), ${verdict(one.perSecond >= 8000)}`,
+  );
 const [eight, peer] = [find('efs-utils', 8), find('proper-lockfile', 8)];
 if (eight && peer) {
   const ratio = eight.perSecond / peer.perSecond;
-  targets.push(`- ≥ 4× proper-lockfile with 8 processes: ${int(eight.perSecond)} vs ${int(peer.perSecond)}/s = ${ratio.toFixed(1)}×, ${verdict(ratio >= 4)}`);
+  targets.push(
+    `- ≥ 4× proper-lockfile with 8 processes: ${int(eight.perSecond)} vs ${int(peer.perSecond)}/s = ${ratio.toFixed(1)}×, ${verdict(ratio >= 4)}`,
+  );
 }
 const efsCalls = syscalls.find((r) => r.contender === 'efs-utils');
 if (efsCalls) targets.push(`- ≤ 8 file-system syscalls per locked append: ${calls(efsCalls.fsTotal)}, ${verdict(efsCalls.fsTotal <= 8)}`);

@@ -27,5 +27,7 @@ const result = spawnSync('pnpm', ['exec', 'vitest', 'run', 'tests/integration/nf
   },
 });
 const seconds = (performance.now() - started) / 1000;
-console.log(`\nsim-soak: ${values.seeds} seeds of profile ${values.profile} from ${values.first} in ${seconds.toFixed(1)} s: ${result.status === 0 ? 'all invariants held' : 'FAILED'}`);
+console.log(
+  `\nsim-soak: ${values.seeds} seeds of profile ${values.profile} from ${values.first} in ${seconds.toFixed(1)} s: ${result.status === 0 ? 'all invariants held' : 'FAILED'}`,
+);
 process.exit(result.status ?? 1);

@@ -31,8 +31,10 @@ const rounds = Number(flags.rounds);
 const staleMs = Number(flags['stale-ms']);
 const cases = flags.cases.split(',');
 // proper-lockfile refuses a stale below 2000 ms.
-if (!(Number.isInteger(rounds) && rounds > 0) || !(staleMs >= 2000)) throw new Error('--rounds must be a positive integer and --stale-ms at least 2000.');
-for (const name of cases) if (!CASES.includes(name)) throw new Error(`Unknown case ${JSON.stringify(name)}; expected one of ${CASES.join(', ')}.`);
+if (!(Number.isInteger(rounds) && rounds > 0) || !(staleMs >= 2000))
+  throw new Error('--rounds must be a positive integer and --stale-ms at least 2000.');
+for (const name of cases)
+  if (!CASES.includes(name)) throw new Error(`Unknown case ${JSON.stringify(name)}; expected one of ${CASES.join(', ')}.`);
 
 const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -45,7 +47,12 @@ function start(role, which, file) {
   child.on('message', (message) => (waiting.length > 0 ? waiting.shift()(message) : messages.push(message)));
   const exited = new Promise((resolve) => child.on('exit', resolve));
   const next = async () => {
-    const message = messages.shift() ?? (await Promise.race([new Promise((resolve) => waiting.push(resolve)), exited.then(() => ({ type: 'error', message: `${role} exited` }))]));
+    const message =
+      messages.shift() ??
+      (await Promise.race([
+        new Promise((resolve) => waiting.push(resolve)),
+        exited.then(() => ({ type: 'error', message: `${role} exited` })),
+      ]));
     if (message.type === 'error') throw new Error(`${which} ${role}: ${message.message}`);
     return message;
   };
@@ -87,7 +94,12 @@ console.log(`Takeover after SIGKILL, staleMs ${staleMs}, ${rounds} rounds per ca
 console.log('| case | rounds | min | median | max |');
 console.log('|---|---:|---:|---:|---:|');
 for (const row of rows) console.log(row);
-console.log(`\nload average at the end: ${os.loadavg().map((n) => n.toFixed(2)).join(' / ')}; node ${process.version}`);
+console.log(
+  `\nload average at the end: ${os
+    .loadavg()
+    .map((n) => n.toFixed(2))
+    .join(' / ')}; node ${process.version}`,
+);
 if (unsafe) {
   console.error('A waiter got the lock before its holder was killed: two holders.');
   process.exit(1);

@@ -167,14 +167,20 @@ async function explainMoveError(error: unknown, from: string, to: string, source
 
 function whyNotReplaceable(source: Stats, present: Stats): string {
   if (!present.isDirectory()) {
-    return 'it is not a directory and the source is, and a rename cannot put a directory in place of a file. ' +
-      'Remove it first with removeTree(to), then move.';
+    return (
+      'it is not a directory and the source is, and a rename cannot put a directory in place of a file. ' +
+      'Remove it first with removeTree(to), then move.'
+    );
   }
   if (!source.isDirectory()) {
-    return 'it is a directory and the source is not, and a rename cannot put a file in place of a directory. ' +
-      'Remove it first with removeTree(to), then move.';
+    return (
+      'it is a directory and the source is not, and a rename cannot put a file in place of a directory. ' +
+      'Remove it first with removeTree(to), then move.'
+    );
   }
-  return 'it is a non-empty directory, and a rename can only replace an empty one. Remove it first with ' +
+  return (
+    'it is a non-empty directory, and a rename can only replace an empty one. Remove it first with ' +
     'removeTree(to), then move; to replace a directory readers are using without a gap, publish it behind a ' +
-    'symlink and swap the link with switchSymlink.';
+    'symlink and swap the link with switchSymlink.'
+  );
 }

@@ -2,12 +2,7 @@
  * One error hierarchy for the package. Every error has a stable `code` so callers can
  * branch without `instanceof` across package copies, and a message that says what to do.
  */
-export type EfsUtilsErrorCode =
-  | 'EINVALIDARG'
-  | 'ELOCKTIMEOUT'
-  | 'ELOCKCOMPROMISED'
-  | 'ECROSSDEVICE'
-  | 'EDESTEXISTS';
+export type EfsUtilsErrorCode = 'EINVALIDARG' | 'ELOCKTIMEOUT' | 'ELOCKCOMPROMISED' | 'ECROSSDEVICE' | 'EDESTEXISTS';
 
 export class EfsUtilsError extends Error {
   readonly code: EfsUtilsErrorCode;

@@ -1,16 +1,6 @@
 import { LIMITS } from './constants.js';
-import type {
-  IssueList} from './internal/checks.js';
-import {
-  collectIssues,
-  checkInteger,
-  checkKnownKeys,
-  childPath,
-  deepFreeze,
-  isRecord,
-  optional,
-  subjectOf,
-} from './internal/checks.js';
+import type { IssueList } from './internal/checks.js';
+import { collectIssues, checkInteger, checkKnownKeys, childPath, deepFreeze, isRecord, optional, subjectOf } from './internal/checks.js';
 import type { AccessPointDefinition, AccessPointSpec, PosixIds, ValidationResult } from './types.js';
 
 const ACCESS_POINT_KEYS = ['name', 'rootPath', 'owner', 'permissions', 'posixUser'] as const;
@@ -82,8 +72,7 @@ export function checkAccessPoint(spec: unknown, base: string, issues: IssueList)
   const owner = checkPosixIds(spec['owner'], childPath(base, 'owner'), issues, true);
   const permissions = checkPermissions(spec['permissions'], childPath(base, 'permissions'), issues);
   const posixUserValue = optional(spec, 'posixUser');
-  const posixUser =
-    posixUserValue === undefined ? owner : checkPosixIds(posixUserValue, childPath(base, 'posixUser'), issues, false);
+  const posixUser = posixUserValue === undefined ? owner : checkPosixIds(posixUserValue, childPath(base, 'posixUser'), issues, false);
 
   if (
     issues.length > before ||
@@ -144,11 +133,7 @@ function checkRootPath(value: unknown, path: string, issues: IssueList): string 
   }
   const bad = segments.find((segment) => !ROOT_SEGMENT.test(segment));
   if (bad !== undefined) {
-    issues.invalid(
-      path,
-      value,
-      `segment "${bad}" may only contain letters, digits, "-", "_" and ".", and must not start with "."`,
-    );
+    issues.invalid(path, value, `segment "${bad}" may only contain letters, digits, "-", "_" and ".", and must not start with "."`);
     return undefined;
   }
   if (segments.length > LIMITS.rootPathMaxDepth) {

@@ -11,8 +11,7 @@ import {
   RUNTIMES,
   type RouteKey,
 } from './constants.js';
-import type {
-  IssueList} from './internal/checks.js';
+import type { IssueList } from './internal/checks.js';
 import {
   collectIssues,
   type Aliases,
@@ -26,13 +25,7 @@ import {
   subjectOf,
 } from './internal/checks.js';
 import { checkRouteKey, routeIdentity } from './route-key.js';
-import type {
-  FileSystemDefinition,
-  FunctionDefinition,
-  FunctionSpec,
-  NativeModulesDefinition,
-  ValidationResult,
-} from './types.js';
+import type { FileSystemDefinition, FunctionDefinition, FunctionSpec, NativeModulesDefinition, ValidationResult } from './types.js';
 
 const FUNCTION_KEYS = [
   'name',
@@ -345,13 +338,7 @@ function checkHandlerExport(value: unknown, path: string, issues: IssueList): st
   return value;
 }
 
-function checkOneOf<T extends string>(
-  value: unknown,
-  allowed: readonly T[],
-  fallback: T,
-  path: string,
-  issues: IssueList,
-): T | undefined {
+function checkOneOf<T extends string>(value: unknown, allowed: readonly T[], fallback: T, path: string, issues: IssueList): T | undefined {
   if (value === undefined) return fallback;
   const found = allowed.find((candidate) => candidate === value);
   if (found === undefined) {
@@ -397,11 +384,7 @@ function checkRoutes(value: unknown, path: string, issues: IssueList): readonly 
 function checkFileSystem(value: unknown, path: string, issues: IssueList): FileSystemDefinition | null | undefined {
   if (value === undefined) return null;
   if (!isRecord(value)) {
-    issues.invalid(
-      path,
-      value,
-      `a file system must be an object like { accessPoint, mountPath: '/mnt/msg' } (or null for none)`,
-    );
+    issues.invalid(path, value, `a file system must be an object like { accessPoint, mountPath: '/mnt/msg' } (or null for none)`);
     return undefined;
   }
   checkKnownKeys(value, FILE_SYSTEM_KEYS, path, issues, FILE_SYSTEM_ALIASES);
@@ -443,11 +426,7 @@ function checkMountPath(value: unknown, path: string, issues: IssueList): string
   return value;
 }
 
-function checkEnvironment(
-  value: unknown,
-  path: string,
-  issues: IssueList,
-): Readonly<Record<string, string>> | undefined {
+function checkEnvironment(value: unknown, path: string, issues: IssueList): Readonly<Record<string, string>> | undefined {
   if (value === undefined) return {};
   if (!isRecord(value)) {
     issues.invalid(path, value, 'the environment must be an object of string values (example: { MODEL_NAME: "demo" })');
@@ -499,7 +478,6 @@ function checkDescription(value: unknown, path: string, issues: IssueList): stri
   }
   return value;
 }
-
 
 function checkNativeModules(value: unknown, path: string, issues: IssueList): NativeModulesDefinition | undefined {
   const shape = `native modules are an object like { packages: ['onnxruntime-node', 'sharp'], from: 'package' } (or null for none)`;

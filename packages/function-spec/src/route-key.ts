@@ -43,9 +43,7 @@ export function parseRouteKey(key: string): ParsedRouteKey {
  */
 export function routeIdentity(route: ParsedRouteKey): string {
   if (route.kind === 'default') return '$default';
-  const shape = route.segments.map((segment) =>
-    segment.kind === 'literal' ? segment.value : segment.kind === 'param' ? '{}' : '{+}',
-  );
+  const shape = route.segments.map((segment) => (segment.kind === 'literal' ? segment.value : segment.kind === 'param' ? '{}' : '{+}'));
   return `${route.method} /${shape.join('/')}`;
 }
 

@@ -1,15 +1,8 @@
-import type { IssueList} from './internal/checks.js';
+import type { IssueList } from './internal/checks.js';
 import { childPath, collectIssues, deepFreeze, preview } from './internal/checks.js';
 import { checkFunction } from './function.js';
 import { parseRouteKey, routeIdentity } from './route-key.js';
-import type {
-  AccessPointDefinition,
-  FunctionDefinition,
-  FunctionSpec,
-  SystemDefinition,
-  SystemRoute,
-  ValidationResult,
-} from './types.js';
+import type { AccessPointDefinition, FunctionDefinition, FunctionSpec, SystemDefinition, SystemRoute, ValidationResult } from './types.js';
 
 /**
  * Validates a whole set of functions without throwing: each function on its own, then the rules

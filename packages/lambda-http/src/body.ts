@@ -55,13 +55,16 @@ export function bodyText(event: HttpApiEventV2, maxBytes: number, tooLarge: TooL
 function bodyString(event: HttpApiEventV2): string {
   const body: unknown = event.body;
   if (body === undefined || body === null) return '';
-  if (typeof body !== 'string') throw new InvalidBodyError('The request body must be a string in the event (payload format 2.0). Send the body as is.');
+  if (typeof body !== 'string')
+    throw new InvalidBodyError('The request body must be a string in the event (payload format 2.0). Send the body as is.');
   return body;
 }
 
 function decodeBase64(body: string, maxBytes: number, tooLarge: TooLarge): Buffer {
   if (body.length % 4 !== 0 || !BASE64.test(body)) {
-    throw new InvalidBodyError('The body is marked as base64 (isBase64Encoded) but is not valid base64. Send the body as is: API Gateway encodes it.');
+    throw new InvalidBodyError(
+      'The body is marked as base64 (isBase64Encoded) but is not valid base64. Send the body as is: API Gateway encodes it.',
+    );
   }
   const padding = body.endsWith('==') ? 2 : body.endsWith('=') ? 1 : 0;
   const bytes = (body.length / 4) * 3 - padding;

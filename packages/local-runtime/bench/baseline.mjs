@@ -44,7 +44,11 @@ if (process.argv[2] === 'child') {
 
 function sampleEvent() {
   const headers = { host: '127.0.0.1:3000', 'user-agent': 'autocannon', 'x-forwarded-for': '127.0.0.1' };
-  Object.assign(headers, { 'x-forwarded-port': '3000', 'x-forwarded-proto': 'http', 'x-amzn-trace-id': `Root=1-5e5ffb9e-${'0'.repeat(24)}` });
+  Object.assign(headers, {
+    'x-forwarded-port': '3000',
+    'x-forwarded-proto': 'http',
+    'x-amzn-trace-id': `Root=1-5e5ffb9e-${'0'.repeat(24)}`,
+  });
   return {
     version: '2.0',
     routeKey: 'GET /noop',

@@ -110,18 +110,27 @@ async function measure(url, pid) {
 }
 
 const rows = [];
-rows.push(['bare node:http + 4 IPC children (ceiling)', await withServer('baseline.mjs', ['4', 'empty'], (url, _log, pid) => measure(url, pid))]);
+rows.push([
+  'bare node:http + 4 IPC children (ceiling)',
+  await withServer('baseline.mjs', ['4', 'empty'], (url, _log, pid) => measure(url, pid)),
+]);
 rows.push([
   'the same, each message carrying a payload 2.0 event',
   await withServer('baseline.mjs', ['4', 'event'], (url, _log, pid) => measure(url, pid)),
 ]);
 rows.push([
   'local runtime, 4 environments, freeze on (default)',
-  await withServer('server.mjs', ['4', 'freeze'], async (url, log, pid) => ({ ...(await measure(url, pid)), logBytes: statSync(log).size })),
+  await withServer('server.mjs', ['4', 'freeze'], async (url, log, pid) => ({
+    ...(await measure(url, pid)),
+    logBytes: statSync(log).size,
+  })),
 ]);
 rows.push([
   'local runtime, 4 environments, freeze off',
-  await withServer('server.mjs', ['4', 'no-freeze'], async (url, log, pid) => ({ ...(await measure(url, pid)), logBytes: statSync(log).size })),
+  await withServer('server.mjs', ['4', 'no-freeze'], async (url, log, pid) => ({
+    ...(await measure(url, pid)),
+    logBytes: statSync(log).size,
+  })),
 ]);
 
 console.log(`node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${seconds} s per run, autocannon 4 connections`);
@@ -160,7 +169,10 @@ const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.l
 const fmt = (value) => value.toFixed(1);
 console.log('\n| cold start (10 runs) | median (ms) | min (ms) | max (ms) |');
 console.log('| --- | ---: | ---: | ---: |');
-for (const [name, key] of [['request → first answer (spawn + init + invoke)', 'firstAnswerMs'], ['Init Duration (REPORT)', 'init']]) {
+for (const [name, key] of [
+  ['request → first answer (spawn + init + invoke)', 'firstAnswerMs'],
+  ['Init Duration (REPORT)', 'init'],
+]) {
   const values = colds.map((cold) => cold[key]);
   console.log(`| ${name} | ${fmt(median(values))} | ${fmt(Math.min(...values))} | ${fmt(Math.max(...values))} |`);
 }

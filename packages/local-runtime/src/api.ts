@@ -112,7 +112,9 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
   if (settings.invokePort === undefined) {
     const unrouted = system.functions.filter((definition) => definition.routes.length === 0).map((definition) => definition.name);
     if (unrouted.length > 0) {
-      notes.note(`${unrouted.join(', ')}: no routes and no Invoke API (invokePort, --invoke-port): nothing can invoke ${unrouted.length === 1 ? 'it' : 'them'}.`);
+      notes.note(
+        `${unrouted.join(', ')}: no routes and no Invoke API (invokePort, --invoke-port): nothing can invoke ${unrouted.length === 1 ? 'it' : 'them'}.`,
+      );
     }
   }
 
@@ -203,7 +205,9 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
     clearInterval(reaper);
     for (const stop of stopWatching) stop();
     const servers = [server, ...(invokeFront === undefined ? [] : [invokeFront.server])];
-    const closed = servers.map((each) => (each.listening ? new Promise<void>((resolve) => each.close(() => resolve())) : Promise.resolve()));
+    const closed = servers.map((each) =>
+      each.listening ? new Promise<void>((resolve) => each.close(() => resolve())) : Promise.resolve(),
+    );
     for (const each of servers) each.closeAllConnections();
     // Throttled Event invocations stop retrying; running ones end with their environments.
     const drained = invokeFront?.drain();

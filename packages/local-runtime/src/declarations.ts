@@ -32,7 +32,11 @@ export function loadDeclarations(
 ): LoadedDeclarations {
   if (!Array.isArray(functions)) {
     throw new InvalidDeclarationError([
-      { functionName: undefined, path: 'functions', message: 'functions must be an array of function declarations (defineFunction results).' },
+      {
+        functionName: undefined,
+        path: 'functions',
+        message: 'functions must be an array of function declarations (defineFunction results).',
+      },
     ]);
   }
   const issues: DeclarationIssue[] = [];
@@ -44,7 +48,11 @@ export function loadDeclarations(
   const declared: AccessPointDefinition[] = [];
   if (accessPoints !== undefined) {
     if (!Array.isArray(accessPoints)) {
-      issues.push({ functionName: undefined, path: 'accessPoints', message: 'accessPoints must be an array of access point declarations.' });
+      issues.push({
+        functionName: undefined,
+        path: 'accessPoints',
+        message: 'accessPoints must be an array of access point declarations.',
+      });
     } else {
       for (const [index, spec] of accessPoints.entries()) {
         const checked = validateAccessPoint(spec);

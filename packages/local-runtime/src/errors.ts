@@ -2,13 +2,7 @@
  * One error hierarchy for the package. Every error has a stable `code`, so callers can branch
  * without `instanceof` across package copies, and a message that says what to do.
  */
-export type LocalRuntimeErrorCode =
-  | 'EINVALIDDECLARATION'
-  | 'EMISSINGENTRY'
-  | 'EINVALIDOPTION'
-  | 'EACCESSPOINTDIR'
-  | 'ELISTEN'
-  | 'EPACKAGE';
+export type LocalRuntimeErrorCode = 'EINVALIDDECLARATION' | 'EMISSINGENTRY' | 'EINVALIDOPTION' | 'EACCESSPOINTDIR' | 'ELISTEN' | 'EPACKAGE';
 
 /** Base class of every error this package throws. */
 export class LocalRuntimeError extends Error {

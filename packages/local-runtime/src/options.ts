@@ -190,12 +190,18 @@ export function resolveOptions(options: LocalApiOptions): ResolvedOptions {
 function packages(value: unknown): ReadonlyMap<string, string> {
   if (value === undefined) return new Map();
   if (!(value instanceof Map)) {
-    throw new InvalidOptionError('packages', "must be a Map of function name to zip path: new Map([['message-wall', 'bundles/message-wall/handler.zip']])");
+    throw new InvalidOptionError(
+      'packages',
+      "must be a Map of function name to zip path: new Map([['message-wall', 'bundles/message-wall/handler.zip']])",
+    );
   }
   const resolved = new Map<string, string>();
   for (const [name, path] of value as Map<unknown, unknown>) {
     if (typeof name !== 'string' || typeof path !== 'string' || path === '') {
-      throw new InvalidOptionError('packages', `${JSON.stringify(name)} → ${JSON.stringify(path)}: each key must be a function name and each value a zip path`);
+      throw new InvalidOptionError(
+        'packages',
+        `${JSON.stringify(name)} → ${JSON.stringify(path)}: each key must be a function name and each value a zip path`,
+      );
     }
     resolved.set(name, resolve(path));
   }

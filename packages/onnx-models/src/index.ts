@@ -13,5 +13,20 @@ export {
 } from './demo-model.js';
 export { modelJsonText, POST_MEAN, POST_PREPROCESSING, POST_STD, type ModelJson } from './model-json.js';
 export * from './proto.js';
-export { buildResNet, mulberry32, toHalf, uint8Quantization, type ActivationRange, type ResNetOptions, type WeightStorage } from './resnet.js';
-export { CALIBRATION_INPUTS, writeChunks, writeDemoModel, writeResNetModel, type GeneratedKind, type GeneratedModel } from './write-model.js';
+export {
+  buildResNet,
+  mulberry32,
+  toHalf,
+  uint8Quantization,
+  type ActivationRange,
+  type ResNetOptions,
+  type WeightStorage,
+} from './resnet.js';
+export {
+  CALIBRATION_INPUTS,
+  writeChunks,
+  writeDemoModel,
+  writeResNetModel,
+  type GeneratedKind,
+  type GeneratedModel,
+} from './write-model.js';

@@ -182,7 +182,13 @@ class GraphBuilder {
       const raw = Buffer.alloc(values.length * 2);
       for (let i = 0; i < values.length; i++) raw.writeUInt16LE(toHalf(values[i] ?? 0), i * 2);
       this.initializers.push({ name: `${name}_f16`, dataType: DataType.FLOAT16, dims, raw });
-      this.nodes.push({ opType: 'Cast', inputs: [`${name}_f16`], outputs: [name], name: `${name}_widen`, attributes: { to: attr.int(DataType.FLOAT) } });
+      this.nodes.push({
+        opType: 'Cast',
+        inputs: [`${name}_f16`],
+        outputs: [name],
+        name: `${name}_widen`,
+        attributes: { to: attr.int(DataType.FLOAT) },
+      });
       return name;
     }
     // int8, symmetric, one scale per output channel (dims[0]).
@@ -197,7 +203,13 @@ class GraphBuilder {
     const scaleDims = [channels, ...dims.slice(1).map(() => 1)];
     this.initializers.push({ name: `${name}_i8`, dataType: DataType.INT8, dims, raw });
     this.initializers.push(floatTensor(`${name}_scale`, scaleDims, scales));
-    this.nodes.push({ opType: 'Cast', inputs: [`${name}_i8`], outputs: [`${name}_wide`], name: `${name}_widen`, attributes: { to: attr.int(DataType.FLOAT) } });
+    this.nodes.push({
+      opType: 'Cast',
+      inputs: [`${name}_i8`],
+      outputs: [`${name}_wide`],
+      name: `${name}_widen`,
+      attributes: { to: attr.int(DataType.FLOAT) },
+    });
     this.nodes.push({ opType: 'Mul', inputs: [`${name}_wide`, `${name}_scale`], outputs: [name], name: `${name}_rescale` });
     return name;
   }
@@ -216,7 +228,11 @@ class GraphBuilder {
     const scales = weightScales.map((scale) => scale * inputScale);
     const quantized = new Int32Array(values.length);
     for (let c = 0; c < values.length; c++) quantized[c] = Math.round((values[c] ?? 0) / (scales[c] as number));
-    this.#dequantizePerChannel(name, { name: `${name}_i32`, dataType: DataType.INT32, dims: [values.length], raw: new Uint8Array(quantized.buffer) }, scales);
+    this.#dequantizePerChannel(
+      name,
+      { name: `${name}_i32`, dataType: DataType.INT32, dims: [values.length], raw: new Uint8Array(quantized.buffer) },
+      scales,
+    );
     return name;
   }
 
@@ -225,7 +241,12 @@ class GraphBuilder {
     const zeroPointBytes = quantized.dataType === DataType.INT32 ? 4 : 1;
     this.initializers.push(quantized);
     this.initializers.push(floatTensor(`${name}_scale`, [scales.length], scales));
-    this.initializers.push({ name: `${name}_zero`, dataType: quantized.dataType, dims: [scales.length], raw: new Uint8Array(scales.length * zeroPointBytes) });
+    this.initializers.push({
+      name: `${name}_zero`,
+      dataType: quantized.dataType,
+      dims: [scales.length],
+      raw: new Uint8Array(scales.length * zeroPointBytes),
+    });
     this.nodes.push({
       opType: 'DequantizeLinear',
       inputs: [quantized.name, `${name}_scale`, `${name}_zero`],
@@ -242,7 +263,11 @@ class GraphBuilder {
   conv(input: string, inChannels: number, outChannels: number, kernel: number, stride: number, relu: boolean, gain = 1): string {
     const id = this.name('conv');
     const fanIn = inChannels * kernel * kernel;
-    const w = this.weight(`${id}_W`, [outChannels, inChannels, kernel, kernel], this.uniform(outChannels * fanIn, gain * Math.sqrt(6 / fanIn)));
+    const w = this.weight(
+      `${id}_W`,
+      [outChannels, inChannels, kernel, kernel],
+      this.uniform(outChannels * fanIn, gain * Math.sqrt(6 / fanIn)),
+    );
     const bias = this.bias(`${id}_B`, input, w, this.uniform(outChannels, 0.01));
     const pad = Math.floor(kernel / 2);
     const out = relu ? `${id}_pre` : `${id}_out`;

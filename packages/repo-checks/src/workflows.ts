@@ -61,7 +61,11 @@ export function parseGithubFile(repoRoot: string, path: string, kind: GithubFile
 export function parseGithubText(path: string, kind: GithubFileKind, text: string): GithubFile {
   const lineCounter = new LineCounter();
   const doc: Document = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
-  if (doc.errors.length > 0) throw new YamlParseError(path, doc.errors.map((error) => error.message));
+  if (doc.errors.length > 0)
+    throw new YamlParseError(
+      path,
+      doc.errors.map((error) => error.message),
+    );
   const data: unknown = doc.toJS();
   if (!isRecord(data)) throw new YamlParseError(path, ['the document is not a mapping']);
   return {
@@ -87,7 +91,12 @@ export function schemaProblems(file: GithubFile): string[] {
 }
 
 function describeValidationError(error: ValidationError): string {
-  const where = 'path' in error && typeof error.path === 'string' ? error.path : 'location' in error && error.location ? `line ${error.location.line}` : '';
+  const where =
+    'path' in error && typeof error.path === 'string'
+      ? error.path
+      : 'location' in error && error.location
+        ? `line ${error.location.line}`
+        : '';
   const nested =
     'states' in error && error.states !== undefined
       ? ` [${error.states.map((state) => state.errors.map(describeValidationError).join('; ')).join(' | ')}]`

@@ -46,7 +46,9 @@ export function readWorkspace(repoRoot: string): Workspace {
     } else if (/^[\w.-]+(\/[\w.-]+)*$/.test(pattern)) {
       if (existsSync(join(repoRoot, pattern, 'package.json'))) dirs.push(pattern);
     } else {
-      throw new WorkspaceError(`pnpm-workspace.yaml pattern ${JSON.stringify(pattern)} is not supported by readWorkspace; extend it in packages/repo-checks/src/workspace.ts.`);
+      throw new WorkspaceError(
+        `pnpm-workspace.yaml pattern ${JSON.stringify(pattern)} is not supported by readWorkspace; extend it in packages/repo-checks/src/workspace.ts.`,
+      );
     }
   }
   const turbo = JSON.parse(readFileSync(join(repoRoot, 'turbo.json'), 'utf8')) as { tasks?: Record<string, unknown> };
@@ -122,7 +124,8 @@ export function callProblems(call: ToolCall, workspace: Workspace, cwd = '.'): s
     for (const filter of filters) {
       const result = selectPackages(workspace, filter);
       if (typeof result === 'string') problems.push(result);
-      else if (result.length === 0 && !filter.startsWith('!')) problems.push(`filter ${JSON.stringify(filter)} matches no workspace package`);
+      else if (result.length === 0 && !filter.startsWith('!'))
+        problems.push(`filter ${JSON.stringify(filter)} matches no workspace package`);
       else for (const pkg of result) selected.set(pkg.name, pkg);
     }
     return [...selected.values()];

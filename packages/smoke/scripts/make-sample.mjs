@@ -27,7 +27,9 @@ for (let y = 0; y < height; y++) {
     pixels.set(rgb, i);
   }
 }
-const jpeg = await sharp(pixels, { raw: { width, height, channels: 3 } }).jpeg({ quality: 85, mozjpeg: false }).toBuffer();
+const jpeg = await sharp(pixels, { raw: { width, height, channels: 3 } })
+  .jpeg({ quality: 85, mozjpeg: false })
+  .toBuffer();
 const out = fileURLToPath(new URL('../fixtures/sample.jpg', import.meta.url));
 writeFileSync(out, jpeg);
 process.stdout.write(`wrote ${out} (${jpeg.length} bytes, ${width}x${height})\n`);

@@ -32,4 +32,15 @@ export {
   type StepResult,
 } from './session.js';
 export { checkCsp, IMMUTABLE_MIN_MAX_AGE, judgePage, judgeScript, PAGE_EXPECTED, SCRIPT_EXPECTED, type WebVerdict } from './web.js';
-export { escapeWorkflowData, main, parseSmokeArgs, readImage, MAX_IMAGE_BYTES, SAMPLE_EXPECTATION, SAMPLE_IMAGE, USAGE, type CliIo, type SmokeCliSettings } from './cli/main.js';
+export {
+  escapeWorkflowData,
+  main,
+  parseSmokeArgs,
+  readImage,
+  MAX_IMAGE_BYTES,
+  SAMPLE_EXPECTATION,
+  SAMPLE_IMAGE,
+  USAGE,
+  type CliIo,
+  type SmokeCliSettings,
+} from './cli/main.js';

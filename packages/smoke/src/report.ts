@@ -15,7 +15,9 @@ export function formatReport(report: SmokeReport, format: ReportFormat): string 
 export function failureLines(report: SmokeReport): string[] {
   return report.steps.flatMap((step, index) =>
     step.outcome === 'failed'
-      ? [`smoke: step ${index + 1} "${step.title}" failed (${step.method} ${step.path}): ${step.note ?? '?'}. Expected: ${step.expected}. The API answered: ${step.actual ?? '?'}`]
+      ? [
+          `smoke: step ${index + 1} "${step.title}" failed (${step.method} ${step.path}): ${step.note ?? '?'}. Expected: ${step.expected}. The API answered: ${step.actual ?? '?'}`,
+        ]
       : [],
   );
 }
@@ -41,7 +43,13 @@ function timeCell(step: StepResult): string {
 }
 
 function detailCell(step: StepResult): string {
-  const retried = step.attempts.length > 1 ? `retried ${step.attempts.length - 1}× after ${step.attempts.slice(0, -1).map((attempt) => attempt.status ?? 'no answer').join(', ')}` : '';
+  const retried =
+    step.attempts.length > 1
+      ? `retried ${step.attempts.length - 1}× after ${step.attempts
+          .slice(0, -1)
+          .map((attempt) => attempt.status ?? 'no answer')
+          .join(', ')}`
+      : '';
   return [step.note ?? '', retried].filter((part) => part !== '').join('; ');
 }
 
@@ -57,7 +65,11 @@ function text(report: SmokeReport): string {
     detailCell(step),
   ]);
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .join('  ')
+      .trimEnd();
   const out = [
     `Smoke test of ${report.baseUrl} (wall ${report.wallId}): ${report.passed ? 'PASSED' : 'FAILED'}, ${verdict(report)}`,
     '',
@@ -65,7 +77,13 @@ function text(report: SmokeReport): string {
     ...rows.map(line),
   ];
   for (const step of report.steps.filter((candidate) => candidate.outcome === 'failed')) {
-    out.push('', `FAILED: ${step.title} (${step.method} ${step.path})`, `  expected: ${step.expected}`, `  answered: ${step.actual ?? '?'}`, `  problem:  ${step.note ?? '?'}`);
+    out.push(
+      '',
+      `FAILED: ${step.title} (${step.method} ${step.path})`,
+      `  expected: ${step.expected}`,
+      `  answered: ${step.actual ?? '?'}`,
+      `  problem:  ${step.note ?? '?'}`,
+    );
   }
   if (report.cleanup !== undefined) out.push('', `Cleanup: ${report.cleanup}`);
   return `${out.join('\n')}\n`;

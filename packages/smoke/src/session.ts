@@ -104,7 +104,10 @@ export interface SmokeReport {
 
 /** A fresh wall id for one run: `smoke-<UTC timestamp>-<6 random hex>`, within the wall-id rule `^[A-Za-z0-9_-]{1,64}$`. */
 export function newWallId(now: Date = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `smoke-${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
@@ -114,13 +117,19 @@ export function normalizeBaseUrl(baseUrl: string): string {
   try {
     url = new URL(baseUrl);
   } catch {
-    throw new UsageError(`${JSON.stringify(baseUrl)} is not a URL: pass the API's base URL, e.g. https://abc123.execute-api.us-east-1.amazonaws.com (the stack's api_url output).`);
+    throw new UsageError(
+      `${JSON.stringify(baseUrl)} is not a URL: pass the API's base URL, e.g. https://abc123.execute-api.us-east-1.amazonaws.com (the stack's api_url output).`,
+    );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new UsageError(`The base URL must be http or https, not ${url.protocol.slice(0, -1)}: pass the API's base URL (the stack's api_url output).`);
+    throw new UsageError(
+      `The base URL must be http or https, not ${url.protocol.slice(0, -1)}: pass the API's base URL (the stack's api_url output).`,
+    );
   }
   if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
-    throw new UsageError(`The base URL ${baseUrl} has a query, fragment or credentials: pass only the API's base URL (the stack's api_url output).`);
+    throw new UsageError(
+      `The base URL ${baseUrl} has a query, fragment or credentials: pass only the API's base URL (the stack's api_url output).`,
+    );
   }
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
@@ -151,11 +160,14 @@ interface StepSpec {
 export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
   const baseUrl = normalizeBaseUrl(options.baseUrl);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new UsageError(`The timeout must be a whole number of milliseconds ≥ 1, not ${timeoutMs}.`);
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1)
+    throw new UsageError(`The timeout must be a whole number of milliseconds ≥ 1, not ${timeoutMs}.`);
   const skipMl = options.skipMl ?? false;
-  if (!skipMl && options.image === undefined) throw new UsageError('No image to classify: pass one (--image <file>), or --skip-ml to leave the classification out.');
+  if (!skipMl && options.image === undefined)
+    throw new UsageError('No image to classify: pass one (--image <file>), or --skip-ml to leave the classification out.');
   const wallId = options.wallId ?? newWallId();
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(wallId)) throw new UsageError(`The wall id ${JSON.stringify(wallId)} breaks the wall-id rule: 1 to 64 of A-Z a-z 0-9 - _.`);
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(wallId))
+    throw new UsageError(`The wall id ${JSON.stringify(wallId)} breaks the wall-id rule: 1 to 64 of A-Z a-z 0-9 - _.`);
   const progress = options.onProgress ?? ((): void => undefined);
   const { signer } = options;
   const startedAt = performance.now();
@@ -165,12 +177,58 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
   const second = `Hello again :) (${wallId})`;
   const text = { 'content-type': 'text/plain; charset=utf-8' };
   const wallSteps: StepSpec[] = [
-    { id: 'get-empty', title: 'GET a new wall: empty', method: 'GET', path: wall, expected: `200 ${quote(NO_MESSAGE)}`, judge: exactly(200, NO_MESSAGE) },
-    { id: 'post-first', title: 'POST a message: the wall with it', method: 'POST', path: wall, headers: text, body: first, expected: `200 ${quote(`${first}\n`)}`, judge: exactly(200, `${first}\n`) },
-    { id: 'get-first', title: 'GET: the message', method: 'GET', path: wall, expected: `200 ${quote(`${first}\n`)}`, judge: exactly(200, `${first}\n`) },
-    { id: 'post-second', title: 'POST a second: both, in order', method: 'POST', path: wall, headers: text, body: second, expected: `200 ${quote(`${first}\n${second}\n`)}`, judge: exactly(200, `${first}\n${second}\n`) },
-    { id: 'delete', title: 'DELETE the wall', method: 'DELETE', path: wall, expected: `200 ${quote(DELETED)}`, judge: explainingForbidden(exactly(200, DELETED), signer !== undefined) },
-    { id: 'get-deleted', title: 'GET: empty again', method: 'GET', path: wall, expected: `200 ${quote(NO_MESSAGE)}`, judge: exactly(200, NO_MESSAGE) },
+    {
+      id: 'get-empty',
+      title: 'GET a new wall: empty',
+      method: 'GET',
+      path: wall,
+      expected: `200 ${quote(NO_MESSAGE)}`,
+      judge: exactly(200, NO_MESSAGE),
+    },
+    {
+      id: 'post-first',
+      title: 'POST a message: the wall with it',
+      method: 'POST',
+      path: wall,
+      headers: text,
+      body: first,
+      expected: `200 ${quote(`${first}\n`)}`,
+      judge: exactly(200, `${first}\n`),
+    },
+    {
+      id: 'get-first',
+      title: 'GET: the message',
+      method: 'GET',
+      path: wall,
+      expected: `200 ${quote(`${first}\n`)}`,
+      judge: exactly(200, `${first}\n`),
+    },
+    {
+      id: 'post-second',
+      title: 'POST a second: both, in order',
+      method: 'POST',
+      path: wall,
+      headers: text,
+      body: second,
+      expected: `200 ${quote(`${first}\n${second}\n`)}`,
+      judge: exactly(200, `${first}\n${second}\n`),
+    },
+    {
+      id: 'delete',
+      title: 'DELETE the wall',
+      method: 'DELETE',
+      path: wall,
+      expected: `200 ${quote(DELETED)}`,
+      judge: explainingForbidden(exactly(200, DELETED), signer !== undefined),
+    },
+    {
+      id: 'get-deleted',
+      title: 'GET: empty again',
+      method: 'GET',
+      path: wall,
+      expected: `200 ${quote(NO_MESSAGE)}`,
+      judge: exactly(200, NO_MESSAGE),
+    },
   ];
   const methodStep: StepSpec = {
     id: 'put-405',
@@ -204,7 +262,12 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
   let cleanup: string | undefined;
   if (failed && posted) {
     // Leave no messages behind on the run's wall (its directory stays: walls are never removed).
-    const answer = await exchange({ method: 'DELETE', url: `${baseUrl}${wall}`, timeoutMs, ...headersFor({ method: 'DELETE', path: wall }, baseUrl, signer) });
+    const answer = await exchange({
+      method: 'DELETE',
+      url: `${baseUrl}${wall}`,
+      timeoutMs,
+      ...headersFor({ method: 'DELETE', path: wall }, baseUrl, signer),
+    });
     cleanup = answer.kind === 'answer' ? `DELETE ${wall} answered ${answer.status}` : `DELETE ${wall}: ${answer.reason}`;
     progress(`cleanup: ${cleanup}`);
   }
@@ -231,12 +294,23 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
       return verdict;
     },
   };
-  const scriptStep = (path: string): StepSpec => ({ id: 'web-script', title: 'GET its script: JavaScript, immutable', method: 'GET', path, expected: SCRIPT_EXPECTED, judge: judgeScript });
+  const scriptStep = (path: string): StepSpec => ({
+    id: 'web-script',
+    title: 'GET its script: JavaScript, immutable',
+    method: 'GET',
+    path,
+    expected: SCRIPT_EXPECTED,
+    judge: judgeScript,
+  });
   if (options.skipWeb ?? false) {
     steps.push(skipped(pageStep, '--skip-web'), skipped(scriptStep('/assets/app.<hash>.js'), '--skip-web'));
   } else {
     steps.push(await run(pageStep));
-    steps.push(found.scriptPath === undefined ? skipped(scriptStep('/assets/app.<hash>.js'), 'the page step failed') : await run(scriptStep(found.scriptPath)));
+    steps.push(
+      found.scriptPath === undefined
+        ? skipped(scriptStep('/assets/app.<hash>.js'), 'the page step failed')
+        : await run(scriptStep(found.scriptPath)),
+    );
   }
 
   return {
@@ -251,7 +325,11 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
 
 function classifyStep(image: SmokeImage | undefined, expectation: ClassExpectation | undefined, delaysMs: readonly number[]): StepSpec {
   const label =
-    expectation === undefined ? 'a label' : expectation.model === undefined ? JSON.stringify(expectation.label) : `${JSON.stringify(expectation.label)} (from model ${expectation.model})`;
+    expectation === undefined
+      ? 'a label'
+      : expectation.model === undefined
+        ? JSON.stringify(expectation.label)
+        : `${JSON.stringify(expectation.label)} (from model ${expectation.model})`;
   return {
     id: 'classify',
     title: `POST an image${image === undefined ? '' : ` (${image.name})`}: its class`,
@@ -264,7 +342,13 @@ function classifyStep(image: SmokeImage | undefined, expectation: ClassExpectati
   };
 }
 
-async function runStep(spec: StepSpec, baseUrl: string, timeoutMs: number, progress: (line: string) => void, signer?: RequestSigner): Promise<StepResult> {
+async function runStep(
+  spec: StepSpec,
+  baseUrl: string,
+  timeoutMs: number,
+  progress: (line: string) => void,
+  signer?: RequestSigner,
+): Promise<StepResult> {
   const attempts: Attempt[] = [];
   const delays = spec.retry?.delaysMs ?? [];
   for (;;) {
@@ -296,7 +380,16 @@ async function runStep(spec: StepSpec, baseUrl: string, timeoutMs: number, progr
 }
 
 function skipped(spec: StepSpec, why: string): StepResult {
-  return { id: spec.id, title: spec.title, method: spec.method, path: spec.path, expected: spec.expected, outcome: 'skipped', attempts: [], note: why };
+  return {
+    id: spec.id,
+    title: spec.title,
+    method: spec.method,
+    path: spec.path,
+    expected: spec.expected,
+    outcome: 'skipped',
+    attempts: [],
+    note: why,
+  };
 }
 
 type Answer = Extract<Exchange, { kind: 'answer' }>;
@@ -313,7 +406,8 @@ function methodNotAllowed(answer: Answer): { problem: string | null } {
   if (answer.status !== 405) return { problem: `status ${answer.status}, not 405` };
   const allow = (answer.headers.get('allow') ?? '').split(',').map((method) => method.trim().toUpperCase());
   const missing = ['GET', 'POST', 'DELETE'].filter((method) => !allow.includes(method));
-  if (missing.length > 0) return { problem: `the Allow header (${JSON.stringify(answer.headers.get('allow'))}) lacks ${missing.join(', ')}` };
+  if (missing.length > 0)
+    return { problem: `the Allow header (${JSON.stringify(answer.headers.get('allow'))}) lacks ${missing.join(', ')}` };
   if (answer.body !== METHOD_UNSUPPORTED) return { problem: 'the body differs' };
   return { problem: null };
 }
@@ -331,7 +425,8 @@ function judgeClassification(answer: Answer, expectation: ClassExpectation | und
   if (typeof label !== 'string' || label === '') return { problem: 'no bird_class (a non-empty string)' };
   if (typeof model !== 'object' || model === null) return { problem: 'no model {name, version}' };
   const { name, version } = model as Record<string, unknown>;
-  if (typeof name !== 'string' || name === '' || typeof version !== 'string' || version === '') return { problem: 'model lacks a name or a version' };
+  if (typeof name !== 'string' || name === '' || typeof version !== 'string' || version === '')
+    return { problem: 'model lacks a name or a version' };
   const top = Array.isArray(predictions) ? (predictions[0] as { probability?: unknown } | undefined) : undefined;
   const probability = typeof top?.probability === 'number' ? ` ${top.probability.toFixed(2)}` : '';
   const note = `${label}${probability}, model ${name} ${version}`;

@@ -61,20 +61,32 @@ export function signingRegion(baseUrl: string, env: Readonly<Record<string, stri
  * Decides whether DELETE requests are signed, for `mode`.
  * @throws {UsageError} with `always` when there are no credentials or no region.
  */
-export function createSigner(mode: SignMode, baseUrl: string, env: Readonly<Record<string, string | undefined>>, now?: () => Date): SigningDecision {
+export function createSigner(
+  mode: SignMode,
+  baseUrl: string,
+  env: Readonly<Record<string, string | undefined>>,
+  now?: () => Date,
+): SigningDecision {
   if (mode === 'never') return { signer: null, description: 'DELETE requests are not signed (--sign never)' };
-  if (mode === 'auto' && !baseUrl.startsWith('https:')) return { signer: null, description: 'DELETE requests are not signed: not https, so not API Gateway (--sign auto)' };
+  if (mode === 'auto' && !baseUrl.startsWith('https:'))
+    return { signer: null, description: 'DELETE requests are not signed: not https, so not API Gateway (--sign auto)' };
   const credentials = credentialsFromEnv(env);
   const region = signingRegion(baseUrl, env);
   if (credentials === null || region === null) {
     const missing = credentials === null ? 'no AWS credentials in the environment' : `no region (not in ${baseUrl}; set AWS_REGION)`;
-    if (mode === 'always') throw new UsageError(`--sign always, but ${missing}: ${credentials === null ? CREDENTIALS_HOW_TO : 'set AWS_REGION to the API\'s region'}.`);
+    if (mode === 'always')
+      throw new UsageError(
+        `--sign always, but ${missing}: ${credentials === null ? CREDENTIALS_HOW_TO : "set AWS_REGION to the API's region"}.`,
+      );
     return { signer: null, description: `DELETE requests are not signed: ${missing} (--sign auto)` };
   }
   const signer: RequestSigner = (request) =>
     signRequest(request, { credentials, region, service: EXECUTE_API, ...(now === undefined ? {} : { now: now() }) }).headers;
   const kind = credentials.sessionToken === undefined ? 'long-term key' : 'temporary credentials';
-  return { signer, description: `DELETE requests are signed (SigV4, ${EXECUTE_API}, ${region}, ${kind} ${maskKeyId(credentials.accessKeyId)})` };
+  return {
+    signer,
+    description: `DELETE requests are signed (SigV4, ${EXECUTE_API}, ${region}, ${kind} ${maskKeyId(credentials.accessKeyId)})`,
+  };
 }
 
 /** `AKIAIOSFODNN7EXAMPLE` → `AKIA…MPLE`: enough to tell keys apart in a log, not the key. */
@@ -92,7 +104,7 @@ export function explainForbidden(answer: Exchange, signed: boolean): string | nu
     return `status 403: this route needs IAM authorization (SigV4; prod's DELETE does): ${CREDENTIALS_HOW_TO}, and run with --sign auto (the default) or always`;
   }
   return (
-    'status 403 to a signed request: the signature or the permission was refused; check that the credentials are current, the region is the API\'s, ' +
+    "status 403 to a signed request: the signature or the permission was refused; check that the credentials are current, the region is the API's, " +
     "and the principal may call execute-api:Invoke on this route (the stack's protected_routes_policy_arn output)"
   );
 }

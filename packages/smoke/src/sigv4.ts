@@ -52,7 +52,10 @@ const ALGORITHM = 'AWS4-HMAC-SHA256';
  */
 export function signRequest(request: SignableRequest, parameters: SigningParameters): SignedRequest {
   const url = new URL(request.url);
-  const amzDate = (parameters.now ?? new Date()).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+  const amzDate = (parameters.now ?? new Date())
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
   const date = amzDate.slice(0, 8);
   const { credentials, region, service } = parameters;
 
@@ -79,7 +82,8 @@ export function signRequest(request: SignableRequest, parameters: SigningParamet
   for (const part of [region, service, 'aws4_request']) key = hmac(key, part);
   const signature = createHmac('sha256', key).update(stringToSign, 'utf8').digest('hex');
 
-  headers['Authorization'] = `${ALGORITHM} Credential=${credentials.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`;
+  headers['Authorization'] =
+    `${ALGORITHM} Credential=${credentials.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`;
   return { headers, signature, canonicalRequest };
 }
 

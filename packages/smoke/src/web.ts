@@ -16,7 +16,8 @@ export const PAGE_EXPECTED =
   "200 text/html; Content-Security-Policy with default-src 'self' and no 'unsafe-inline' for scripts; X-Content-Type-Options: nosniff; Cache-Control: no-cache; a <script src> under assets/ with a hashed name";
 
 /** What the script step expects, for the report. */
-export const SCRIPT_EXPECTED = '200 JavaScript (text/javascript); X-Content-Type-Options: nosniff; Cache-Control: immutable, max-age ≥ 31536000';
+export const SCRIPT_EXPECTED =
+  '200 JavaScript (text/javascript); X-Content-Type-Options: nosniff; Cache-Control: immutable, max-age ≥ 31536000';
 
 /** A year in seconds: the shortest max-age a content-hashed asset should get. */
 export const IMMUTABLE_MIN_MAX_AGE = 31_536_000;
@@ -28,14 +29,17 @@ const HASHED_SCRIPT = /\.[0-9a-f]{8,}\.m?js$/;
 export function judgePage(answer: Answer, baseUrl: string): WebVerdict & { readonly scriptPath?: string } {
   if (answer.status !== 200) return { problem: `status ${answer.status}, not 200` };
   const contentType = answer.headers.get('content-type') ?? '';
-  if (!/^text\/html\b/i.test(contentType)) return { problem: `Content-Type ${headerValue(answer.headers.get('content-type'))}, not text/html` };
+  if (!/^text\/html\b/i.test(contentType))
+    return { problem: `Content-Type ${headerValue(answer.headers.get('content-type'))}, not text/html` };
   const cspProblem = checkCsp(answer.headers.get('content-security-policy'));
   if (cspProblem !== null) return { problem: cspProblem };
   const nosniff = checkNosniff(answer.headers);
   if (nosniff !== null) return { problem: nosniff };
   const cacheControl = directives(answer.headers.get('cache-control'));
   if (!cacheControl.has('no-cache')) {
-    return { problem: `Cache-Control ${headerValue(answer.headers.get('cache-control'))} lacks no-cache: browsers could keep a page naming assets of an earlier deployment` };
+    return {
+      problem: `Cache-Control ${headerValue(answer.headers.get('cache-control'))} lacks no-cache: browsers could keep a page naming assets of an earlier deployment`,
+    };
   }
   const script = findScript(answer.body, baseUrl);
   if ('problem' in script) return { problem: script.problem };
@@ -47,14 +51,18 @@ export function judgeScript(answer: Answer): WebVerdict {
   if (answer.status !== 200) return { problem: `status ${answer.status}, not 200` };
   const contentType = answer.headers.get('content-type') ?? '';
   if (!/^(text|application)\/(javascript|ecmascript|x-javascript)\b/i.test(contentType)) {
-    return { problem: `Content-Type ${headerValue(answer.headers.get('content-type'))}, not JavaScript (text/javascript): a browser refuses to run a module script of another type` };
+    return {
+      problem: `Content-Type ${headerValue(answer.headers.get('content-type'))}, not JavaScript (text/javascript): a browser refuses to run a module script of another type`,
+    };
   }
   const nosniff = checkNosniff(answer.headers);
   if (nosniff !== null) return { problem: nosniff };
   const cacheControl = directives(answer.headers.get('cache-control'));
   const maxAge = Number(cacheControl.get('max-age') ?? Number.NaN);
   if (!cacheControl.has('immutable') || !(maxAge >= IMMUTABLE_MIN_MAX_AGE)) {
-    return { problem: `Cache-Control ${headerValue(answer.headers.get('cache-control'))} is not long immutable caching (immutable, max-age ≥ ${IMMUTABLE_MIN_MAX_AGE})` };
+    return {
+      problem: `Cache-Control ${headerValue(answer.headers.get('cache-control'))} is not long immutable caching (immutable, max-age ≥ ${IMMUTABLE_MIN_MAX_AGE})`,
+    };
   }
   if (answer.body.trim() === '') return { problem: 'the script is empty' };
   return { problem: null, note: `${Buffer.byteLength(answer.body, 'utf8')} bytes, max-age ${maxAge} immutable` };
@@ -70,7 +78,11 @@ export function checkCsp(header: string | null): string | null {
   for (const part of header.split(';')) {
     const [name, ...values] = part.trim().split(/\s+/);
     // The first occurrence of a directive counts; later ones are ignored by browsers.
-    if (name !== undefined && name !== '' && !policy.has(name.toLowerCase())) policy.set(name.toLowerCase(), values.map((value) => value.toLowerCase()));
+    if (name !== undefined && name !== '' && !policy.has(name.toLowerCase()))
+      policy.set(
+        name.toLowerCase(),
+        values.map((value) => value.toLowerCase()),
+      );
   }
   const defaultSrc = policy.get('default-src');
   if (defaultSrc === undefined || !defaultSrc.includes("'self'") || defaultSrc.includes('*')) {
@@ -106,7 +118,9 @@ function directives(header: string | null): Map<string, string> {
  */
 function findScript(html: string, baseUrl: string): { path: string } | { problem: string } {
   const page = new URL(`${baseUrl}/`);
-  const sources = [...html.matchAll(/<script\b[^>]*?\bsrc\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))/gi)].map((match) => match[1] ?? match[2] ?? match[3] ?? '');
+  const sources = [...html.matchAll(/<script\b[^>]*?\bsrc\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))/gi)].map(
+    (match) => match[1] ?? match[2] ?? match[3] ?? '',
+  );
   for (const source of sources) {
     let url: URL;
     try {
@@ -117,7 +131,9 @@ function findScript(html: string, baseUrl: string): { path: string } | { problem
     if (url.origin !== page.origin || !url.pathname.startsWith(`${page.pathname}assets/`)) continue;
     const path = url.pathname.slice(page.pathname.length - 1);
     if (!HASHED_SCRIPT.test(url.pathname)) {
-      return { problem: `the page's script ${path} has no content hash in its name (app.<hash>.js), so caching it for good would serve stale code` };
+      return {
+        problem: `the page's script ${path} has no content hash in its name (app.<hash>.js), so caching it for good would serve stale code`,
+      };
     }
     return { path };
   }

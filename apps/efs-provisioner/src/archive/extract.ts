@@ -80,7 +80,11 @@ export interface ExtractOptions {
  * @example
  * const result = await extractTarGz(createReadStream('release.tar.gz'), '/mnt/ml/models/demo/.staging/x/release');
  */
-export async function extractTarGz(source: AsyncIterable<Uint8Array>, destDir: string, options: ExtractOptions = {}): Promise<ExtractResult> {
+export async function extractTarGz(
+  source: AsyncIterable<Uint8Array>,
+  destDir: string,
+  options: ExtractOptions = {},
+): Promise<ExtractResult> {
   const limits: ExtractLimits = { ...DEFAULT_EXTRACT_LIMITS, ...options.limits };
   const hash = createHash('sha256');
   let compressedBytes = 0;
@@ -174,25 +178,40 @@ class ChunkReader {
     let seen = 0;
     for (;;) {
       for (const byte of this.#buffer) {
-        if (byte !== 0) throw new ArchiveError(`The archive has data after its end-of-archive marker (at byte ${this.offset + seen}). Build the archive again.`);
+        if (byte !== 0)
+          throw new ArchiveError(
+            `The archive has data after its end-of-archive marker (at byte ${this.offset + seen}). Build the archive again.`,
+          );
       }
       seen += this.#buffer.length;
       this.#buffer = Buffer.alloc(0);
-      if (seen > max) throw new ArchiveError(`The archive has more than ${max} bytes of padding after its end-of-archive marker. Build the archive again.`);
+      if (seen > max)
+        throw new ArchiveError(
+          `The archive has more than ${max} bytes of padding after its end-of-archive marker. Build the archive again.`,
+        );
       if (!(await this.#fill())) return;
     }
   }
 }
 
 function truncated(what: string, offset: number): ArchiveError {
-  return new ArchiveError(`The archive is truncated: it ends at byte ${offset} (uncompressed) inside ${what}. Upload the complete .tar.gz again.`);
+  return new ArchiveError(
+    `The archive is truncated: it ends at byte ${offset} (uncompressed) inside ${what}. Upload the complete .tar.gz again.`,
+  );
 }
 
 async function parseTar(
   chunks: AsyncIterable<Buffer>,
   root: string,
   limits: ExtractLimits,
-): Promise<{ files: number; directories: number; symlinks: number; contentBytes: number; digests: Map<string, FileDigest>; contentSha256: string }> {
+): Promise<{
+  files: number;
+  directories: number;
+  symlinks: number;
+  contentBytes: number;
+  digests: Map<string, FileDigest>;
+  contentSha256: string;
+}> {
   const digests = new Map<string, FileDigest>();
   const content: string[] = [];
   const reader = new ChunkReader(chunks);
@@ -209,7 +228,10 @@ async function parseTar(
   const ensureDirectory = async (path: string, explicit: boolean): Promise<void> => {
     const known = seen.get(path);
     if (known !== undefined) {
-      if (known.type !== 'directory') throw new ArchiveError(`The archive is unsafe: ${path} is a ${known.type}, and another entry is placed under it or replaces it. Build the archive from a plain directory.`);
+      if (known.type !== 'directory')
+        throw new ArchiveError(
+          `The archive is unsafe: ${path} is a ${known.type}, and another entry is placed under it or replaces it. Build the archive from a plain directory.`,
+        );
       if (explicit && known.explicit) throw new ArchiveError(`The archive has two entries for ${path}/. Build the archive again.`);
       if (explicit) known.explicit = true;
       return;
@@ -223,11 +245,16 @@ async function parseTar(
   for (;;) {
     const headerOffset = reader.offset;
     const block = await reader.exactly(BLOCK, 'a header');
-    if (block === undefined) throw new ArchiveError('The archive is truncated: it ends without the end-of-archive marker (two zero blocks). Upload the complete .tar.gz again.');
+    if (block === undefined)
+      throw new ArchiveError(
+        'The archive is truncated: it ends without the end-of-archive marker (two zero blocks). Upload the complete .tar.gz again.',
+      );
     if (isZeroBlock(block)) {
       const second = await reader.exactly(BLOCK, 'the end-of-archive marker');
       if (second === undefined || !isZeroBlock(second)) {
-        throw new ArchiveError(`The archive is corrupt: a zero block at byte ${headerOffset} is not followed by a second one. Build the archive again.`);
+        throw new ArchiveError(
+          `The archive is corrupt: a zero block at byte ${headerOffset} is not followed by a second one. Build the archive again.`,
+        );
       }
       await reader.trailingZeros(MAX_TRAILING_ZEROS);
       const contentSha256 = createHash('sha256').update(content.sort().join('')).digest('hex');
@@ -249,10 +276,15 @@ async function parseTar(
       continue;
     }
     if (Buffer.byteLength(path) > limits.maxPathLength) {
-      throw new ArchiveLimitError(`The entry ${JSON.stringify(path.slice(0, 80))}… has a path longer than ${limits.maxPathLength} bytes. Shorten it.`);
+      throw new ArchiveLimitError(
+        `The entry ${JSON.stringify(path.slice(0, 80))}… has a path longer than ${limits.maxPathLength} bytes. Shorten it.`,
+      );
     }
     const pathProblem = checkEntryPath(path);
-    if (pathProblem !== undefined) throw new ArchiveError(`The archive is unsafe: the entry ${JSON.stringify(rawPath)} is refused because ${pathProblem}. Build the archive from a plain directory with relative paths.`);
+    if (pathProblem !== undefined)
+      throw new ArchiveError(
+        `The archive is unsafe: the entry ${JSON.stringify(rawPath)} is refused because ${pathProblem}. Build the archive from a plain directory with relative paths.`,
+      );
     if (++entries > limits.maxEntries) throw entryLimit(limits);
 
     const type = entryType(header.typeFlag, rawPath);
@@ -283,7 +315,10 @@ async function parseTar(
         throw new ArchiveError(`The symlink ${path} has a target that is not valid UTF-8.`);
       }
       const problem = checkLinkTarget(path, linkTarget);
-      if (problem !== undefined) throw new ArchiveError(`The archive is unsafe: the symlink ${path} is refused because ${problem}. Releases may only link inside themselves.`);
+      if (problem !== undefined)
+        throw new ArchiveError(
+          `The archive is unsafe: the symlink ${path} is refused because ${problem}. Releases may only link inside themselves.`,
+        );
       await symlink(linkTarget, target);
       symlinks++;
       content.push(`l ${JSON.stringify(path)} ${JSON.stringify(linkTarget)}\n`);
@@ -316,7 +351,8 @@ async function parseTar(
       await out.close();
     }
     const pad = padding(header.size);
-    if (pad > 0 && (await reader.exactly(pad, `the padding after ${path}`)) === undefined) throw truncated(`the padding after ${path}`, reader.offset);
+    if (pad > 0 && (await reader.exactly(pad, `the padding after ${path}`)) === undefined)
+      throw truncated(`the padding after ${path}`, reader.offset);
     const digest = { bytes: header.size, sha256: fileHash.digest('hex') };
     digests.set(path, digest);
     content.push(`f ${JSON.stringify(path)} ${digest.bytes} ${digest.sha256}\n`);
@@ -334,18 +370,26 @@ function entryType(flag: string, name: string): EntryType {
     case '2':
       return 'symlink';
     case '1':
-      throw new ArchiveError(`The archive is unsafe: ${name} is a hard link, which releases may not contain. Archive the file itself (pnpm model:publish does).`);
+      throw new ArchiveError(
+        `The archive is unsafe: ${name} is a hard link, which releases may not contain. Archive the file itself (pnpm model:publish does).`,
+      );
     case '3':
     case '4':
     case '6':
-      throw new ArchiveError(`The archive is unsafe: ${name} is a ${flag === '6' ? 'FIFO' : flag === '3' ? 'character device' : 'block device'}, which releases may not contain.`);
+      throw new ArchiveError(
+        `The archive is unsafe: ${name} is a ${flag === '6' ? 'FIFO' : flag === '3' ? 'character device' : 'block device'}, which releases may not contain.`,
+      );
     case 'x':
     case 'g':
     case 'L':
     case 'K':
-      throw new ArchiveError(`The archive uses pax or GNU extension headers (for ${name}), which the provisioner does not read. Build it with pnpm model:publish, or tar --format=ustar.`);
+      throw new ArchiveError(
+        `The archive uses pax or GNU extension headers (for ${name}), which the provisioner does not read. Build it with pnpm model:publish, or tar --format=ustar.`,
+      );
     default:
-      throw new ArchiveError(`The archive entry ${name} has type "${flag}", which releases may not contain (only files, directories and symlinks).`);
+      throw new ArchiveError(
+        `The archive entry ${name} has type "${flag}", which releases may not contain (only files, directories and symlinks).`,
+      );
   }
 }
 

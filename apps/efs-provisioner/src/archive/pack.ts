@@ -140,7 +140,9 @@ async function* tarBlocks(entries: readonly Entry[], total: number, onProgress: 
       onProgress?.(done, total);
     }
     if (read !== entry.size) {
-      throw new ArchiveError(`${entry.absolute} changed size while it was packed (${entry.size} → ${read} bytes). Pack it again when nothing writes to it.`);
+      throw new ArchiveError(
+        `${entry.absolute} changed size while it was packed (${entry.size} → ${read} bytes). Pack it again when nothing writes to it.`,
+      );
     }
     const pad = padding(entry.size);
     if (pad > 0) yield Buffer.alloc(pad);
@@ -155,7 +157,9 @@ async function listEntries(root: string): Promise<Entry[]> {
   try {
     rootInfo = await lstat(root);
   } catch (error) {
-    throw new ArchiveError(`Cannot pack ${root}: ${systemErrorCode(error) ?? String(error)}. Pass an existing directory.`, { cause: error });
+    throw new ArchiveError(`Cannot pack ${root}: ${systemErrorCode(error) ?? String(error)}. Pass an existing directory.`, {
+      cause: error,
+    });
   }
   if (!rootInfo.isDirectory()) throw new ArchiveError(`Cannot pack ${root}: it is not a directory.`);
   const entries: Entry[] = [];
@@ -169,15 +173,19 @@ async function listEntries(root: string): Promise<Entry[]> {
         entries.push({ path, absolute, type: 'directory', mode: EXEC_MODE, size: 0 });
         await walk(absolute, path);
       } else if (info.isFile()) {
-        if (info.size > MAX_USTAR_FILE_BYTES) throw new ArchiveError(`${absolute} is ${info.size} bytes: a ustar archive holds files of less than 8 GiB. Split it.`);
+        if (info.size > MAX_USTAR_FILE_BYTES)
+          throw new ArchiveError(`${absolute} is ${info.size} bytes: a ustar archive holds files of less than 8 GiB. Split it.`);
         entries.push({ path, absolute, type: 'file', mode: info.mode & 0o111 ? EXEC_MODE : FILE_MODE, size: info.size });
       } else if (info.isSymbolicLink()) {
         const linkTarget = await readlink(absolute);
         const problem = checkLinkTarget(path, linkTarget);
-        if (problem !== undefined) throw new ArchiveError(`Cannot pack the symlink ${absolute}: ${problem}. Replace it with the file it points at.`);
+        if (problem !== undefined)
+          throw new ArchiveError(`Cannot pack the symlink ${absolute}: ${problem}. Replace it with the file it points at.`);
         entries.push({ path, absolute, type: 'symlink', mode: SYMLINK_MODE, size: 0, linkTarget });
       } else {
-        throw new ArchiveError(`Cannot pack ${absolute}: it is not a regular file, directory or symlink (sockets, FIFOs and devices have no place in a release).`);
+        throw new ArchiveError(
+          `Cannot pack ${absolute}: it is not a regular file, directory or symlink (sockets, FIFOs and devices have no place in a release).`,
+        );
       }
     }
   };

@@ -34,7 +34,8 @@ export function checkLinkTarget(entryPath: string, target: string): string | und
   let ups = 0;
   while (segments[ups] === '..') ups++;
   for (const segment of segments.slice(ups)) {
-    if (segment === '' || segment === '.' || segment === '..') return `its target ${target} has a ".", ".." or empty segment after its start`;
+    if (segment === '' || segment === '.' || segment === '..')
+      return `its target ${target} has a ".", ".." or empty segment after its start`;
   }
   const depth = entryPath.split('/').length - 1;
   if (ups > depth) return `its target ${target} leads outside the release`;

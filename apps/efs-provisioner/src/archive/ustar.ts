@@ -33,7 +33,9 @@ export function encodeHeader(fields: HeaderFields): Buffer {
   block.write(TYPE_FLAG[fields.type], 156, 1, 'ascii');
   if (fields.linkTarget !== undefined) {
     if (Buffer.byteLength(fields.linkTarget) > 100) {
-      throw new ArchiveError(`The symlink ${fields.path} points at "${fields.linkTarget}", longer than the 100 bytes a ustar archive allows. Shorten the link target.`);
+      throw new ArchiveError(
+        `The symlink ${fields.path} points at "${fields.linkTarget}", longer than the 100 bytes a ustar archive allows. Shorten the link target.`,
+      );
     }
     block.write(fields.linkTarget, 157, 100, 'utf8');
   }
@@ -64,11 +66,15 @@ export function decodeHeader(block: Buffer, offset: number): RawHeader {
   const copy = Buffer.from(block);
   copy.fill(0x20, 148, 156);
   if (checksum(copy) !== stored) {
-    throw new ArchiveError(`The archive is corrupt: the header at byte ${offset} has a wrong checksum. Build the archive again (pnpm model:publish does).`);
+    throw new ArchiveError(
+      `The archive is corrupt: the header at byte ${offset} has a wrong checksum. Build the archive again (pnpm model:publish does).`,
+    );
   }
   const magic = block.toString('latin1', 257, 263);
   if (magic !== 'ustar\u0000' && magic !== 'ustar ') {
-    throw new ArchiveError(`The entry at byte ${offset} is not a POSIX ustar header. Build the archive with pnpm model:publish, or tar --format=ustar.`);
+    throw new ArchiveError(
+      `The entry at byte ${offset} is not a POSIX ustar header. Build the archive with pnpm model:publish, or tar --format=ustar.`,
+    );
   }
   const name = cString(block, 0, 100);
   const prefix = magic === 'ustar\u0000' ? cString(block, 345, 155) : new Uint8Array(0);
@@ -95,20 +101,28 @@ function splitName(fullName: string): { prefix: string; name: string } {
       return { prefix: bytes.subarray(0, i).toString('utf8'), name: bytes.subarray(i + 1).toString('utf8') };
     }
   }
-  throw new ArchiveError(`The path ${fullName} is too long for a ustar archive (at most 255 bytes, split at a "/" into 155 + 100). Shorten it.`);
+  throw new ArchiveError(
+    `The path ${fullName} is too long for a ustar archive (at most 255 bytes, split at a "/" into 155 + 100). Shorten it.`,
+  );
 }
 
 function writeOctal(block: Buffer, offset: number, length: number, value: number): void {
   const digits = value.toString(8);
-  if (digits.length > length - 1) throw new ArchiveError(`The value ${value} does not fit a ustar header field of ${length - 1} octal digits.`);
+  if (digits.length > length - 1)
+    throw new ArchiveError(`The value ${value} does not fit a ustar header field of ${length - 1} octal digits.`);
   block.write(`${digits.padStart(length - 1, '0')}\u0000`, offset, length, 'ascii');
 }
 
 function readOctal(block: Buffer, offset: number, length: number, field: string, at: number): number {
   // Octal digits, padded with leading spaces or zeros and ended by NUL or space.
-  const text = block.toString('latin1', offset, offset + length).split('\u0000')[0]?.trim() ?? '';
+  const text =
+    block
+      .toString('latin1', offset, offset + length)
+      .split('\u0000')[0]
+      ?.trim() ?? '';
   if (text === '') return 0;
-  if (!/^[0-7]+$/.test(text)) throw new ArchiveError(`The archive is corrupt: the header at byte ${at} has an invalid ${field} field. Build the archive again.`);
+  if (!/^[0-7]+$/.test(text))
+    throw new ArchiveError(`The archive is corrupt: the header at byte ${at} has an invalid ${field} field. Build the archive again.`);
   return Number.parseInt(text, 8);
 }
 

@@ -36,14 +36,18 @@ export async function invokeProvisioner(lambda: LambdaClient, functionName: stri
   try {
     return JSON.parse(text) as ProvisionResult;
   } catch (error) {
-    throw new PublishError(`The provisioner (${functionName}) answered something that is not JSON: ${text.slice(0, 200)}`, { cause: error });
+    throw new PublishError(`The provisioner (${functionName}) answered something that is not JSON: ${text.slice(0, 200)}`, {
+      cause: error,
+    });
   }
 }
 
 /** What the CLIs print after the provisioner answered. */
 export function describeResult(result: ProvisionResult): string {
   const lines = [result.message];
-  lines.push(`  active: ${result.active ?? 'none'}   previous: ${result.previous ?? 'none'}   releases: ${result.releases.join(', ') || 'none'}`);
+  lines.push(
+    `  active: ${result.active ?? 'none'}   previous: ${result.previous ?? 'none'}   releases: ${result.releases.join(', ') || 'none'}`,
+  );
   if (result.pruned.length > 0) lines.push(`  pruned: ${result.pruned.join(', ')}`);
   return `${lines.join('\n')}\n`;
 }

@@ -42,11 +42,14 @@ runMain(async () => {
     return;
   }
   const [source, ...extra] = positionals;
-  if (source === undefined || extra.length > 0) throw new PublishError('Pass one model: a directory with model.onnx and labels.txt, or an .onnx file. See --help.');
-  if (values.name === undefined) throw new PublishError('--name is required: the model name ml-inference serves (MODEL_NAME, "demo" in the stack).');
+  if (source === undefined || extra.length > 0)
+    throw new PublishError('Pass one model: a directory with model.onnx and labels.txt, or an .onnx file. See --help.');
+  if (values.name === undefined)
+    throw new PublishError('--name is required: the model name ml-inference serves (MODEL_NAME, "demo" in the stack).');
   if (values.version === undefined) throw new PublishError('--version is required, e.g. --version 2.0.0.');
   const keep = values.keep === undefined ? undefined : Number(values.keep);
-  if (keep !== undefined && (!Number.isInteger(keep) || keep < 1)) throw new PublishError(`--keep must be a positive integer, not "${values.keep}".`);
+  if (keep !== undefined && (!Number.isInteger(keep) || keep < 1))
+    throw new PublishError(`--keep must be a positive integer, not "${values.keep}".`);
   const deployment = await resolveDeployment(values, true);
   const { s3, lambda } = clients(values);
   const published = await publishModel({

@@ -25,6 +25,11 @@ runMain(async () => {
   if (positionals.length > 0) throw new Error('model:rollback takes no positional arguments: use --to <version>.');
   const deployment = await resolveDeployment(values, false);
   const { lambda } = clients(values);
-  const result = await rollbackModel({ name: values.name ?? 'demo', ...(values.to === undefined ? {} : { to: values.to }), functionName: deployment.functionName, lambda });
+  const result = await rollbackModel({
+    name: values.name ?? 'demo',
+    ...(values.to === undefined ? {} : { to: values.to }),
+    functionName: deployment.functionName,
+    lambda,
+  });
   process.stdout.write(describeResult(result));
 });

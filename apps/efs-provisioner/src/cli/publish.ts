@@ -61,8 +61,12 @@ export interface PublishResult {
  */
 export async function publishModel(options: PublishOptions): Promise<PublishResult> {
   const { name, version } = options;
-  if (!MODEL_NAME_PATTERN.test(name)) throw new PublishError(`--name "${name}" is invalid: use 1 to 64 letters, digits, ".", "-" or "_", starting with a letter or digit.`);
-  if (!VERSION_PATTERN.test(version)) throw new PublishError(`--version "${version}" is invalid: use 1 to 64 letters, digits, ".", "+", "-" or "_", starting with a letter or digit.`);
+  if (!MODEL_NAME_PATTERN.test(name))
+    throw new PublishError(`--name "${name}" is invalid: use 1 to 64 letters, digits, ".", "-" or "_", starting with a letter or digit.`);
+  if (!VERSION_PATTERN.test(version))
+    throw new PublishError(
+      `--version "${version}" is invalid: use 1 to 64 letters, digits, ".", "+", "-" or "_", starting with a letter or digit.`,
+    );
   const log = options.log ?? (() => undefined);
   const scratch = await mkdtemp(join(tmpdir(), 'model-publish-'));
   try {
@@ -99,8 +103,17 @@ export async function publishModel(options: PublishOptions): Promise<PublishResu
     const existing = await headObject(options.s3, options.bucket, key);
     let artifact: ArtifactRef;
     let uploaded = false;
-    if (existing !== undefined && existing.metadata['content-sha256'] === contentSha256 && /^[0-9a-f]{64}$/.test(existing.metadata['sha256'] ?? '')) {
-      artifact = { bucket: options.bucket, key, sha256: existing.metadata['sha256'] as string, ...(existing.versionId === undefined ? {} : { versionId: existing.versionId }) };
+    if (
+      existing !== undefined &&
+      existing.metadata['content-sha256'] === contentSha256 &&
+      /^[0-9a-f]{64}$/.test(existing.metadata['sha256'] ?? '')
+    ) {
+      artifact = {
+        bucket: options.bucket,
+        key,
+        sha256: existing.metadata['sha256'] as string,
+        ...(existing.versionId === undefined ? {} : { versionId: existing.versionId }),
+      };
       log(`s3://${options.bucket}/${key} already holds this release: not uploading it again`);
     } else if (existing !== undefined) {
       throw new PublishError(
@@ -144,7 +157,8 @@ export interface RollbackOptions {
 
 /** Rolls the model back on EFS through the provisioner. */
 export async function rollbackModel(options: RollbackOptions): Promise<ProvisionResult> {
-  if (!MODEL_NAME_PATTERN.test(options.name)) throw new PublishError(`--name "${options.name}" is invalid: use 1 to 64 letters, digits, ".", "-" or "_".`);
+  if (!MODEL_NAME_PATTERN.test(options.name))
+    throw new PublishError(`--name "${options.name}" is invalid: use 1 to 64 letters, digits, ".", "-" or "_".`);
   if (options.to !== undefined && !VERSION_PATTERN.test(options.to)) throw new PublishError(`--to "${options.to}" is not a version.`);
   return invokeProvisioner(options.lambda, options.functionName, {
     action: 'rollback',
@@ -153,13 +167,24 @@ export async function rollbackModel(options: RollbackOptions): Promise<Provision
   });
 }
 
-async function headObject(s3: S3Client, bucket: string, key: string): Promise<{ metadata: Record<string, string>; versionId: string | undefined } | undefined> {
+async function headObject(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+): Promise<{ metadata: Record<string, string>; versionId: string | undefined } | undefined> {
   try {
     const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
     return { metadata: head.Metadata ?? {}, versionId: head.VersionId };
   } catch (error) {
-    if (error instanceof S3ServiceException && (error.name === 'NotFound' || error.name === 'NoSuchKey' || error.$metadata.httpStatusCode === 404)) return undefined;
+    if (
+      error instanceof S3ServiceException &&
+      (error.name === 'NotFound' || error.name === 'NoSuchKey' || error.$metadata.httpStatusCode === 404)
+    )
+      return undefined;
     const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    throw new PublishError(`Cannot read s3://${bucket}/${key}: ${message}. Check the bucket (--bucket or the stack's outputs), the region and your credentials.`, { cause: error });
+    throw new PublishError(
+      `Cannot read s3://${bucket}/${key}: ${message}. Check the bucket (--bucket or the stack's outputs), the region and your credentials.`,
+      { cause: error },
+    );
   }
 }

@@ -44,7 +44,9 @@ export async function resolveDeployment(flags: DeploymentFlags, needBucket: bool
   const haveExplicit = flags.function !== undefined && (!needBucket || flags.bucket !== undefined);
   if (haveExplicit) return { bucket: flags.bucket ?? '', functionName: flags.function as string, source: 'the flags' };
   if (flags.stack === undefined) {
-    throw new PublishError(`Say where the deployment is: --stack <name> (e.g. lambda-efs-dev), or ${needBucket ? '--bucket and ' : ''}--function.`);
+    throw new PublishError(
+      `Say where the deployment is: --stack <name> (e.g. lambda-efs-dev), or ${needBucket ? '--bucket and ' : ''}--function.`,
+    );
   }
   const fromStack = await readStackOutputs(flags.stack);
   return { bucket: flags.bucket ?? fromStack.bucket, functionName: flags.function ?? fromStack.functionName, source: fromStack.source };
@@ -66,7 +68,11 @@ export function clients(flags: DeploymentFlags): { s3: S3Client; lambda: LambdaC
   const lambdaEndpoint = checkUrl('endpoint-url', flags['endpoint-url']);
   const s3Endpoint = checkUrl('s3-endpoint-url', flags['s3-endpoint-url']);
   // A local endpoint needs some region to sign with; AWS needs the real one.
-  const region = flags.region ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'] ?? (lambdaEndpoint !== undefined || s3Endpoint !== undefined ? 'us-east-1' : undefined);
+  const region =
+    flags.region ??
+    process.env['AWS_REGION'] ??
+    process.env['AWS_DEFAULT_REGION'] ??
+    (lambdaEndpoint !== undefined || s3Endpoint !== undefined ? 'us-east-1' : undefined);
   const common = region === undefined ? {} : { region };
   return {
     s3: new S3Client({ ...common, ...(s3Endpoint === undefined ? {} : { endpoint: s3Endpoint, forcePathStyle: true }) }),
@@ -82,7 +88,10 @@ export function userPath(path: string): string {
 /** Runs a command's main: errors become one line on stderr and exit code 1. */
 export function runMain(main: () => Promise<void>): void {
   main().catch((error: unknown) => {
-    if (error instanceof ProvisionerError || (error instanceof Error && 'code' in error && typeof error.code === 'string' && error.code.startsWith('E'))) {
+    if (
+      error instanceof ProvisionerError ||
+      (error instanceof Error && 'code' in error && typeof error.code === 'string' && error.code.startsWith('E'))
+    ) {
       process.stderr.write(`Error: ${error.message}\n`);
     } else if (error instanceof Error && /region is missing/i.test(error.message)) {
       process.stderr.write('Error: no AWS region: pass --region, or set AWS_REGION.\n');

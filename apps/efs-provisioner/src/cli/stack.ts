@@ -33,7 +33,8 @@ export function repositoryRoot(from = dirname(fileURLToPath(import.meta.url))): 
 
 /** infra/cdktf.out/stacks/<stack> in the repository. */
 export function stackDirectory(stack: string, root = repositoryRoot()): string {
-  if (root === undefined) throw new PublishError('Cannot find the repository root (pnpm-workspace.yaml): pass --bucket and --function instead of --stack.');
+  if (root === undefined)
+    throw new PublishError('Cannot find the repository root (pnpm-workspace.yaml): pass --bucket and --function instead of --stack.');
   return join(root, 'infra', 'cdktf.out', 'stacks', stack);
 }
 
@@ -43,19 +44,29 @@ type Outputs = Record<string, { value?: unknown } | undefined>;
  * Reads the stack's outputs with `terraform output -json`.
  * @throws {PublishError} no synthesized stack, no terraform, no state, missing outputs.
  */
-export async function readStackOutputs(stack: string, dir = stackDirectory(stack), terraform = process.env['TERRAFORM_BINARY'] ?? 'terraform'): Promise<Deployment> {
+export async function readStackOutputs(
+  stack: string,
+  dir = stackDirectory(stack),
+  terraform = process.env['TERRAFORM_BINARY'] ?? 'terraform',
+): Promise<Deployment> {
   if (!/^[A-Za-z0-9_-]+$/.test(stack)) throw new PublishError(`--stack "${stack}" is not a stack name (e.g. lambda-efs-dev).`);
   if (!existsSync(dir)) {
-    throw new PublishError(`There is no synthesized stack ${stack} (${dir} does not exist). Deploy it first (pnpm synth, then cdktf deploy ${stack}), or pass --bucket and --function.`);
+    throw new PublishError(
+      `There is no synthesized stack ${stack} (${dir} does not exist). Deploy it first (pnpm synth, then cdktf deploy ${stack}), or pass --bucket and --function.`,
+    );
   }
   let stdout: string;
   try {
     ({ stdout } = await run(terraform, ['output', '-json'], { cwd: dir, maxBuffer: 16 * 1024 * 1024 }));
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    if (code === 'ENOENT') throw new PublishError(`terraform is not on PATH: install Terraform (≥ 1.10), or pass --bucket and --function.`, { cause: error });
+    if (code === 'ENOENT')
+      throw new PublishError(`terraform is not on PATH: install Terraform (≥ 1.10), or pass --bucket and --function.`, { cause: error });
     const stderr = String((error as { stderr?: unknown }).stderr ?? '').trim();
-    throw new PublishError(`terraform output -json failed in ${dir}: ${stderr || String(error)}. Run terraform init there (cdktf deploy does), or pass --bucket and --function.`, { cause: error });
+    throw new PublishError(
+      `terraform output -json failed in ${dir}: ${stderr || String(error)}. Run terraform init there (cdktf deploy does), or pass --bucket and --function.`,
+      { cause: error },
+    );
   }
   let outputs: Outputs;
   try {
@@ -64,7 +75,9 @@ export async function readStackOutputs(stack: string, dir = stackDirectory(stack
     throw new PublishError(`terraform output -json in ${dir} printed something that is not JSON.`, { cause: error });
   }
   if (Object.keys(outputs).length === 0) {
-    throw new PublishError(`The stack ${stack} has no outputs in ${dir}: it has not been deployed from here (no state). Deploy it (cdktf deploy ${stack}), or pass --bucket and --function.`);
+    throw new PublishError(
+      `The stack ${stack} has no outputs in ${dir}: it has not been deployed from here (no state). Deploy it (cdktf deploy ${stack}), or pass --bucket and --function.`,
+    );
   }
   return deploymentFromOutputs(outputs, `the outputs of stack ${stack}`);
 }
@@ -73,12 +86,16 @@ export async function readStackOutputs(stack: string, dir = stackDirectory(stack
 export function deploymentFromOutputs(outputs: Outputs, source: string): Deployment {
   const bucket = outputs['artifact_bucket']?.value;
   if (typeof bucket !== 'string' || bucket === '') {
-    throw new PublishError(`${source} have no artifact_bucket: the stack predates the provisioner. Deploy the current stack, or pass --bucket.`);
+    throw new PublishError(
+      `${source} have no artifact_bucket: the stack predates the provisioner. Deploy the current stack, or pass --bucket.`,
+    );
   }
   const names = outputs['function_names']?.value;
   const functionName = typeof names === 'object' && names !== null ? (names as Record<string, unknown>)[PROVISIONER] : undefined;
   if (typeof functionName !== 'string' || functionName === '') {
-    throw new PublishError(`${source} have no function_names["${PROVISIONER}"]: the stack predates the provisioner. Deploy the current stack, or pass --function.`);
+    throw new PublishError(
+      `${source} have no function_names["${PROVISIONER}"]: the stack predates the provisioner. Deploy the current stack, or pass --function.`,
+    );
   }
   return { bucket, functionName, source };
 }

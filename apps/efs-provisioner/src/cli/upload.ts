@@ -42,7 +42,11 @@ export async function uploadFile(s3: S3Client, options: UploadOptions): Promise<
     if (total <= MULTIPART_THRESHOLD) {
       const body = Buffer.alloc(total);
       await handle.read(body, 0, total, 0);
-      const response = await send(where, () => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/gzip', Metadata: options.metadata })));
+      const response = await send(where, () =>
+        s3.send(
+          new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/gzip', Metadata: options.metadata }),
+        ),
+      );
       options.progress?.(total, total);
       return { versionId: response.VersionId };
     }
@@ -58,7 +62,9 @@ export async function uploadFile(s3: S3Client, options: UploadOptions): Promise<
         const size = Math.min(PART_BYTES, total - done);
         const body = Buffer.alloc(size);
         await handle.read(body, 0, size, done);
-        const part = await send(where, () => s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: number, Body: body })));
+        const part = await send(where, () =>
+          s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: number, Body: body })),
+        );
         if (part.ETag === undefined) throw new PublishError(`S3 returned no ETag for part ${number} of ${where}.`);
         parts.push({ ETag: part.ETag, PartNumber: number });
         done += size;
@@ -84,6 +90,9 @@ async function send<T>(where: string, call: () => Promise<T>): Promise<T> {
     if (error instanceof PublishError) throw error;
     const name = error instanceof Error ? error.name : 'Error';
     const message = error instanceof Error ? error.message : String(error);
-    throw new PublishError(`Uploading to ${where} failed: ${name}: ${message}. Check the bucket (--bucket or the stack's outputs), the region and your credentials.`, { cause: error });
+    throw new PublishError(
+      `Uploading to ${where} failed: ${name}: ${message}. Check the bucket (--bucket or the stack's outputs), the region and your credentials.`,
+      { cause: error },
+    );
   }
 }

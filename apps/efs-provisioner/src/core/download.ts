@@ -31,7 +31,9 @@ export function checkArtifactAllowed(artifact: ArtifactRef, policy: ArtifactPoli
   if (policy.bucket === undefined || artifact.bucket !== policy.bucket) throw new BucketNotAllowedError(artifact.bucket, policy.bucket);
   const prefix = policy.prefix ?? '';
   if (!artifact.key.startsWith(prefix)) {
-    throw new InvalidRequestError(`Artifact keys must start with "${prefix}", and "${artifact.key}" does not. Upload it under that prefix (pnpm model:publish does).`);
+    throw new InvalidRequestError(
+      `Artifact keys must start with "${prefix}", and "${artifact.key}" does not. Upload it under that prefix (pnpm model:publish does).`,
+    );
   }
 }
 
@@ -43,7 +45,11 @@ export async function openArtifact(s3: S3Client, artifact: ArtifactRef): Promise
   const where = describeArtifact(artifact);
   try {
     const response = await s3.send(
-      new GetObjectCommand({ Bucket: artifact.bucket, Key: artifact.key, ...(artifact.versionId === undefined ? {} : { VersionId: artifact.versionId }) }),
+      new GetObjectCommand({
+        Bucket: artifact.bucket,
+        Key: artifact.key,
+        ...(artifact.versionId === undefined ? {} : { VersionId: artifact.versionId }),
+      }),
     );
     if (response.Body === undefined) throw new DownloadError(`S3 answered ${where} without a body. Upload the artifact again.`);
     return { body: response.Body as AsyncIterable<Uint8Array>, bytes: response.ContentLength };
@@ -67,5 +73,8 @@ export function downloadError(where: string, error: unknown): DownloadError {
     return new DownloadError(`Cannot download ${where}: S3 answered ${error.name} (${error.message}). ${hint}`, { cause: error });
   }
   const message = error instanceof Error ? error.message : String(error);
-  return new DownloadError(`Cannot download ${where}: ${message}. Check the network path to S3 (the VPC's S3 gateway endpoint, or AWS_ENDPOINT_URL_S3) and try again.`, { cause: error });
+  return new DownloadError(
+    `Cannot download ${where}: ${message}. Check the network path to S3 (the VPC's S3 gateway endpoint, or AWS_ENDPOINT_URL_S3) and try again.`,
+    { cause: error },
+  );
 }

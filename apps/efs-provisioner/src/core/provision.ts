@@ -105,7 +105,13 @@ async function install(request: InstallRequest, deps: ProvisionerDeps): Promise<
       installedBy: INSTALLED_BY,
     };
     await atomicWriteFile(join(staging, ARTIFACT_FILE), `${JSON.stringify(record, null, 2)}\n`, { mode: 0o644 });
-    deps.log?.('INFO', 'verified', { target: set.target, version, sha256: extracted.sha256Hex, files: extracted.files, contentBytes: extracted.contentBytes });
+    deps.log?.('INFO', 'verified', {
+      target: set.target,
+      version,
+      sha256: extracted.sha256Hex,
+      files: extracted.files,
+      contentBytes: extracted.contentBytes,
+    });
 
     return await withLock(
       set.currentLink,
@@ -113,7 +119,8 @@ async function install(request: InstallRequest, deps: ProvisionerDeps): Promise<
         // Another run may have installed the version while this one downloaded.
         if (await set.isInstalled(version)) {
           const record = await installedRecord(set, request);
-          if (record.artifact.sha256 !== artifact.sha256 && record.contentSha256 !== extracted.contentSha256) throw conflict(set, request, record);
+          if (record.artifact.sha256 !== artifact.sha256 && record.contentSha256 !== extracted.contentSha256)
+            throw conflict(set, request, record);
           return commitInstalled(set, request, held, false, deps.log);
         }
         await atomicMove(staging, set.releaseDir(version), { lock: held });
@@ -139,7 +146,15 @@ async function activate(request: ActivateRequest, deps: ProvisionerDeps): Promis
       const previous = await set.readCurrent();
       await assertInstalled(set, request.version);
       if (previous === request.version) {
-        return result(set, 'activate', false, request.version, previous, [], `${set.target} ${request.version} is already active: nothing changed`);
+        return result(
+          set,
+          'activate',
+          false,
+          request.version,
+          previous,
+          [],
+          `${set.target} ${request.version} is already active: nothing changed`,
+        );
       }
       await switchTo(set, request.version, held);
       return result(set, 'activate', true, request.version, previous, [], `activated ${set.target} ${request.version} (${was(previous)})`);
@@ -229,15 +244,19 @@ async function download(request: InstallRequest, deps: ProvisionerDeps, staging:
  */
 async function checkRelease(set: ReleaseSet, staging: string, extracted: ExtractResult): Promise<void> {
   const where = `The release ${set.target} in the artifact`;
-  if (extracted.digests.has(ARTIFACT_FILE)) throw new ArchiveError(`${where} contains ${ARTIFACT_FILE}, a name the provisioner reserves. Remove it from the release directory.`);
+  if (extracted.digests.has(ARTIFACT_FILE))
+    throw new ArchiveError(`${where} contains ${ARTIFACT_FILE}, a name the provisioner reserves. Remove it from the release directory.`);
   if (!set.isModel) {
     const entries = await readdir(staging);
-    if (!entries.includes('node_modules')) throw new ArchiveError(`${where} has no node_modules/ directory: a libraries release holds node_modules/<package>/… at its top.`);
+    if (!entries.includes('node_modules'))
+      throw new ArchiveError(`${where} has no node_modules/ directory: a libraries release holds node_modules/<package>/… at its top.`);
     return;
   }
   for (const file of ['model.onnx', 'labels.txt', 'model.json']) {
     if (!extracted.digests.has(file)) {
-      throw new ArchiveError(`${where} has no ${file} at its top: ml-inference needs model.onnx, labels.txt and model.json. Pack the release directory (pnpm model:publish does).`);
+      throw new ArchiveError(
+        `${where} has no ${file} at its top: ml-inference needs model.onnx, labels.txt and model.json. Pack the release directory (pnpm model:publish does).`,
+      );
     }
   }
   const manifestDigest = extracted.digests.get('release.json');
@@ -246,7 +265,10 @@ async function checkRelease(set: ReleaseSet, staging: string, extracted: Extract
   try {
     manifest = JSON.parse(await readFile(join(staging, 'release.json'), 'utf8')) as typeof manifest;
   } catch (error) {
-    throw new ArchiveError(`${where} has a release.json that is not JSON (${error instanceof Error ? error.message : String(error)}). Pack the release again.`, { cause: error });
+    throw new ArchiveError(
+      `${where} has a release.json that is not JSON (${error instanceof Error ? error.message : String(error)}). Pack the release again.`,
+      { cause: error },
+    );
   }
   for (const [file, expected] of Object.entries(manifest.files ?? {})) {
     const actual = extracted.digests.get(file);
@@ -278,7 +300,13 @@ function conflict(set: ReleaseSet, request: InstallRequest, record: ArtifactReco
 }
 
 /** After the release is in releases/ (moved now, or found there): activate, record, prune. */
-async function commitInstalled(set: ReleaseSet, request: InstallRequest, held: Lock, installedNow: boolean, log?: ProvisionerDeps['log']): Promise<ProvisionResult> {
+async function commitInstalled(
+  set: ReleaseSet,
+  request: InstallRequest,
+  held: Lock,
+  installedNow: boolean,
+  log?: ProvisionerDeps['log'],
+): Promise<ProvisionResult> {
   const previous = await set.readCurrent();
   const { version } = request;
   const events: HistoryEvent[] = installedNow ? [{ at: new Date().toISOString(), event: 'installed', version }] : [];
@@ -331,7 +359,13 @@ async function previouslyActive(set: ReleaseSet, active: string | null): Promise
   );
 }
 
-async function pruneLocked(set: ReleaseSet, keep: number, active: string | null, held: Lock, log?: ProvisionerDeps['log']): Promise<string[]> {
+async function pruneLocked(
+  set: ReleaseSet,
+  keep: number,
+  active: string | null,
+  held: Lock,
+  log?: ProvisionerDeps['log'],
+): Promise<string[]> {
   const byRecency = await set.versionsByRecency();
   const others = byRecency.filter((version) => version !== active);
   const keepOthers = Math.max(0, keep - (active === null ? 0 : 1));
@@ -344,13 +378,21 @@ async function pruneLocked(set: ReleaseSet, keep: number, active: string | null,
       // removeTree renames first: when the name is gone, only deleting the hidden trash failed
       // (on NFS, a client still had a file open), and the sweep below retries it next time.
       if (await set.isInstalled(version)) {
-        log?.('WARN', 'release not pruned', { target: set.target, version, reason: error instanceof Error ? error.message : String(error) });
+        log?.('WARN', 'release not pruned', {
+          target: set.target,
+          version,
+          reason: error instanceof Error ? error.message : String(error),
+        });
         continue;
       }
     }
     doomed.push(version);
   }
-  if (doomed.length > 0) await set.appendHistory(doomed.map((version) => ({ at: new Date().toISOString(), event: 'pruned' as const, version })), held);
+  if (doomed.length > 0)
+    await set.appendHistory(
+      doomed.map((version) => ({ at: new Date().toISOString(), event: 'pruned' as const, version })),
+      held,
+    );
   // Trash a removal left behind (an NFS client still had a file open).
   for (const name of await readdir(set.releasesDir).catch(() => [] as string[])) {
     if (name.startsWith('.') && name.endsWith('.trash')) await removeTree(join(set.releasesDir, name)).catch(() => undefined);
@@ -406,7 +448,11 @@ async function sweepStaging(set: ReleaseSet, deps: ProvisionerDeps): Promise<voi
     }),
   );
   if (removed.length > 0) deps.log?.('INFO', 'removed staging debris', { target: set.target, entries: removed });
-  if (removed.length < names.length) deps.log?.('INFO', 'staging in use by another run; left alone', { target: set.target, entries: names.filter((n) => !removed.includes(n)) });
+  if (removed.length < names.length)
+    deps.log?.('INFO', 'staging in use by another run; left alone', {
+      target: set.target,
+      entries: names.filter((n) => !removed.includes(n)),
+    });
 }
 
 async function assertSetExists(set: ReleaseSet): Promise<void> {

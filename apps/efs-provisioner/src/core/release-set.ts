@@ -85,7 +85,11 @@ export class ReleaseSet {
     } catch (error) {
       const code = systemErrorCode(error);
       if (code === 'ENOENT') return null;
-      if (code === 'EINVAL') throw new ReleaseStateError(`${this.currentLink} is not a symlink. Move it away: the provisioner switches it as a symlink to releases/<version>.`, { cause: error });
+      if (code === 'EINVAL')
+        throw new ReleaseStateError(
+          `${this.currentLink} is not a symlink. Move it away: the provisioner switches it as a symlink to releases/<version>.`,
+          { cause: error },
+        );
       throw error;
     }
     const match = /^releases\/([^/]+)$/.exec(target);
@@ -123,7 +127,10 @@ export class ReleaseSet {
       return JSON.parse(await readFile(join(this.releaseDir(version), ARTIFACT_FILE), 'utf8')) as ArtifactRecord;
     } catch (error) {
       if (systemErrorCode(error) === 'ENOENT') return undefined;
-      throw new ReleaseStateError(`${join(this.releaseDir(version), ARTIFACT_FILE)} cannot be read (${error instanceof Error ? error.message : String(error)}).`, { cause: error });
+      throw new ReleaseStateError(
+        `${join(this.releaseDir(version), ARTIFACT_FILE)} cannot be read (${error instanceof Error ? error.message : String(error)}).`,
+        { cause: error },
+      );
     }
   }
 

@@ -70,8 +70,7 @@ export interface ProvisionResult {
   readonly message: string;
 }
 
-const EXAMPLE =
-  '{"action":"install","target":"models/demo","version":"1.0.0","artifact":{"bucket":"…","key":"…","sha256":"<64 hex>"}}';
+const EXAMPLE = '{"action":"install","target":"models/demo","version":"1.0.0","artifact":{"bucket":"…","key":"…","sha256":"<64 hex>"}}';
 
 /**
  * Checks an event and returns the typed request.
@@ -106,17 +105,23 @@ export function parseRequest(event: unknown): ProvisionRequest {
     case 'prune': {
       allowOnly(record, ['action', 'target', 'keep']);
       const kept = keep(record);
-      if (kept === undefined) throw new InvalidRequestError('"keep" is required for prune: the number of releases to keep (1 or more; the active one is always kept).');
+      if (kept === undefined)
+        throw new InvalidRequestError(
+          '"keep" is required for prune: the number of releases to keep (1 or more; the active one is always kept).',
+        );
       return { action, target: target(record), keep: kept };
     }
     default:
-      throw new InvalidRequestError(`"action" must be "install", "activate", "rollback" or "prune", not ${JSON.stringify(action)}. Example: ${EXAMPLE}.`);
+      throw new InvalidRequestError(
+        `"action" must be "install", "activate", "rollback" or "prune", not ${JSON.stringify(action)}. Example: ${EXAMPLE}.`,
+      );
   }
 }
 
 function allowOnly(record: Record<string, unknown>, keys: readonly string[]): void {
   for (const key of Object.keys(record)) {
-    if (!keys.includes(key)) throw new InvalidRequestError(`Unknown field "${key}" for action "${String(record['action'])}": the fields are ${keys.join(', ')}.`);
+    if (!keys.includes(key))
+      throw new InvalidRequestError(`Unknown field "${key}" for action "${String(record['action'])}": the fields are ${keys.join(', ')}.`);
   }
 }
 
@@ -133,7 +138,9 @@ function target(record: Record<string, unknown>): string {
 function version(record: Record<string, unknown>, field: string): string {
   const value = record[field];
   if (typeof value !== 'string' || !VERSION_PATTERN.test(value)) {
-    throw new InvalidRequestError(`"${field}" must be a version of 1 to 64 letters, digits, ".", "+", "-" or "_", starting with a letter or digit, not ${JSON.stringify(value)}.`);
+    throw new InvalidRequestError(
+      `"${field}" must be a version of 1 to 64 letters, digits, ".", "+", "-" or "_", starting with a letter or digit, not ${JSON.stringify(value)}.`,
+    );
   }
   return value;
 }
@@ -149,7 +156,9 @@ function keep(record: Record<string, unknown>): number | undefined {
   const value = record['keep'];
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_KEEP) {
-    throw new InvalidRequestError(`"keep" must be an integer from 1 to ${MAX_KEEP} (releases to keep, the active one included), not ${JSON.stringify(value)}.`);
+    throw new InvalidRequestError(
+      `"keep" must be an integer from 1 to ${MAX_KEEP} (releases to keep, the active one included), not ${JSON.stringify(value)}.`,
+    );
   }
   return value;
 }
@@ -160,19 +169,23 @@ function artifact(value: unknown): ArtifactRef {
   }
   const record = value as Record<string, unknown>;
   for (const key of Object.keys(record)) {
-    if (!['bucket', 'key', 'versionId', 'sha256'].includes(key)) throw new InvalidRequestError(`Unknown field "artifact.${key}": the fields are bucket, key, versionId, sha256.`);
+    if (!['bucket', 'key', 'versionId', 'sha256'].includes(key))
+      throw new InvalidRequestError(`Unknown field "artifact.${key}": the fields are bucket, key, versionId, sha256.`);
   }
   const { bucket, key, versionId, sha256 } = record;
   if (typeof bucket !== 'string' || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
     throw new InvalidRequestError(`"artifact.bucket" must be an S3 bucket name, not ${JSON.stringify(bucket)}.`);
   }
-  if (typeof key !== 'string' || key === '' || Buffer.byteLength(key) > 1024) throw new InvalidRequestError(`"artifact.key" must be an S3 object key (1 to 1024 bytes), not ${JSON.stringify(key)}.`);
+  if (typeof key !== 'string' || key === '' || Buffer.byteLength(key) > 1024)
+    throw new InvalidRequestError(`"artifact.key" must be an S3 object key (1 to 1024 bytes), not ${JSON.stringify(key)}.`);
   // "" (an unversioned object's version id as Terraform reports it) means the same as absent.
   if (versionId !== undefined && versionId !== null && (typeof versionId !== 'string' || versionId.length > 1024)) {
     throw new InvalidRequestError(`"artifact.versionId" must be an S3 version id, or absent, not ${JSON.stringify(versionId)}.`);
   }
   if (typeof sha256 !== 'string' || !SHA256_PATTERN.test(sha256)) {
-    throw new InvalidRequestError(`"artifact.sha256" must be the artifact's SHA-256 as 64 lower-case hex digits, not ${JSON.stringify(sha256)}.`);
+    throw new InvalidRequestError(
+      `"artifact.sha256" must be the artifact's SHA-256 as 64 lower-case hex digits, not ${JSON.stringify(sha256)}.`,
+    );
   }
   return { bucket, key, sha256, ...(typeof versionId === 'string' && versionId !== '' ? { versionId } : {}) };
 }

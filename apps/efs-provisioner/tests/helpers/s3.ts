@@ -44,7 +44,12 @@ export async function startS3(): Promise<LocalS3> {
 interface FilesystemStore {
   getResourcePath(bucket: string, key: string, resource: string): string;
   putMetadata(bucket: string, key: string, metadata: unknown, md5: string): Promise<void>;
-  putObject(object: { bucket: string; key: string; content: Buffer | AsyncIterable<Buffer>; metadata: unknown }): Promise<{ size: number; md5: string }>;
+  putObject(object: {
+    bucket: string;
+    key: string;
+    content: Buffer | AsyncIterable<Buffer>;
+    metadata: unknown;
+  }): Promise<{ size: number; md5: string }>;
 }
 
 /**

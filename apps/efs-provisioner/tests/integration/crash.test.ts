@@ -33,7 +33,10 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-function runProvisioner(root: string, event: unknown): { child: ReturnType<typeof spawn>; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }> } {
+function runProvisioner(
+  root: string,
+  event: unknown,
+): { child: ReturnType<typeof spawn>; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }> } {
   const child = spawn(process.execPath, [FIXTURE, JSON.stringify(event)], {
     env: {
       PATH: process.env['PATH'] ?? '/usr/bin:/bin',

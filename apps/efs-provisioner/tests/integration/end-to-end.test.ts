@@ -34,7 +34,13 @@ beforeAll(async () => {
   await chmod(work, 0o755);
   const provisioner = defineFunction({
     ...functionDefinition,
-    environment: { ...functionDefinition.environment, ARTIFACT_BUCKET: BUCKET, ARTIFACT_PREFIX: 'releases/', AWS_ENDPOINT_URL_S3: s3.endpoint, S3_FORCE_PATH_STYLE: 'true' },
+    environment: {
+      ...functionDefinition.environment,
+      ARTIFACT_BUCKET: BUCKET,
+      ARTIFACT_PREFIX: 'releases/',
+      AWS_ENDPOINT_URL_S3: s3.endpoint,
+      S3_FORCE_PATH_STYLE: 'true',
+    },
   });
   api = await startLocalApi({
     functions: [mlInference, provisioner],
@@ -55,8 +61,20 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-function cli(command: 'model-publish' | 'model-rollback', args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const flags = ['--bucket', BUCKET, '--function', 'efs-provisioner', '--endpoint-url', api.invokeUrl ?? '', '--s3-endpoint-url', s3.endpoint];
+function cli(
+  command: 'model-publish' | 'model-rollback',
+  args: readonly string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const flags = [
+    '--bucket',
+    BUCKET,
+    '--function',
+    'efs-provisioner',
+    '--endpoint-url',
+    api.invokeUrl ?? '',
+    '--s3-endpoint-url',
+    s3.endpoint,
+  ];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(PACKAGE_DIR, 'dist', 'cli', `${command}.js`), ...args, ...flags], {
       env: {
@@ -78,7 +96,11 @@ function cli(command: 'model-publish' | 'model-rollback', args: readonly string[
 }
 
 async function classify(): Promise<{ label: unknown; version: unknown }> {
-  const response = await fetch(`${api.url}/ml-inference`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: solidPng([230, 20, 20]) });
+  const response = await fetch(`${api.url}/ml-inference`, {
+    method: 'POST',
+    headers: { 'content-type': 'image/png' },
+    body: solidPng([230, 20, 20]),
+  });
   const body = (await response.json()) as { bird_class?: unknown; model?: { version?: unknown } };
   expect(response.status, JSON.stringify(body)).toBe(200);
   return { label: body.bird_class, version: body.model?.version };
@@ -90,7 +112,11 @@ it('publishes, switches and rolls back a model that ml-inference then serves', a
   const current = join(work, '.efs', 'ml', 'models', 'demo', 'current');
 
   // Nothing installed: ml-inference says how to install a model.
-  const before = await fetch(`${api.url}/ml-inference`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: solidPng([230, 20, 20]) });
+  const before = await fetch(`${api.url}/ml-inference`, {
+    method: 'POST',
+    headers: { 'content-type': 'image/png' },
+    body: solidPng([230, 20, 20]),
+  });
   expect(before.status).toBe(503);
 
   const first = await cli('model-publish', [v1, '--name', 'demo', '--version', '1.0.0']);
@@ -127,6 +153,8 @@ it('publishes, switches and rolls back a model that ml-inference then serves', a
   // A function error comes back through the Invoke API with the provisioner's message.
   const missing = await cli('model-rollback', ['--name', 'demo', '--to', '9.9.9']);
   expect(missing.code).toBe(1);
-  expect(missing.stderr).toContain('The provisioner (efs-provisioner) failed: NotInstalledError: models/demo 9.9.9 is not installed (installed: 2.0.0, 1.0.0)');
+  expect(missing.stderr).toContain(
+    'The provisioner (efs-provisioner) failed: NotInstalledError: models/demo 9.9.9 is not installed (installed: 2.0.0, 1.0.0)',
+  );
   expect(await classify()).toEqual({ label: 'red-v2', version: '2.0.0' });
 }, 300_000);

@@ -41,17 +41,30 @@ describe('handler', () => {
     const { archive } = await packDirectory(await writeRelease(join(work, 'src'), 'h'));
     const artifact = await s3.put('releases/h.tar.gz', archive);
     const result = await handler({ action: 'install', target: 'models/demo', version: '1.0.0', artifact });
-    expect(result).toMatchObject({ action: 'install', changed: true, active: '1.0.0', message: 'installed and activated models/demo 1.0.0 (nothing was active)' });
+    expect(result).toMatchObject({
+      action: 'install',
+      changed: true,
+      active: '1.0.0',
+      message: 'installed and activated models/demo 1.0.0 (nothing was active)',
+    });
     expect(await readlink(join(work, 'efs', 'models', 'demo', 'current'))).toBe('releases/1.0.0');
   });
 
   it('throws a typed error for a malformed event', async () => {
-    await expect(handler({ action: 'upgrade', target: 'models/demo' })).rejects.toMatchObject({ name: 'InvalidRequestError', code: 'EREQUEST' });
+    await expect(handler({ action: 'upgrade', target: 'models/demo' })).rejects.toMatchObject({
+      name: 'InvalidRequestError',
+      code: 'EREQUEST',
+    });
   });
 
   it('throws when the artifact is outside the allowed prefix', async () => {
     await expect(
-      handler({ action: 'install', target: 'models/demo', version: '2.0.0', artifact: { bucket: BUCKET, key: 'elsewhere/x.tar.gz', sha256: 'a'.repeat(64) } }),
+      handler({
+        action: 'install',
+        target: 'models/demo',
+        version: '2.0.0',
+        artifact: { bucket: BUCKET, key: 'elsewhere/x.tar.gz', sha256: 'a'.repeat(64) },
+      }),
     ).rejects.toThrow(/must start with "releases\/"/);
   });
 });

@@ -100,8 +100,15 @@ describe('install', () => {
       message: 'installed and activated models/demo 1.0.0 (nothing was active)',
     });
     expect(await readlink(join(model(), 'current'))).toBe('releases/1.0.0');
-    expect((await readdir(join(model(), 'releases', '1.0.0'))).sort()).toEqual(['.artifact.json', 'labels.txt', 'model.json', 'model.onnx']);
-    const record = JSON.parse(await readFile(join(model(), 'releases', '1.0.0', '.artifact.json'), 'utf8')) as { artifact: { sha256: string } };
+    expect((await readdir(join(model(), 'releases', '1.0.0'))).sort()).toEqual([
+      '.artifact.json',
+      'labels.txt',
+      'model.json',
+      'model.onnx',
+    ]);
+    const record = JSON.parse(await readFile(join(model(), 'releases', '1.0.0', '.artifact.json'), 'utf8')) as {
+      artifact: { sha256: string };
+    };
     expect(record.artifact.sha256).toBe(releases.get('v1')?.sha256Hex);
     expect((await state()).staging).toEqual([]);
   });
@@ -130,7 +137,11 @@ describe('install', () => {
   it('refuses the same version with other content (versions are immutable)', async () => {
     await installEvent('1.0.0', 'v1');
     const artifact = await upload('v2', releases.get('v2')?.archive ?? Buffer.alloc(0));
-    await expectRefused({ action: 'install', target: 'models/demo', version: '1.0.0', artifact }, VersionConflictError, /already installed from another artifact.*immutable/);
+    await expectRefused(
+      { action: 'install', target: 'models/demo', version: '1.0.0', artifact },
+      VersionConflictError,
+      /already installed from another artifact.*immutable/,
+    );
   });
 
   it('treats the same release re-compressed (another gzip) as already installed', async () => {
@@ -163,7 +174,13 @@ describe('install', () => {
 
   it('refuses an archive with ../ entries and writes nothing outside', async () => {
     await installEvent('1.0.0', 'v1');
-    const artifact = await upload('dotdot', rawTarGz([{ name: 'model.onnx', data: 'x' }, { name: '../../../escaped', data: 'x' }]));
+    const artifact = await upload(
+      'dotdot',
+      rawTarGz([
+        { name: 'model.onnx', data: 'x' },
+        { name: '../../../escaped', data: 'x' },
+      ]),
+    );
     await expectRefused({ action: 'install', target: 'models/demo', version: '2.0.0', artifact }, ArchiveError, /contains "\.\."/);
     expect(await readdir(root)).toEqual(['models']);
     expect((await readdir(model())).filter((n) => !n.startsWith('.'))).toEqual(['current', 'releases']);
@@ -177,15 +194,25 @@ describe('install', () => {
   it('stops a file-count bomb', async () => {
     deps = { ...deps, limits: { maxEntries: 200 } };
     const artifact = await upload('many', rawTarGz(Array.from({ length: 5000 }, (_, i) => ({ name: `f/${i}`, data: '' }))));
-    await expectRefused({ action: 'install', target: 'models/demo', version: '2.0.0', artifact }, ArchiveLimitError, /more than 200 entries/);
+    await expectRefused(
+      { action: 'install', target: 'models/demo', version: '2.0.0', artifact },
+      ArchiveLimitError,
+      /more than 200 entries/,
+    );
   });
 
   it('stops a bytes bomb', async () => {
     deps = { ...deps, limits: { maxBytes: 1024 * 1024 } };
     const { rawHeader } = await import('../helpers/tar.js');
-    const bomb = gzipSync(Buffer.concat([rawHeader({ name: 'model.onnx', size: 32 * 1024 * 1024 }), Buffer.alloc(32 * 1024 * 1024), Buffer.alloc(1024)]));
+    const bomb = gzipSync(
+      Buffer.concat([rawHeader({ name: 'model.onnx', size: 32 * 1024 * 1024 }), Buffer.alloc(32 * 1024 * 1024), Buffer.alloc(1024)]),
+    );
     const artifact = await upload('bomb', bomb);
-    await expectRefused({ action: 'install', target: 'models/demo', version: '2.0.0', artifact }, ArchiveLimitError, /more than 1048576 bytes/);
+    await expectRefused(
+      { action: 'install', target: 'models/demo', version: '2.0.0', artifact },
+      ArchiveLimitError,
+      /more than 1048576 bytes/,
+    );
   });
 
   it('refuses a model release without model.json', async () => {
@@ -201,12 +228,21 @@ describe('install', () => {
     const dir = await writeRelease(join(work, `manifest-${Date.now()}`), 'm');
     await writeFile(join(dir, 'release.json'), JSON.stringify({ files: { 'model.onnx': { bytes: 1, sha256: '0'.repeat(64) } } }));
     const artifact = await upload('manifest', (await packDirectory(dir)).archive);
-    await expectRefused({ action: 'install', target: 'models/demo', version: '2.0.0', artifact }, ArchiveError, /does not match its release\.json/);
+    await expectRefused(
+      { action: 'install', target: 'models/demo', version: '2.0.0', artifact },
+      ArchiveError,
+      /does not match its release\.json/,
+    );
   });
 
   it('refuses another bucket than ARTIFACT_BUCKET', async () => {
     await expectRefused(
-      { action: 'install', target: 'models/demo', version: '2.0.0', artifact: { bucket: 'someone-elses', key: 'releases/x', sha256: '0'.repeat(64) } },
+      {
+        action: 'install',
+        target: 'models/demo',
+        version: '2.0.0',
+        artifact: { bucket: 'someone-elses', key: 'releases/x', sha256: '0'.repeat(64) },
+      },
       BucketNotAllowedError,
       /only from bucket "artifacts-test"/,
     );
@@ -214,7 +250,12 @@ describe('install', () => {
 
   it('says what to do when the artifact does not exist', async () => {
     await expectRefused(
-      { action: 'install', target: 'models/demo', version: '2.0.0', artifact: { bucket: BUCKET, key: 'releases/missing.tar.gz', sha256: '0'.repeat(64) } },
+      {
+        action: 'install',
+        target: 'models/demo',
+        version: '2.0.0',
+        artifact: { bucket: BUCKET, key: 'releases/missing.tar.gz', sha256: '0'.repeat(64) },
+      },
       DownloadError,
       /NoSuchKey.*Upload it first/,
     );
@@ -223,9 +264,18 @@ describe('install', () => {
   it('installs without activating when asked, then activates', async () => {
     await installEvent('1.0.0', 'v1');
     const installed = await installEvent('2.0.0', 'v2', { activate: false });
-    expect(installed).toMatchObject({ changed: true, active: '1.0.0', message: 'installed models/demo 2.0.0, not activated (1.0.0 stays active)' });
+    expect(installed).toMatchObject({
+      changed: true,
+      active: '1.0.0',
+      message: 'installed models/demo 2.0.0, not activated (1.0.0 stays active)',
+    });
     const activated = await provision(parseRequest({ action: 'activate', target: 'models/demo', version: '2.0.0' }), deps);
-    expect(activated).toMatchObject({ changed: true, active: '2.0.0', previous: '1.0.0', message: 'activated models/demo 2.0.0 (was 1.0.0)' });
+    expect(activated).toMatchObject({
+      changed: true,
+      active: '2.0.0',
+      previous: '1.0.0',
+      message: 'activated models/demo 2.0.0 (was 1.0.0)',
+    });
     expect(await readlink(join(model(), 'current'))).toBe('releases/2.0.0');
   });
 
@@ -240,7 +290,9 @@ describe('install', () => {
 
   it('refuses a libraries release without node_modules/', async () => {
     const artifact = await upload('lib', releases.get('v1')?.archive ?? Buffer.alloc(0));
-    const error = await provision(parseRequest({ action: 'install', target: 'libraries/linux-x64', version: '1', artifact }), deps).catch((caught: unknown) => caught);
+    const error = await provision(parseRequest({ action: 'install', target: 'libraries/linux-x64', version: '1', artifact }), deps).catch(
+      (caught: unknown) => caught,
+    );
     expect(error).toBeInstanceOf(ArchiveError);
     expect((error as Error).message).toMatch(/no node_modules/);
   });
@@ -255,7 +307,12 @@ describe('rollback, activate and prune', () => {
 
   it('rolls back to the previously active release', async () => {
     const result = await provision(parseRequest({ action: 'rollback', target: 'models/demo' }), deps);
-    expect(result).toMatchObject({ changed: true, active: '2.0.0', previous: '3.0.0', message: 'rolled back models/demo to 2.0.0 (was 3.0.0)' });
+    expect(result).toMatchObject({
+      changed: true,
+      active: '2.0.0',
+      previous: '3.0.0',
+      message: 'rolled back models/demo to 2.0.0 (was 3.0.0)',
+    });
     expect(await readlink(join(model(), 'current'))).toBe('releases/2.0.0');
     // Rolling back again goes back to 3.0.0, the release active before 2.0.0 was.
     const again = await provision(parseRequest({ action: 'rollback', target: 'models/demo' }), deps);
@@ -268,7 +325,11 @@ describe('rollback, activate and prune', () => {
   });
 
   it('refuses to roll back to a version that is not installed', async () => {
-    await expectRefused({ action: 'rollback', target: 'models/demo', to: '9.9.9' }, NotInstalledError, /9\.9\.9 is not installed \(installed: 3\.0\.0, 2\.0\.0, 1\.0\.0\)/);
+    await expectRefused(
+      { action: 'rollback', target: 'models/demo', to: '9.9.9' },
+      NotInstalledError,
+      /9\.9\.9 is not installed \(installed: 3\.0\.0, 2\.0\.0, 1\.0\.0\)/,
+    );
   });
 
   it('prunes the least recently used releases and never the active one', async () => {
@@ -289,7 +350,9 @@ describe('rollback, activate and prune', () => {
 
 describe('the event', () => {
   it('refuses unknown fields, naming them', () => {
-    expect(() => parseRequest({ action: 'install', target: 'models/demo', version: '1', artifact: {}, activte: true })).toThrow(InvalidRequestError);
+    expect(() => parseRequest({ action: 'install', target: 'models/demo', version: '1', artifact: {}, activte: true })).toThrow(
+      InvalidRequestError,
+    );
     expect(() => parseRequest({ action: 'rollback', target: 'models/../etc' })).toThrow(/"target" must be/);
     expect(() => parseRequest({ action: 'prune', target: 'models/demo' })).toThrow(/"keep" is required/);
   });

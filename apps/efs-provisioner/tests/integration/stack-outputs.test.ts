@@ -24,7 +24,10 @@ afterAll(async () => {
 async function stack(name: string, outputs: Record<string, unknown>, apply: boolean): Promise<string> {
   const stackDir = join(dir, name);
   await run('mkdir', ['-p', stackDir]);
-  await writeFile(join(stackDir, 'main.tf.json'), JSON.stringify({ output: Object.fromEntries(Object.entries(outputs).map(([key, value]) => [key, { value }])) }));
+  await writeFile(
+    join(stackDir, 'main.tf.json'),
+    JSON.stringify({ output: Object.fromEntries(Object.entries(outputs).map(([key, value]) => [key, { value }])) }),
+  );
   await run('terraform', ['init', '-input=false', '-no-color'], { cwd: stackDir });
   if (apply) await run('terraform', ['apply', '-auto-approve', '-input=false', '-no-color'], { cwd: stackDir });
   return stackDir;
@@ -32,7 +35,14 @@ async function stack(name: string, outputs: Record<string, unknown>, apply: bool
 
 describe('readStackOutputs', () => {
   it('reads artifact_bucket and function_names["efs-provisioner"] with terraform output -json', async () => {
-    const stackDir = await stack('deployed', { artifact_bucket: 'lambda-efs-dev-artifacts-1234', function_names: { 'efs-provisioner': 'lambda-efs-dev-efs-provisioner', 'ml-inference': 'x' } }, true);
+    const stackDir = await stack(
+      'deployed',
+      {
+        artifact_bucket: 'lambda-efs-dev-artifacts-1234',
+        function_names: { 'efs-provisioner': 'lambda-efs-dev-efs-provisioner', 'ml-inference': 'x' },
+      },
+      true,
+    );
     expect(await readStackOutputs('lambda-efs-dev', stackDir)).toEqual({
       bucket: 'lambda-efs-dev-artifacts-1234',
       functionName: 'lambda-efs-dev-efs-provisioner',

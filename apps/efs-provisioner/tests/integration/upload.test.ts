@@ -26,7 +26,13 @@ it('uploads a big file in parts, reporting progress, with its metadata', async (
   const file = join(work, 'big.tar.gz');
   await writeFile(file, data);
   const seen: number[] = [];
-  await uploadFile(s3.client, { bucket: BUCKET, key: 'releases/big.tar.gz', file, metadata: { sha256: 'abc' }, progress: (done) => seen.push(done) });
+  await uploadFile(s3.client, {
+    bucket: BUCKET,
+    key: 'releases/big.tar.gz',
+    file,
+    metadata: { sha256: 'abc' },
+    progress: (done) => seen.push(done),
+  });
   expect(seen).toEqual([0, MULTIPART_THRESHOLD, 2 * MULTIPART_THRESHOLD, data.length]);
   const object = await s3.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'releases/big.tar.gz' }));
   const body = Buffer.from((await object.Body?.transformToByteArray()) ?? []);
@@ -37,5 +43,7 @@ it('uploads a big file in parts, reporting progress, with its metadata', async (
 it('says what S3 answered when the bucket does not exist', async () => {
   const file = join(work, 'small');
   await writeFile(file, 'x');
-  await expect(uploadFile(s3.client, { bucket: 'no-such-bucket', key: 'k', file })).rejects.toThrow(/Uploading to s3:\/\/no-such-bucket\/k failed: NoSuchBucket/);
+  await expect(uploadFile(s3.client, { bucket: 'no-such-bucket', key: 'k', file })).rejects.toThrow(
+    /Uploading to s3:\/\/no-such-bucket\/k failed: NoSuchBucket/,
+  );
 });

@@ -103,7 +103,8 @@ it(`extracts inside or refuses with a typed error, for ${RUNS} mutated archives`
       await extractTarGz(chunked(mutate(seed), 997), out, { limits: { maxBytes: 1024 * 1024, maxEntries: 50 } });
       extracted++;
     } catch (error) {
-      if (!(error instanceof ArchiveError || error instanceof ArchiveLimitError)) throw new Error(`seed ${seed}: ${String(error)}`, { cause: error });
+      if (!(error instanceof ArchiveError || error instanceof ArchiveLimitError))
+        throw new Error(`seed ${seed}: ${String(error)}`, { cause: error });
       refused++;
     }
     expect(await readdir(sandbox), `seed ${seed}`).toEqual(['out']);

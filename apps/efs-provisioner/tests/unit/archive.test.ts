@@ -101,7 +101,13 @@ describe('extractTarGz', () => {
     await makeRelease(src);
     const packed = await packDirectory(src);
     const { out, result } = await extractInto(packed.archive);
-    expect(result).toMatchObject({ files: 4, directories: 1, symlinks: 1, contentBytes: 70_000 + 10 + 9 + 10, sha256Hex: packed.sha256Hex });
+    expect(result).toMatchObject({
+      files: 4,
+      directories: 1,
+      symlinks: 1,
+      contentBytes: 70_000 + 10 + 9 + 10,
+      sha256Hex: packed.sha256Hex,
+    });
     expect((await readFile(join(out, 'model.onnx'))).equals(Buffer.alloc(70_000, 7))).toBe(true);
     expect(await readlink(join(out, 'optimized', 'labels.txt'))).toBe('../labels.txt');
     expect(await readFile(join(out, 'optimized', 'labels.txt'), 'utf8')).toBe('red\ngreen\n');
@@ -134,19 +140,73 @@ describe('extractTarGz', () => {
     ['refuses an absolute path', rawTarGz([{ name: '/etc/evil', data: 'x' }]), /absolute path/],
     ['refuses an absolute symlink', rawTarGz([{ name: 'passwd', type: '2', linkName: '/etc/passwd' }]), /absolute path/],
     ['refuses a symlink climbing out of the release', rawTarGz([{ name: 'a/up', type: '2', linkName: '../../etc' }]), /leads outside/],
-    ['refuses a symlink with .. after a name (the name could be a symlink)', rawTarGz([{ name: 'dot', type: '2', linkName: 'sub' }, { name: 'up', type: '2', linkName: 'dot/../x' }]), /after its start/],
-    ['refuses an entry written through a symlink', rawTarGz([{ name: 'link', type: '2', linkName: 'sub' }, { name: 'link/file', data: 'x' }]), /is a symlink/],
-    ['refuses a hard link', rawTarGz([{ name: 'a', data: 'x' }, { name: 'b', type: '1', linkName: 'a' }]), /hard link/],
+    [
+      'refuses a symlink with .. after a name (the name could be a symlink)',
+      rawTarGz([
+        { name: 'dot', type: '2', linkName: 'sub' },
+        { name: 'up', type: '2', linkName: 'dot/../x' },
+      ]),
+      /after its start/,
+    ],
+    [
+      'refuses an entry written through a symlink',
+      rawTarGz([
+        { name: 'link', type: '2', linkName: 'sub' },
+        { name: 'link/file', data: 'x' },
+      ]),
+      /is a symlink/,
+    ],
+    [
+      'refuses a hard link',
+      rawTarGz([
+        { name: 'a', data: 'x' },
+        { name: 'b', type: '1', linkName: 'a' },
+      ]),
+      /hard link/,
+    ],
     ['refuses a character device', rawTarGz([{ name: 'null', type: '3' }]), /character device/],
     ['refuses a FIFO', rawTarGz([{ name: 'pipe', type: '6' }]), /FIFO/],
-    ['refuses a duplicate file entry', rawTarGz([{ name: 'a', data: 'x' }, { name: 'a', data: 'y' }]), /two entries for a/],
-    ['refuses a duplicate directory entry', rawTarGz([{ name: 'd/', type: '5' }, { name: 'd/', type: '5' }]), /two entries for d/],
-    ['refuses a file replacing a directory', rawTarGz([{ name: 'd/', type: '5' }, { name: 'd', data: 'x' }]), /two entries for d|is a directory/],
+    [
+      'refuses a duplicate file entry',
+      rawTarGz([
+        { name: 'a', data: 'x' },
+        { name: 'a', data: 'y' },
+      ]),
+      /two entries for a/,
+    ],
+    [
+      'refuses a duplicate directory entry',
+      rawTarGz([
+        { name: 'd/', type: '5' },
+        { name: 'd/', type: '5' },
+      ]),
+      /two entries for d/,
+    ],
+    [
+      'refuses a file replacing a directory',
+      rawTarGz([
+        { name: 'd/', type: '5' },
+        { name: 'd', data: 'x' },
+      ]),
+      /two entries for d|is a directory/,
+    ],
     ['refuses pax extension headers', rawTarGz([{ name: 'PaxHeader', type: 'x', data: '20 path=evil\n' }]), /pax or GNU/],
     ['refuses an archive without its end marker (truncated tar)', rawTarGz([{ name: 'a', data: 'x' }], { end: false }), /truncated/],
-    ['refuses data after the end marker', gzipSync(Buffer.concat([rawTar([{ name: 'a', data: 'x' }]), Buffer.from('junk')])), /after its end-of-archive/],
-    ['refuses a file whose contents are cut short', gzipSync(rawTar([{ name: 'a', data: 'x'.repeat(600) }]).subarray(0, 512 + 100)), /truncated/],
-    ['refuses a header with a wrong checksum', gzipSync(Buffer.concat([Buffer.from(rawHeader({ name: 'a' }).fill(0x41, 0, 1)), Buffer.alloc(1024)])), /checksum/],
+    [
+      'refuses data after the end marker',
+      gzipSync(Buffer.concat([rawTar([{ name: 'a', data: 'x' }]), Buffer.from('junk')])),
+      /after its end-of-archive/,
+    ],
+    [
+      'refuses a file whose contents are cut short',
+      gzipSync(rawTar([{ name: 'a', data: 'x'.repeat(600) }]).subarray(0, 512 + 100)),
+      /truncated/,
+    ],
+    [
+      'refuses a header with a wrong checksum',
+      gzipSync(Buffer.concat([Buffer.from(rawHeader({ name: 'a' }).fill(0x41, 0, 1)), Buffer.alloc(1024)])),
+      /checksum/,
+    ],
     ['refuses what is not gzip', Buffer.from('this is not a gzip stream at all'), /not valid gzip|truncated/],
   ];
   for (const [name, archive, message] of refusals) {
@@ -177,7 +237,9 @@ describe('extractTarGz', () => {
 
   it('stops a bytes bomb before writing past the byte limit', async () => {
     // 64 MiB of zeros compress to about 64 KiB.
-    const bomb = gzipSync(Buffer.concat([rawHeader({ name: 'zeros', size: 64 * 1024 * 1024 }), Buffer.alloc(64 * 1024 * 1024), Buffer.alloc(1024)]));
+    const bomb = gzipSync(
+      Buffer.concat([rawHeader({ name: 'zeros', size: 64 * 1024 * 1024 }), Buffer.alloc(64 * 1024 * 1024), Buffer.alloc(1024)]),
+    );
     expect(bomb.length).toBeLessThan(1024 * 1024);
     const error = await extractInto(bomb, { maxBytes: 1024 * 1024 }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ArchiveLimitError);
@@ -186,7 +248,9 @@ describe('extractTarGz', () => {
   });
 
   it('refuses a path longer than the path limit', async () => {
-    const error = await extractInto(rawTarGz([{ name: 'a'.repeat(90), data: 'x' }]), { maxPathLength: 64 }).catch((caught: unknown) => caught);
+    const error = await extractInto(rawTarGz([{ name: 'a'.repeat(90), data: 'x' }]), { maxPathLength: 64 }).catch(
+      (caught: unknown) => caught,
+    );
     expect(error).toBeInstanceOf(ArchiveLimitError);
   });
 });

@@ -6,7 +6,13 @@ import { ConfigError } from '../../src/errors.js';
 describe('loadConfig', () => {
   it('reads the mount, the bucket, path style and the limits', () => {
     expect(
-      loadConfig({ PROVISION_ROOT: '/mnt/ml/', ARTIFACT_BUCKET: 'my-artifacts', ARTIFACT_PREFIX: 'releases/', S3_FORCE_PATH_STYLE: 'true', PROVISION_MAX_ENTRIES: '10' }),
+      loadConfig({
+        PROVISION_ROOT: '/mnt/ml/',
+        ARTIFACT_BUCKET: 'my-artifacts',
+        ARTIFACT_PREFIX: 'releases/',
+        S3_FORCE_PATH_STYLE: 'true',
+        PROVISION_MAX_ENTRIES: '10',
+      }),
     ).toEqual({
       root: '/mnt/ml',
       artifactBucket: 'my-artifacts',

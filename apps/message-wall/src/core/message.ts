@@ -1,10 +1,4 @@
-import {
-  ControlCharacterError,
-  EmptyMessageError,
-  InvalidBodyError,
-  MessageTooLargeError,
-  MultilineMessageError,
-} from '../errors.js';
+import { ControlCharacterError, EmptyMessageError, InvalidBodyError, MessageTooLargeError, MultilineMessageError } from '../errors.js';
 
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 const LINE_BREAK = /[\n\r]/;

@@ -211,7 +211,8 @@ export class WallStore {
       const line = Buffer.from(`${message}\n`, 'utf8');
       const now = openIfExists(file);
       try {
-        const holdsMessage = now !== undefined && now.size >= before.wholeEnd + line.length && readRange(now.fd, before.wholeEnd, line.length).equals(line);
+        const holdsMessage =
+          now !== undefined && now.size >= before.wholeEnd + line.length && readRange(now.fd, before.wholeEnd, line.length).equals(line);
         if (!holdsMessage) throw wallGoneAfterPost(error);
         return read(now.fd);
       } finally {

@@ -19,16 +19,7 @@ export interface TestEvent {
 }
 
 export type EventCase =
-  | 'get'
-  | 'post'
-  | 'post-base64'
-  | 'delete'
-  | 'put'
-  | 'get-wall'
-  | 'post-wall'
-  | 'delete-wall'
-  | 'get-tail'
-  | 'get-wall-traversal';
+  'get' | 'post' | 'post-base64' | 'delete' | 'put' | 'get-wall' | 'post-wall' | 'delete-wall' | 'get-tail' | 'get-wall-traversal';
 
 const parsed = new Map<EventCase, TestEvent>();
 

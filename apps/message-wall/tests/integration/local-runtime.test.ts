@@ -14,7 +14,9 @@ let wall: WallApi | undefined;
 afterEach(async (context) => {
   // A failed test shows why the runtime answered as it did: its INIT_REPORTs, timeouts, errors.
   if (context.task.result?.state === 'fail' && wall !== undefined) {
-    console.error(`The runtime's log (its failures and last lines):\n${runtimeTrouble(wall.lines)}\n…\n${wall.lines.slice(-15).join('\n')}`);
+    console.error(
+      `The runtime's log (its failures and last lines):\n${runtimeTrouble(wall.lines)}\n…\n${wall.lines.slice(-15).join('\n')}`,
+    );
   }
   await wall?.close();
   wall = undefined;
@@ -127,81 +129,88 @@ describe('concurrent environments through the runtime', () => {
     expect(readFileSync(wall.wallFile, 'utf8')).toBe(read.body);
   });
 
-  it('keeps the wall intact and readable when an environment is killed at its timeout in the middle of a POST', { timeout: 300_000 }, async () => {
-    // The declared 10 s timeout (a shorter one would not leave a cold start on a loaded CI machine
-    // room to finish: Lambda gives a retried init the function timeout); a short lease (1 s) keeps
-    // the takeover quick.
-    wall = await startWallApi({
-      reservedConcurrency: 8,
-      environment: { MESSAGE_WALL_DIR: '/mnt/msg', MESSAGE_WALL_LOCK_STALE_MS: '1000' },
-    });
-    const { api, wallFile } = wall;
-    const url = `${api.url}/message-wall`;
-    const lockDir = `${wallFile}.lock`;
-    const acknowledged = new Set<string>();
-    const failed = new Set<string>();
-    const clientErrors: unknown[] = [];
-    let frozen: number | undefined;
-    let stop = false;
+  it(
+    'keeps the wall intact and readable when an environment is killed at its timeout in the middle of a POST',
+    { timeout: 300_000 },
+    async () => {
+      // The declared 10 s timeout (a shorter one would not leave a cold start on a loaded CI machine
+      // room to finish: Lambda gives a retried init the function timeout); a short lease (1 s) keeps
+      // the takeover quick.
+      wall = await startWallApi({
+        reservedConcurrency: 8,
+        environment: { MESSAGE_WALL_DIR: '/mnt/msg', MESSAGE_WALL_LOCK_STALE_MS: '1000' },
+      });
+      const { api, wallFile } = wall;
+      const url = `${api.url}/message-wall`;
+      const lockDir = `${wallFile}.lock`;
+      const acknowledged = new Set<string>();
+      const failed = new Set<string>();
+      const clientErrors: unknown[] = [];
+      let frozen: number | undefined;
+      let stop = false;
 
-    const clients = Array.from({ length: 4 }, async (_, client) => {
-      try {
-        for (let seq = 0; !stop; seq++) {
-          const body = `client ${client} message ${seq}`;
-          const answer = await http(url, { method: 'POST', contentType: 'text/plain', body });
-          (answer.status === 200 ? acknowledged : failed).add(body);
-        }
-      } catch (error) {
-        clientErrors.push(error);
-      }
-    });
-
-    try {
-      await until('20 acknowledged POSTs', () => acknowledged.size >= 20 || clientErrors.length > 0);
-      // Freeze the environment that holds the wall's lock, as a stalled environment would be, and
-      // let the runtime kill it at its 10 s timeout. The lease's symlink names its holder: host:pid.
-      await until('an environment frozen while it holds the lock', () => {
-        const pid = lockHolder(lockDir);
-        if (pid === undefined || !api.environmentPids('message-wall').includes(pid)) return false;
+      const clients = Array.from({ length: 4 }, async (_, client) => {
         try {
-          process.kill(pid, 'SIGSTOP');
-        } catch {
-          return false; // it ended between the listing and the signal
+          for (let seq = 0; !stop; seq++) {
+            const body = `client ${client} message ${seq}`;
+            const answer = await http(url, { method: 'POST', contentType: 'text/plain', body });
+            (answer.status === 200 ? acknowledged : failed).add(body);
+          }
+        } catch (error) {
+          clientErrors.push(error);
         }
-        if (lockHolder(lockDir) === pid) frozen = pid;
-        else process.kill(pid, 'SIGCONT'); // it released the lock before it stopped: try again
-        return frozen !== undefined;
       });
 
-      // While the lock's holder is frozen, the wall stays readable: GET takes no lock.
-      const during = await http(url);
-      expect(during.status).toBe(200);
-      const seenDuring = during.body.slice(0, -1).split('\n');
-      expect(seenDuring.every((line) => /^client \d message \d+$/.test(line))).toBe(true);
+      try {
+        await until('20 acknowledged POSTs', () => acknowledged.size >= 20 || clientErrors.length > 0);
+        // Freeze the environment that holds the wall's lock, as a stalled environment would be, and
+        // let the runtime kill it at its 10 s timeout. The lease's symlink names its holder: host:pid.
+        await until('an environment frozen while it holds the lock', () => {
+          const pid = lockHolder(lockDir);
+          if (pid === undefined || !api.environmentPids('message-wall').includes(pid)) return false;
+          try {
+            process.kill(pid, 'SIGSTOP');
+          } catch {
+            return false; // it ended between the listing and the signal
+          }
+          if (lockHolder(lockDir) === pid) frozen = pid;
+          else process.kill(pid, 'SIGCONT'); // it released the lock before it stopped: try again
+          return frozen !== undefined;
+        });
 
-      // The runtime ends the frozen environment at its timeout; after one lease the others take the
-      // lock over, and POSTs are acknowledged again.
-      await until('the frozen environment ended at its timeout', () => !api.environmentPids('message-wall').includes(frozen!));
-      const acknowledgedBefore = acknowledged.size;
-      await until('10 POSTs acknowledged after the takeover', () => acknowledged.size >= acknowledgedBefore + 10 || clientErrors.length > 0);
-    } finally {
-      stop = true;
-      await Promise.all(clients);
-    }
-    expect(clientErrors).toEqual([]);
+        // While the lock's holder is frozen, the wall stays readable: GET takes no lock.
+        const during = await http(url);
+        expect(during.status).toBe(200);
+        const seenDuring = during.body.slice(0, -1).split('\n');
+        expect(seenDuring.every((line) => /^client \d message \d+$/.test(line))).toBe(true);
 
-    expect(wall.lines.some((line) => /Task timed out after 10\.00 seconds/.test(line))).toBe(true);
-    expect(api.environmentPids('message-wall')).not.toContain(frozen);
-    expect(failed.size).toBeGreaterThanOrEqual(1); // the frozen environment's POST: answered 500, as by API Gateway
+        // The runtime ends the frozen environment at its timeout; after one lease the others take the
+        // lock over, and POSTs are acknowledged again.
+        await until('the frozen environment ended at its timeout', () => !api.environmentPids('message-wall').includes(frozen!));
+        const acknowledgedBefore = acknowledged.size;
+        await until(
+          '10 POSTs acknowledged after the takeover',
+          () => acknowledged.size >= acknowledgedBefore + 10 || clientErrors.length > 0,
+        );
+      } finally {
+        stop = true;
+        await Promise.all(clients);
+      }
+      expect(clientErrors).toEqual([]);
 
-    const read = await http(url);
-    expect(read.status).toBe(200);
-    const lines = read.body.slice(0, -1).split('\n');
-    expect(lines.every((line) => /^client \d message \d+$/.test(line))).toBe(true);
-    expect(new Set(lines).size).toBe(lines.length);
-    for (const body of acknowledged) expect(lines).toContain(body);
-    const after = await http(url, { method: 'POST', contentType: 'text/plain', body: 'after the timeout' });
-    expect(after.status).toBe(200);
-    expect(readFileSync(wallFile, 'utf8').endsWith('after the timeout\n')).toBe(true);
-  });
+      expect(wall.lines.some((line) => /Task timed out after 10\.00 seconds/.test(line))).toBe(true);
+      expect(api.environmentPids('message-wall')).not.toContain(frozen);
+      expect(failed.size).toBeGreaterThanOrEqual(1); // the frozen environment's POST: answered 500, as by API Gateway
+
+      const read = await http(url);
+      expect(read.status).toBe(200);
+      const lines = read.body.slice(0, -1).split('\n');
+      expect(lines.every((line) => /^client \d message \d+$/.test(line))).toBe(true);
+      expect(new Set(lines).size).toBe(lines.length);
+      for (const body of acknowledged) expect(lines).toContain(body);
+      const after = await http(url, { method: 'POST', contentType: 'text/plain', body: 'after the timeout' });
+      expect(after.status).toBe(200);
+      expect(readFileSync(wallFile, 'utf8').endsWith('after the timeout\n')).toBe(true);
+    },
+  );
 });

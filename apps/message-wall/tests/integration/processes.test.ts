@@ -46,39 +46,46 @@ function wallLines(file = join(dir, 'content')): string[] {
 
 describe('concurrent environments', () => {
   // 600 POSTs under one lock with two readers spinning: minutes on a loaded 2-core CI machine.
-  it('stores N×M intact messages, each once and in each writer’s order, while lock-free readers only see whole messages', { timeout: 300_000 }, async () => {
-    const writers = 4;
-    const count = 150;
-    const posters = Array.from({ length: writers }, (_, id) => spawn('post', { id, count }));
-    const readers = [0, 1].map(() => spawn('read', { prefixes: true }));
-    const snapshots: Array<{ lines: number; last: string }> = [];
-    for (const reader of readers) reader.onMessage((m) => m.type === 'snapshot' && snapshots.push(m as never));
-    await startTogether([...posters, ...readers]);
+  it(
+    'stores N×M intact messages, each once and in each writer’s order, while lock-free readers only see whole messages',
+    { timeout: 300_000 },
+    async () => {
+      const writers = 4;
+      const count = 150;
+      const posters = Array.from({ length: writers }, (_, id) => spawn('post', { id, count }));
+      const readers = [0, 1].map(() => spawn('read', { prefixes: true }));
+      const snapshots: Array<{ lines: number; last: string }> = [];
+      for (const reader of readers) reader.onMessage((m) => m.type === 'snapshot' && snapshots.push(m as never));
+      await startTogether([...posters, ...readers]);
 
-    for (const poster of posters) {
-      const done = await poster.expect('done');
-      expect(done['acknowledged']).toBe(count);
-      expect(done['badReplies']).toEqual([]);
-    }
-    for (const reader of readers) reader.send('stop');
-    const reports = await Promise.all(readers.map((reader) => reader.expect('done')));
+      for (const poster of posters) {
+        const done = await poster.expect('done');
+        expect(done['acknowledged']).toBe(count);
+        expect(done['badReplies']).toEqual([]);
+      }
+      for (const reader of readers) reader.send('stop');
+      const reports = await Promise.all(readers.map((reader) => reader.expect('done')));
 
-    const lines = wallLines();
-    expect(checkWall(`${lines.join('\n')}\n`)).toEqual([]);
-    expect(lines).toHaveLength(writers * count);
-    expect(new Set(lines).size).toBe(writers * count);
-    for (let id = 0; id < writers; id++) {
-      const seqs = lines.map((line) => parseMessage(line)).filter((m) => m?.writer === id).map((m) => m?.seq);
-      expect(seqs).toEqual(Array.from({ length: count }, (_, i) => i));
-    }
-    for (const report of reports) {
-      expect(report['problems']).toEqual([]);
-      expect(report['nonEmpty']).toBeGreaterThan(10);
-    }
-    // Every answer a reader got was a prefix of the final wall: its last line is the final wall's line at that position.
-    expect(snapshots.length).toBeGreaterThan(10);
-    for (const snapshot of snapshots) expect(lines[snapshot.lines - 1]?.slice(0, 40)).toBe(snapshot.last);
-  });
+      const lines = wallLines();
+      expect(checkWall(`${lines.join('\n')}\n`)).toEqual([]);
+      expect(lines).toHaveLength(writers * count);
+      expect(new Set(lines).size).toBe(writers * count);
+      for (let id = 0; id < writers; id++) {
+        const seqs = lines
+          .map((line) => parseMessage(line))
+          .filter((m) => m?.writer === id)
+          .map((m) => m?.seq);
+        expect(seqs).toEqual(Array.from({ length: count }, (_, i) => i));
+      }
+      for (const report of reports) {
+        expect(report['problems']).toEqual([]);
+        expect(report['nonEmpty']).toBeGreaterThan(10);
+      }
+      // Every answer a reader got was a prefix of the final wall: its last line is the final wall's line at that position.
+      expect(snapshots.length).toBeGreaterThan(10);
+      for (const snapshot of snapshots) expect(lines[snapshot.lines - 1]?.slice(0, 40)).toBe(snapshot.last);
+    },
+  );
 
   it('shows readers the whole wall or none of it while another environment deletes it', async () => {
     const posters = [0, 1, 2].map((id) => spawn('post', { id, count: 120, wall: 'busy' }));
@@ -184,7 +191,9 @@ describe('the built entry', () => {
       if (seen.has(file)) return;
       seen.add(file);
       const source = readFileSync(file, 'utf8');
-      for (const match of source.matchAll(/(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)) {
+      for (const match of source.matchAll(
+        /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g,
+      )) {
         const specifier = match[1] ?? match[2] ?? '';
         if (specifier.startsWith('.')) visit(join(dirname(file), specifier));
         else if (!specifier.startsWith('node:')) external.add(specifier);

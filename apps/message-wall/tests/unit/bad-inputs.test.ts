@@ -24,7 +24,8 @@ const METHOD = 'Method unsupported.';
 const EMPTY = /^Message is empty\. Send the message text as the request body/;
 const LINE_BREAK = /^Message contains a line break.*Remove the line breaks/;
 const control = (hex: string) => new RegExp(`^Message contains the control character U\\+${hex}\\. Remove it`);
-const NOT_UTF8 = /^The body is not valid UTF-8 text \(the first invalid byte is at offset \d+\)\. Nothing was stored\. Convert the text to UTF-8/;
+const NOT_UTF8 =
+  /^The body is not valid UTF-8 text \(the first invalid byte is at offset \d+\)\. Nothing was stored\. Convert the text to UTF-8/;
 const tooLarge = (bytes: number) => new RegExp(`^Message is too large: ${bytes} bytes, the limit is 65536 bytes.*Shorten it or split it`);
 const wallId = (shown: string) => new RegExp(`^Wall id ${escape(shown)} is invalid: use 1 to 64 letters, digits, "-" or "_"`);
 const TAIL = /^tail is .*: use a whole number of messages from 1 to 999999999, for example \?tail=20/;
@@ -72,7 +73,12 @@ const ROWS: Row[] = [
     status: 400,
     body: /^The body contains U\+FFFD \(the replacement character\).*Nothing was stored\. Send the text encoded as UTF-8/,
   },
-  { name: 'a text body with a lone surrogate', event: post('broken \ud800 pair'), status: 400, body: /^Message is not valid Unicode.*Send the message as UTF-8 text/ },
+  {
+    name: 'a text body with a lone surrogate',
+    event: post('broken \ud800 pair'),
+    status: 400,
+    body: /^Message is not valid Unicode.*Send the message as UTF-8 text/,
+  },
   // sizes
   { name: 'one byte over the limit', event: post('x'.repeat(65_537)), status: 413, body: tooLarge(65_537) },
   { name: 'multi-byte characters over the limit', event: post('€'.repeat(21_846)), status: 413, body: tooLarge(65_538) },
@@ -112,12 +118,22 @@ const ROWS: Row[] = [
   { name: 'a repeated tail (API Gateway joins them: 1,2)', event: request({ tail: '1,2' }), status: 400, body: TAIL },
   { name: 'a tail of ten digits', event: request({ tail: '9999999999' }), status: 400, body: TAIL },
   { name: 'a tail on POST', event: post('kept out', { tail: 'x' }), status: 400, body: TAIL },
-  { name: 'DELETE with a tail', event: request({ method: 'DELETE', tail: '5' }), status: 400, body: /^tail applies to GET and POST only.*Send it without \?tail/ },
+  {
+    name: 'DELETE with a tail',
+    event: request({ method: 'DELETE', tail: '5' }),
+    status: 400,
+    body: /^tail applies to GET and POST only.*Send it without \?tail/,
+  },
   // events that are not HTTP API requests
   { name: 'an empty object', event: () => ({}), status: 400, body: NOT_HTTP },
   { name: 'null', event: () => null, status: 400, body: NOT_HTTP },
   { name: 'a string', event: () => 'GET /message-wall', status: 400, body: NOT_HTTP },
-  { name: 'an event without requestContext.http', event: () => ({ ...eventFor(), requestContext: { requestId: 'x' } }), status: 400, body: NOT_HTTP },
+  {
+    name: 'an event without requestContext.http',
+    event: () => ({ ...eventFor(), requestContext: { requestId: 'x' } }),
+    status: 400,
+    body: NOT_HTTP,
+  },
 ];
 
 let dir: string;

@@ -17,7 +17,8 @@ const faults: { openSync: Fault; writeSync: Fault; closeSync: Fault } = { openSy
 
 vi.mock('node:fs', async (importOriginal) => {
   const real = await importOriginal<FsModule>();
-  const wrap = (name: keyof typeof faults) =>
+  const wrap =
+    (name: keyof typeof faults) =>
     (...args: unknown[]) => {
       const fault = faults[name];
       return fault === undefined ? (real[name] as (...a: unknown[]) => unknown)(...args) : fault(real, ...args);

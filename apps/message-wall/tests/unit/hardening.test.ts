@@ -41,7 +41,9 @@ describe('the cap on per-user walls (MESSAGE_WALL_MAX_WALLS)', () => {
     expect((await wall.handler(postTo('bob'), lambdaContext())).statusCode).toBe(200);
     const refused = await wall.handler(postTo('carol'), lambdaContext('req-carol'));
     expect(refused.statusCode).toBe(507);
-    expect(refused.body).toMatch(/^The wall "carol" does not exist and cannot be created: the limit of 2 per-user walls is reached\. Nothing was stored\./);
+    expect(refused.body).toMatch(
+      /^The wall "carol" does not exist and cannot be created: the limit of 2 per-user walls is reached\. Nothing was stored\./,
+    );
     expect(readdirSync(join(dir, 'walls')).sort()).toEqual(['alice', 'bob']);
     expect(wall.logs.at(-1)).toMatchObject({ level: 'WARN', requestId: 'req-carol', status: 507, code: 'EWALLLIMIT' });
     // Existing walls and the shared wall still take posts.

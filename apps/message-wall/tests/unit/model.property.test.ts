@@ -45,7 +45,8 @@ const CLIENTS = 3;
 const rounds = fc.array(fc.array(op, { minLength: CLIENTS, maxLength: CLIENTS }), { minLength: 1, maxLength: 6 });
 
 /** Unique per request, so every stored message can be traced to the POST that sent it. */
-const messageOf = (o: Op, client: number, round: number): string => `c${client}r${round} ${o.kind === 'POST' || o.kind === 'BAD' ? o.text : ''}`;
+const messageOf = (o: Op, client: number, round: number): string =>
+  `c${client}r${round} ${o.kind === 'POST' || o.kind === 'BAD' ? o.text : ''}`;
 
 function specOf(o: Op, client: number, round: number): RequestSpec {
   const wallSpec = o.wall === null ? {} : { wall: o.wall };
@@ -88,7 +89,12 @@ function permutations(n: number): number[][] {
 const canonical = (model: Model): string => JSON.stringify(WALLS.map((w) => model[keyOf(w)] ?? []));
 
 /** Every model reachable from `candidates` by some order of the round that explains all its answers. */
-function explain(candidates: readonly Model[], ops: readonly Op[], messages: readonly string[], answers: readonly HttpApiResultV2[]): Model[] {
+function explain(
+  candidates: readonly Model[],
+  ops: readonly Op[],
+  messages: readonly string[],
+  answers: readonly HttpApiResultV2[],
+): Model[] {
   const next = new Map<string, Model>();
   for (const start of candidates) {
     for (const order of permutations(ops.length)) {
@@ -117,7 +123,9 @@ describe('the walls against a model', () => {
             );
             candidates = explain(candidates, ops, messages, answers);
             if (candidates.length === 0) {
-              throw new Error(`round ${round} cannot be explained by any order:\n${JSON.stringify({ ops, answers: answers.map((a) => [a.statusCode, a.body]) }, null, 2)}`);
+              throw new Error(
+                `round ${round} cannot be explained by any order:\n${JSON.stringify({ ops, answers: answers.map((a) => [a.statusCode, a.body]) }, null, 2)}`,
+              );
             }
           }
           // The walls as they are now, read one at a time, must be one of the explained models.
@@ -140,7 +148,10 @@ describe('tail against a model', () => {
   it('returns the model’s last N messages for any wall, N and read chunk size', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(text.map((t) => `m ${t}`), { maxLength: 25 }),
+        fc.array(
+          text.map((t) => `m ${t}`),
+          { maxLength: 25 },
+        ),
         fc.integer({ min: 1, max: 30 }),
         fc.integer({ min: 1, max: 16 }),
         async (messages, n, chunk) => {
@@ -148,11 +159,19 @@ describe('tail against a model', () => {
           try {
             const store = new WallStore({ dir, ...CONFIG_DEFAULTS, readChunkBytes: chunk });
             for (const message of messages) await store.post('t', message);
-            const expected = messages.slice(-n).map((m) => `${m}\n`).join('');
+            const expected = messages
+              .slice(-n)
+              .map((m) => `${m}\n`)
+              .join('');
             expect((await store.read('t', { tail: n })).text).toBe(expected);
             if (messages.length > 0) {
               const posted = await store.post('t', 'last one', { tail: n });
-              expect(posted.text).toBe([...messages, 'last one'].slice(-n).map((m) => `${m}\n`).join(''));
+              expect(posted.text).toBe(
+                [...messages, 'last one']
+                  .slice(-n)
+                  .map((m) => `${m}\n`)
+                  .join(''),
+              );
             }
           } finally {
             removeMount(dir);
@@ -165,7 +184,10 @@ describe('tail against a model', () => {
 });
 
 describe('any event', () => {
-  const anyText = fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), fc.constantFrom('..', '../', '../../etc', '%2e%2e', '\u0000', 'a/b', 'ok_id'));
+  const anyText = fc.oneof(
+    fc.string({ unit: 'binary', maxLength: 40 }),
+    fc.constantFrom('..', '../', '../../etc', '%2e%2e', '\u0000', 'a/b', 'ok_id'),
+  );
   const event = fc.record(
     {
       method: fc.oneof(fc.constantFrom('GET', 'POST', 'DELETE', 'PUT', 'HEAD'), fc.string({ maxLength: 8 })),

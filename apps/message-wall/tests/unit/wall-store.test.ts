@@ -86,7 +86,12 @@ describe('tail', () => {
     const messages = Array.from({ length: 30 }, (_, i) => `message ${i} ${'·'.repeat(i % 7)}`);
     for (const message of messages) await small.post(null, message);
     for (const tail of [1, 2, 5, 29, 30, 31, 1000]) {
-      expect((await small.read(null, { tail })).text).toBe(messages.slice(-tail).map((m) => `${m}\n`).join(''));
+      expect((await small.read(null, { tail })).text).toBe(
+        messages
+          .slice(-tail)
+          .map((m) => `${m}\n`)
+          .join(''),
+      );
     }
   });
 

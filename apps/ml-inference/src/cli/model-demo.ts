@@ -63,7 +63,9 @@ runMain(async () => {
     await writeDemoModel(scratch);
     const { ort, versions } = loadNativeLibraries({ nodeModulesDir: undefined });
     const result = await installModel({ source: scratch, modelsDir, name, version: DEMO_VERSION, ort, ortVersion: versions.onnxruntime });
-    process.stdout.write(`Installed the demo model as "${name}" ${result.version} in ${result.releaseDir}; current -> releases/${result.version}\n`);
+    process.stdout.write(
+      `Installed the demo model as "${name}" ${result.version} in ${result.releaseDir}; current -> releases/${result.version}\n`,
+    );
   } catch (error) {
     // Another model:demo got there first.
     if (error instanceof InstallError && existsSync(join(modelDir, 'releases', DEMO_VERSION))) {

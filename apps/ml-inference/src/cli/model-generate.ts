@@ -31,7 +31,8 @@ runMain(async () => {
     process.stdout.write(USAGE);
     return;
   }
-  if (values.out === undefined || (values.kind !== 'demo' && values.kind !== 'resnet50')) throw new InstallError(`--kind and --out are required.\n\n${USAGE}`);
+  if (values.out === undefined || (values.kind !== 'demo' && values.kind !== 'resnet50'))
+    throw new InstallError(`--kind and --out are required.\n\n${USAGE}`);
   const storage = STORAGES.find((name) => name === (values.storage ?? 'float32'));
   if (storage === undefined) throw new InstallError(`--storage must be one of ${STORAGES.join(', ')}.`);
   const startedAt = performance.now();

@@ -17,6 +17,12 @@ runMain(async () => {
     throw new InstallError('Usage: model:optimize --name <name> --version <version> [--models-dir <dir>]');
   }
   const { ort, versions } = loadNativeLibraries({ nodeModulesDir: undefined });
-  const file = await optimizeRelease({ modelsDir: modelsDirFrom(values['models-dir']), name: values.name, version: values.version, ort, ortVersion: versions.onnxruntime });
+  const file = await optimizeRelease({
+    modelsDir: modelsDirFrom(values['models-dir']),
+    name: values.name,
+    version: values.version,
+    ort,
+    ortVersion: versions.onnxruntime,
+  });
   process.stdout.write(`Wrote ${file} for ${values.name} ${values.version}\n`);
 });

@@ -94,7 +94,7 @@ function classifyV4(address: string): AddressCategory | undefined {
   if (METADATA_V4.has(value)) return 'cloud metadata service';
   for (const range of RANGES_V4) {
     const mask = range.bits === 0 ? 0 : (0xffffffff << (32 - range.bits)) >>> 0;
-    if (((value & mask) >>> 0) === range.base) return range.category;
+    if ((value & mask) >>> 0 === range.base) return range.category;
   }
   return undefined;
 }

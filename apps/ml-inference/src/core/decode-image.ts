@@ -3,13 +3,7 @@
 // of animations, and decode errors turned into typed errors.
 import type { SharpOptions } from 'sharp';
 
-import {
-  CorruptImageError,
-  EmptyImageError,
-  SvgRefusedError,
-  TooManyPixelsError,
-  UnsupportedMediaTypeError,
-} from '../errors.js';
+import { CorruptImageError, EmptyImageError, SvgRefusedError, TooManyPixelsError, UnsupportedMediaTypeError } from '../errors.js';
 
 /** Formats the function accepts (SVG only when allowed). */
 export type ImageFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'avif' | 'tiff' | 'svg';
@@ -42,7 +36,11 @@ function isoBrand(bytes: Uint8Array): 'avif' | 'heic' | undefined {
 
 /** Looks like XML/SVG text: optional BOM and whitespace, then `<?xml`, `<!--`, `<!DOCTYPE svg` or `<svg`. */
 function looksLikeSvg(bytes: Uint8Array): boolean {
-  const head = Buffer.from(bytes.subarray(0, 1024)).toString('utf8').replace(/^\uFEFF/, '').trimStart().toLowerCase();
+  const head = Buffer.from(bytes.subarray(0, 1024))
+    .toString('utf8')
+    .replace(/^\uFEFF/, '')
+    .trimStart()
+    .toLowerCase();
   if (head.startsWith('<svg')) return true;
   if (head.startsWith('<?xml') || head.startsWith('<!--') || head.startsWith('<!doctype')) return head.includes('<svg');
   return false;
@@ -89,7 +87,9 @@ export function checkImageBytes(bytes: Uint8Array, what: string, allowSvg: boole
           'Send the image file itself; a POST body needs an image Content-Type (for example -H "Content-Type: image/jpeg") so it arrives unaltered.',
       );
     default:
-      throw new UnsupportedMediaTypeError(`${what} is ${format.toUpperCase()}, which is not accepted: convert it to ${ACCEPTED_FORMATS_TEXT} and send that.`);
+      throw new UnsupportedMediaTypeError(
+        `${what} is ${format.toUpperCase()}, which is not accepted: convert it to ${ACCEPTED_FORMATS_TEXT} and send that.`,
+      );
   }
 }
 
@@ -147,6 +147,10 @@ export function isHuffmanJpeg(bytes: Uint8Array): boolean {
 export function mapDecodeError(error: unknown, format: ImageFormat, maxPixels: number): Error {
   const message = error instanceof Error ? error.message : String(error);
   if (/pixel limit/i.test(message)) return new TooManyPixelsError(undefined, undefined, maxPixels);
-  const detail = message.split('\n')[0]?.replace(/^[a-z_]+: /i, '').slice(0, 160) ?? 'unknown error';
+  const detail =
+    message
+      .split('\n')[0]
+      ?.replace(/^[a-z_]+: /i, '')
+      .slice(0, 160) ?? 'unknown error';
   return new CorruptImageError(format.toUpperCase(), detail, { cause: error });
 }

@@ -72,17 +72,26 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
 /** Parses and checks an image URL: http or https, a host, no credentials, not too long. */
 export function parseImageUrl(raw: string): URL {
-  if (raw.length > MAX_URL_LENGTH) throw new InvalidUrlError(`The url parameter is longer than ${MAX_URL_LENGTH} characters. Use a shorter URL, or upload the image with POST.`);
+  if (raw.length > MAX_URL_LENGTH)
+    throw new InvalidUrlError(
+      `The url parameter is longer than ${MAX_URL_LENGTH} characters. Use a shorter URL, or upload the image with POST.`,
+    );
   let url: URL;
   try {
     url = new URL(raw);
   } catch (error) {
-    throw new InvalidUrlError(`The url parameter "${truncate(raw)}" is not an absolute URL. Pass one like https://example.com/bird.jpg (URL-encoded in the query string).`, { cause: error });
+    throw new InvalidUrlError(
+      `The url parameter "${truncate(raw)}" is not an absolute URL. Pass one like https://example.com/bird.jpg (URL-encoded in the query string).`,
+      { cause: error },
+    );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new InvalidUrlError(`Only http and https URLs can be fetched, not ${url.protocol.replace(/:$/, '')}. Pass an http(s) URL, or upload the image with POST.`);
+    throw new InvalidUrlError(
+      `Only http and https URLs can be fetched, not ${url.protocol.replace(/:$/, '')}. Pass an http(s) URL, or upload the image with POST.`,
+    );
   }
-  if (url.username !== '' || url.password !== '') throw new InvalidUrlError('URLs with credentials (user:password@host) are not fetched. Use a URL without them.');
+  if (url.username !== '' || url.password !== '')
+    throw new InvalidUrlError('URLs with credentials (user:password@host) are not fetched. Use a URL without them.');
   if (url.hostname === '') throw new InvalidUrlError('The URL has no host. Pass one like https://example.com/bird.jpg.');
   return url;
 }
@@ -95,7 +104,9 @@ function hostOf(url: URL): string {
 
 export function hostAllowed(host: string, allowedHosts: readonly string[]): boolean {
   if (allowedHosts.length === 0) return true;
-  return allowedHosts.some((pattern) => (pattern.startsWith('*.') ? host.endsWith(pattern.slice(1)) && host.length > pattern.length - 1 : host === pattern));
+  return allowedHosts.some((pattern) =>
+    pattern.startsWith('*.') ? host.endsWith(pattern.slice(1)) && host.length > pattern.length - 1 : host === pattern,
+  );
 }
 
 /**
@@ -136,13 +147,16 @@ export async function fetchImage(rawUrl: string, policy: FetchPolicy): Promise<F
       }
       if (status < 200 || status > 299) {
         response.destroy();
-        throw new FetchFailedError(`The image URL answered ${status}${response.statusMessage ? ` ${response.statusMessage}` : ''}, not an image. Check the URL.`);
+        throw new FetchFailedError(
+          `The image URL answered ${status}${response.statusMessage ? ` ${response.statusMessage}` : ''}, not an image. Check the URL.`,
+        );
       }
       const bytes = await readCapped(response, policy.maxBytes, url, controller.signal);
       return { bytes, url: url.href, address: address.address, redirects };
     }
   } catch (error) {
-    if (controller.signal.aborted && !(error instanceof ImageTooLargeError)) throw new FetchTimeoutError(policy.timeoutMs, truncate(rawUrl));
+    if (controller.signal.aborted && !(error instanceof ImageTooLargeError))
+      throw new FetchTimeoutError(policy.timeoutMs, truncate(rawUrl));
     throw error;
   } finally {
     clearTimeout(timer);
@@ -181,7 +195,9 @@ async function checkedAddress(url: URL, policy: FetchPolicy, signal: AbortSignal
       addresses = await abortable((policy.resolve ?? systemResolver)(host), signal);
     } catch (error) {
       if (signal.aborted) throw error;
-      throw new FetchFailedError(`The host ${host} could not be resolved (${systemErrorCode(error) ?? 'DNS error'}). Check the URL.`, { cause: error });
+      throw new FetchFailedError(`The host ${host} could not be resolved (${systemErrorCode(error) ?? 'DNS error'}). Check the URL.`, {
+        cause: error,
+      });
     }
   }
   if (addresses.length === 0) throw new FetchFailedError(`The host ${host} has no addresses. Check the URL.`);
@@ -260,7 +276,10 @@ async function readCapped(response: IncomingMessage, maxBytes: number, url: URL,
     }
   } catch (error) {
     if (error instanceof ImageTooLargeError || signal.aborted) throw error;
-    throw new FetchFailedError(`The image at ${truncate(url.href)} could not be read completely (${systemErrorCode(error) ?? 'connection error'}).`, { cause: error });
+    throw new FetchFailedError(
+      `The image at ${truncate(url.href)} could not be read completely (${systemErrorCode(error) ?? 'connection error'}).`,
+      { cause: error },
+    );
   }
   if (!response.complete) throw new FetchFailedError(`The image at ${truncate(url.href)} was cut off before its end. Try again.`);
   return Buffer.concat(chunks, total);

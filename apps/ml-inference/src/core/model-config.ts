@@ -77,7 +77,10 @@ export function parseModelConfig(text: string, where: string): ModelConfig {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new ModelInvalidError(`${where}: model.json is not valid JSON (${(error as Error).message}). Fix it and install the model again.`, { cause: error });
+    throw new ModelInvalidError(
+      `${where}: model.json is not valid JSON (${(error as Error).message}). Fix it and install the model again.`,
+      { cause: error },
+    );
   }
   return resolveModelConfig(value, where);
 }
@@ -131,7 +134,10 @@ export function resolveModelConfig(value: unknown, where: string): ModelConfig {
   const crop = record['crop'] === undefined ? d.crop : size('crop', record['crop']);
   const minSide = 'shorterSide' in resize ? resize.shorterSide : Math.min(resize.width, resize.height);
   if ('shorterSide' in resize ? crop.width > minSide || crop.height > minSide : crop.width > resize.width || crop.height > resize.height) {
-    bad('crop', `no larger than the resized image (${'shorterSide' in resize ? `shorter side ${minSide}` : `${resize.width}×${resize.height}`})`);
+    bad(
+      'crop',
+      `no larger than the resized image (${'shorterSide' in resize ? `shorter side ${minSide}` : `${resize.width}×${resize.height}`})`,
+    );
   }
   const layout = record['layout'] ?? d.layout;
   if (layout !== 'NCHW' && layout !== 'NHWC') bad('layout', '"NCHW" or "NHWC"');

@@ -238,7 +238,9 @@ export class ModelStore {
       const code = systemErrorCode(error);
       if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
       if (code === 'EINVAL') {
-        throw new ModelInvalidError(`Model "${this.#options.modelName}": MODEL_DIR/${this.#options.modelName}/current is not a symlink. ${INSTALL_HINT}`);
+        throw new ModelInvalidError(
+          `Model "${this.#options.modelName}": MODEL_DIR/${this.#options.modelName}/current is not a symlink. ${INSTALL_HINT}`,
+        );
       }
       throw new ModelInvalidError(
         `Model "${this.#options.modelName}": MODEL_DIR/${this.#options.modelName}/current cannot be read (${code ?? String(error)}): check the access point's permissions.`,
@@ -257,7 +259,9 @@ export class ModelStore {
     const name = this.#options.modelName;
     const match = RELEASE_TARGET.exec(target);
     if (match?.[1] === undefined) {
-      throw new ModelInvalidError(`Model "${name}": current points at "${target}", not at releases/<version>. Switch it with pnpm model:install.`);
+      throw new ModelInvalidError(
+        `Model "${name}": current points at "${target}", not at releases/<version>. Switch it with pnpm model:install.`,
+      );
     }
     const version = match[1];
     const where = `Model "${name}" version ${version}`;
@@ -266,7 +270,9 @@ export class ModelStore {
     const fail = (file: string, error: unknown): never => {
       const code = systemErrorCode(error);
       if (code === 'ENOENT') {
-        throw new ModelInvalidError(`${where}: ${file} is missing from the release. Install the model again (pnpm model:install).`, { cause: error });
+        throw new ModelInvalidError(`${where}: ${file} is missing from the release. Install the model again (pnpm model:install).`, {
+          cause: error,
+        });
       }
       throw new ModelInvalidError(`${where}: ${file} cannot be read (${code ?? String(error)}).`, { cause: error });
     };
@@ -304,11 +310,20 @@ export class ModelStore {
     };
     // The graph, and its weights (absent when it has no initializer large enough to go there).
     const optimizedPaths = (key: string | undefined): [string, string] | undefined =>
-      key === undefined ? undefined : [`${RELEASE_FILES.optimizedDir}/${key}/${OPTIMIZED_FILES.graph}`, `${RELEASE_FILES.optimizedDir}/${key}/${OPTIMIZED_FILES.weights}`];
+      key === undefined
+        ? undefined
+        : [
+            `${RELEASE_FILES.optimizedDir}/${key}/${OPTIMIZED_FILES.graph}`,
+            `${RELEASE_FILES.optimizedDir}/${key}/${OPTIMIZED_FILES.weights}`,
+          ];
 
     // The reads go to the libuv thread pool first; loading the native libraries (synchronous
     // require of two addons) then overlaps with them on the main thread.
-    const smallFiles = Promise.all([read(RELEASE_FILES.config, true), read(RELEASE_FILES.labels, true), read(RELEASE_FILES.manifest, false)]);
+    const smallFiles = Promise.all([
+      read(RELEASE_FILES.config, true),
+      read(RELEASE_FILES.labels, true),
+      read(RELEASE_FILES.manifest, false),
+    ]);
     const peekedVersion = this.#options.onnxruntimeVersion?.();
     let cacheKey = peekedVersion === undefined ? undefined : optimizedModelKey(peekedVersion, this.#cpu);
     // The optimized graph if there is one, else model.onnx.
@@ -355,7 +370,10 @@ export class ModelStore {
       } catch (error) {
         // A damaged cache entry costs a slower start, never an outage.
         optimized = 'fallback';
-        this.#log('WARN', 'optimized model unusable; loading model.onnx', { entry: `${RELEASE_FILES.optimizedDir}/${cacheKey}`, reason: error instanceof Error ? error.message : String(error) });
+        this.#log('WARN', 'optimized model unusable; loading model.onnx', {
+          entry: `${RELEASE_FILES.optimizedDir}/${cacheKey}`,
+          reason: error instanceof Error ? error.message : String(error),
+        });
         await prefetchModel();
         sessionStart = performance.now();
       }
@@ -364,7 +382,9 @@ export class ModelStore {
       const expected = manifest?.files[RELEASE_FILES.model]?.bytes;
       const actual = files[RELEASE_FILES.model];
       if (expected !== undefined && expected !== actual) {
-        throw new ModelInvalidError(`${where}: model.onnx is ${actual} bytes but release.json says ${expected}: the release is damaged. Install it again.`);
+        throw new ModelInvalidError(
+          `${where}: model.onnx is ${actual} bytes but release.json says ${expected}: the release is damaged. Install it again.`,
+        );
       }
       const modelPath = join(dir, RELEASE_FILES.model);
       // A miss: this cold start optimizes the graph anyway, so it also saves it for the next ones
@@ -374,7 +394,14 @@ export class ModelStore {
       if (optimized === 'miss' && cacheKey !== undefined && scratch === undefined) cacheWritten = 'read-only';
       if (scratch !== undefined && cacheKey !== undefined) {
         try {
-          session = await createModelSession(libraries.ort, modelPath, config, labels.length, { ...settings, preoptimized: false, saveOptimizedTo: scratch }, where);
+          session = await createModelSession(
+            libraries.ort,
+            modelPath,
+            config,
+            labels.length,
+            { ...settings, preoptimized: false, saveOptimizedTo: scratch },
+            where,
+          );
         } catch (error) {
           await removeTree(scratch).catch(() => undefined);
           if (!(error instanceof ModelInvalidError)) throw error;
@@ -400,7 +427,11 @@ export class ModelStore {
       librariesMs: round(librariesAt - librariesStart),
       readWaitMs: round(readWaitMs),
       sessionMs: round(performance.now() - sessionStart),
-      memoryTouchedMb: { libraries: mb(librariesTouched), session: mb(touchedBytes() - touchedBeforeSession), load: mb(touchedBytes() - touchedAtStart) },
+      memoryTouchedMb: {
+        libraries: mb(librariesTouched),
+        session: mb(touchedBytes() - touchedBeforeSession),
+        load: mb(touchedBytes() - touchedAtStart),
+      },
       bytesRead: Object.values(files).reduce((a, b) => a + b, 0),
       files,
       optimized,
@@ -452,13 +483,20 @@ async function prefetchFile(path: string): Promise<number | undefined> {
 
 /** labels.txt: one label per line, in class order; a trailing newline is fine, blank labels are not. */
 export function parseLabels(text: string, where: string): string[] {
-  const lines = text.replace(/^\uFEFF/, '').split('\n').map((line) => line.replace(/\r$/, ''));
+  const lines = text
+    .replace(/^\uFEFF/, '')
+    .split('\n')
+    .map((line) => line.replace(/\r$/, ''));
   while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
-  if (lines.length === 0) throw new ModelInvalidError(`${where}: labels.txt has no labels. Write one label per line, in the model's class order.`);
-  if (lines.length > MAX_LABELS) throw new ModelInvalidError(`${where}: labels.txt has ${lines.length} labels; at most ${MAX_LABELS} are supported.`);
+  if (lines.length === 0)
+    throw new ModelInvalidError(`${where}: labels.txt has no labels. Write one label per line, in the model's class order.`);
+  if (lines.length > MAX_LABELS)
+    throw new ModelInvalidError(`${where}: labels.txt has ${lines.length} labels; at most ${MAX_LABELS} are supported.`);
   lines.forEach((label, index) => {
-    if (label.trim() === '') throw new ModelInvalidError(`${where}: labels.txt line ${index + 1} is blank. Write one label per line, in the model's class order.`);
-    if (label.length > MAX_LABEL_LENGTH) throw new ModelInvalidError(`${where}: labels.txt line ${index + 1} is longer than ${MAX_LABEL_LENGTH} characters.`);
+    if (label.trim() === '')
+      throw new ModelInvalidError(`${where}: labels.txt line ${index + 1} is blank. Write one label per line, in the model's class order.`);
+    if (label.length > MAX_LABEL_LENGTH)
+      throw new ModelInvalidError(`${where}: labels.txt line ${index + 1} is longer than ${MAX_LABEL_LENGTH} characters.`);
   });
   return lines;
 }
@@ -466,9 +504,13 @@ export function parseLabels(text: string, where: string): string[] {
 function parseManifest(bytes: Buffer, where: string): ReleaseManifest {
   try {
     const value = JSON.parse(bytes.toString('utf8')) as ReleaseManifest;
-    if (typeof value !== 'object' || value === null || typeof value.files !== 'object' || value.files === null) throw new Error('no "files"');
+    if (typeof value !== 'object' || value === null || typeof value.files !== 'object' || value.files === null)
+      throw new Error('no "files"');
     return value;
   } catch (error) {
-    throw new ModelInvalidError(`${where}: release.json is damaged (${error instanceof Error ? error.message : String(error)}). Install the model again.`, { cause: error });
+    throw new ModelInvalidError(
+      `${where}: release.json is damaged (${error instanceof Error ? error.message : String(error)}). Install the model again.`,
+      { cause: error },
+    );
   }
 }

@@ -33,7 +33,7 @@ export const NATIVE_PACKAGES = ['onnxruntime-node', 'sharp'] as const;
  */
 export const NATIVE_INSTALL_HINT =
   "The deploy installs this directory when the declaration says nativeModules: { from: 'file-system' }: infra builds the " +
-  'libraries/linux-x64 (or linux-arm64) release for the function\'s architecture at synth, and the efs-provisioner installs it on ' +
+  "libraries/linux-x64 (or linux-arm64) release for the function's architecture at synth, and the efs-provisioner installs it on " +
   'the access point and switches its current link. Run cdktf deploy again and read the provisioned_releases output, or declare ' +
   "nativeModules: { from: 'package' } (the default) to ship both in the deployment package (see apps/ml-inference/README.md).";
 
@@ -84,7 +84,9 @@ export function loadNativeLibraries(options: LoadNativeOptions): NativeLibraries
   } else {
     for (const name of NATIVE_PACKAGES) {
       if (!existsSync(join(dir, name, 'package.json'))) {
-        throw new NativeLibraryError(`NODE_MODULES_DIR has no ${name} (no ${name}/package.json in the native libraries directory). ${NATIVE_INSTALL_HINT}`);
+        throw new NativeLibraryError(
+          `NODE_MODULES_DIR has no ${name} (no ${name}/package.json in the native libraries directory). ${NATIVE_INSTALL_HINT}`,
+        );
       }
     }
     // A module "at" <dir>/… resolves bare names in <dir> first: Node does not append another
@@ -135,8 +137,7 @@ function requireNative<T>(load: NodeJS.Require, name: string, dir: string | unde
   } catch (error) {
     const where = dir === undefined ? 'from the deployment package' : 'from NODE_MODULES_DIR';
     throw new NativeLibraryError(
-      `${name} could not be loaded ${where} (${firstLine(error)}). ` +
-        (dir === undefined ? PACKAGE_HINT : NATIVE_INSTALL_HINT),
+      `${name} could not be loaded ${where} (${firstLine(error)}). ` + (dir === undefined ? PACKAGE_HINT : NATIVE_INSTALL_HINT),
       { cause: error },
     );
   }

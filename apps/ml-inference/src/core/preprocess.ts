@@ -107,11 +107,13 @@ export async function preprocessImage(
   // resample.ts, which matches Pillow's pixel-centre convention (libvips' is half a pixel off).
   const reduced = { width: Math.min(resized.width, oriented.width), height: Math.min(resized.height, oriented.height) };
   const enlarge = reduced.width < resized.width || reduced.height < resized.height;
-  let pipeline = sharp(bytes, options)
-    .autoOrient()
-    .flatten({ background: { r, g, b } });
+  let pipeline = sharp(bytes, options).autoOrient().flatten({ background: { r, g, b } });
   if (reduced.width !== oriented.width || reduced.height !== oriented.height) {
-    pipeline = pipeline.resize(reduced.width, reduced.height, { fit: 'fill', kernel: KERNELS[config.interpolation], fastShrinkOnLoad: false });
+    pipeline = pipeline.resize(reduced.width, reduced.height, {
+      fit: 'fill',
+      kernel: KERNELS[config.interpolation],
+      fastShrinkOnLoad: false,
+    });
   }
   if (!enlarge) pipeline = pipeline.extract({ left, top, width: crop.width, height: crop.height });
   let decoded: { pixels: Uint8Array; width: number; height: number };
@@ -126,11 +128,17 @@ export async function preprocessImage(
   // enlargement computes only the cropped span of its axis.
   const origin = enlarge ? { left, top } : { left: 0, top: 0 };
   if (enlarge && decoded.width < resized.width) {
-    decoded = resampleAxis(decoded.pixels, decoded.width, decoded.height, 'x', resized.width, config.interpolation, { from: left, to: left + crop.width });
+    decoded = resampleAxis(decoded.pixels, decoded.width, decoded.height, 'x', resized.width, config.interpolation, {
+      from: left,
+      to: left + crop.width,
+    });
     origin.left = 0;
   }
   if (enlarge && decoded.height < resized.height) {
-    decoded = resampleAxis(decoded.pixels, decoded.width, decoded.height, 'y', resized.height, config.interpolation, { from: top, to: top + crop.height });
+    decoded = resampleAxis(decoded.pixels, decoded.width, decoded.height, 'y', resized.height, config.interpolation, {
+      from: top,
+      to: top + crop.height,
+    });
     origin.top = 0;
   }
   if (decoded.width < origin.left + crop.width || decoded.height < origin.top + crop.height) {
@@ -182,8 +190,16 @@ function toTensor(
 export async function warmUpDecoder(sharp: Sharp, config: ModelConfig): Promise<void> {
   try {
     // Larger than the resize, so that libvips' reduction (the usual path) is the one warmed.
-    const side = 2 * Math.max(config.crop.width, config.crop.height, 'shorterSide' in config.resize ? config.resize.shorterSide : Math.max(config.resize.width, config.resize.height));
-    const jpeg = await sharp({ create: { width: side, height: side, channels: 3, background: { r: 128, g: 128, b: 128 } } }).jpeg().toBuffer();
+    const side =
+      2 *
+      Math.max(
+        config.crop.width,
+        config.crop.height,
+        'shorterSide' in config.resize ? config.resize.shorterSide : Math.max(config.resize.width, config.resize.height),
+      );
+    const jpeg = await sharp({ create: { width: side, height: side, channels: 3, background: { r: 128, g: 128, b: 128 } } })
+      .jpeg()
+      .toBuffer();
     await preprocessImage(sharp, jpeg, 'jpeg', config, { maxPixels: side * side });
   } catch {
     // Only a warm-up.

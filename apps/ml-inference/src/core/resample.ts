@@ -7,7 +7,7 @@
 export type Filter = 'bilinear' | 'bicubic' | 'lanczos' | 'nearest';
 
 const FILTERS: Readonly<Record<Exclude<Filter, 'nearest'>, { readonly support: number; readonly weight: (x: number) => number }>> = {
-  bilinear: { support: 1, weight: (x) => (x < 0 ? -x : x) < 1 ? 1 - (x < 0 ? -x : x) : 0 },
+  bilinear: { support: 1, weight: (x) => ((x < 0 ? -x : x) < 1 ? 1 - (x < 0 ? -x : x) : 0) },
   bicubic: {
     support: 2,
     weight: (x) => {

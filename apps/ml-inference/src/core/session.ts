@@ -121,9 +121,14 @@ export async function createModelSession(
 ): Promise<ModelSession> {
   let session: InferenceSession;
   try {
-    session = typeof model === 'string' ? await ort.InferenceSession.create(model, sessionOptions(settings)) : await ort.InferenceSession.create(model, sessionOptions(settings));
+    session =
+      typeof model === 'string'
+        ? await ort.InferenceSession.create(model, sessionOptions(settings))
+        : await ort.InferenceSession.create(model, sessionOptions(settings));
   } catch (error) {
-    throw new ModelInvalidError(`${where}: onnxruntime cannot load the model (${firstLine(error)}). Install a valid ONNX model.`, { cause: error });
+    throw new ModelInvalidError(`${where}: onnxruntime cannot load the model (${firstLine(error)}). Install a valid ONNX model.`, {
+      cause: error,
+    });
   }
   try {
     const checked = checkSignature(session, config, labelCount, where);
@@ -154,23 +159,32 @@ function checkSignature(session: InferenceSession, config: ModelConfig, labelCou
   let inputName = config.input;
   if (inputName === undefined) {
     if (inputs.length !== 1) {
-      throw new ModelInvalidError(`${where}: the model has ${inputs.length} inputs (${inputs.join(', ')}); name the image input in model.json ("input").`);
+      throw new ModelInvalidError(
+        `${where}: the model has ${inputs.length} inputs (${inputs.join(', ')}); name the image input in model.json ("input").`,
+      );
     }
     inputName = inputs[0] as string;
   } else if (!inputs.includes(inputName)) {
-    throw new ModelInvalidError(`${where}: model.json names input "${inputName}", but the model's inputs are ${inputs.join(', ')}. Fix "input" in model.json.`);
+    throw new ModelInvalidError(
+      `${where}: model.json names input "${inputName}", but the model's inputs are ${inputs.join(', ')}. Fix "input" in model.json.`,
+    );
   }
   const outputName = config.output ?? outputs[0];
   if (outputName === undefined || !outputs.includes(outputName)) {
-    throw new ModelInvalidError(`${where}: model.json names output "${String(outputName)}", but the model's outputs are ${outputs.join(', ')}. Fix "output" in model.json.`);
+    throw new ModelInvalidError(
+      `${where}: model.json names output "${String(outputName)}", but the model's outputs are ${outputs.join(', ')}. Fix "output" in model.json.`,
+    );
   }
 
   const input = session.inputMetadata[inputs.indexOf(inputName)];
   if (input !== undefined && input.isTensor) {
     if (input.type !== 'float32') {
-      throw new ModelInvalidError(`${where}: input "${inputName}" is ${input.type}; this function feeds float32 images. Export the model with a float32 input.`);
+      throw new ModelInvalidError(
+        `${where}: input "${inputName}" is ${input.type}; this function feeds float32 images. Export the model with a float32 input.`,
+      );
     }
-    const expected: Dim[] = config.layout === 'NCHW' ? [1, 3, config.crop.height, config.crop.width] : [1, config.crop.height, config.crop.width, 3];
+    const expected: Dim[] =
+      config.layout === 'NCHW' ? [1, 3, config.crop.height, config.crop.width] : [1, config.crop.height, config.crop.width, 3];
     const shape = input.shape as readonly Dim[];
     const fits = shape.length === 4 && shape.every((dim, i) => typeof dim !== 'number' || dim === expected[i]);
     if (!fits) {
@@ -188,7 +202,9 @@ function checkSignature(session: InferenceSession, config: ModelConfig, labelCou
     const classes = shape[shape.length - 1];
     const leading = shape.slice(0, -1);
     if (shape.length === 0 || leading.some((dim) => typeof dim === 'number' && dim !== 1)) {
-      throw new ModelInvalidError(`${where}: output "${outputName}" has shape [${shape.join(', ')}]; expected [1, classes] or [classes]. Name the class-score output in model.json ("output").`);
+      throw new ModelInvalidError(
+        `${where}: output "${outputName}" has shape [${shape.join(', ')}]; expected [1, classes] or [classes]. Name the class-score output in model.json ("output").`,
+      );
     }
     if (typeof classes === 'number') {
       if (classes !== labelCount) {
@@ -209,7 +225,10 @@ async function trialRun(model: ModelSession, config: ModelConfig, where: string)
     await model.run(new Float32Array(3 * width * height), dims);
   } catch (error) {
     if (error instanceof ModelInvalidError) throw error;
-    throw new ModelInvalidError(`${where}: a trial run on a blank image failed (${firstLine(error)}). Check that model.json matches the model.`, { cause: error });
+    throw new ModelInvalidError(
+      `${where}: a trial run on a blank image failed (${firstLine(error)}). Check that model.json matches the model.`,
+      { cause: error },
+    );
   }
 }
 

@@ -92,12 +92,17 @@ interface Sources {
  */
 export async function installModel(options: InstallOptions): Promise<InstallResult> {
   const { name, version, modelsDir } = options;
-  if (!MODEL_NAME_PATTERN.test(name)) throw new InstallError(`--name "${name}" is invalid: use 1 to 64 letters, digits, ".", "-" or "_", starting with a letter or digit.`);
-  if (!VERSION_PATTERN.test(version)) throw new InstallError(`--version "${version}" is invalid: use 1 to 64 letters, digits, ".", "+", "-" or "_", starting with a letter or digit.`);
+  if (!MODEL_NAME_PATTERN.test(name))
+    throw new InstallError(`--name "${name}" is invalid: use 1 to 64 letters, digits, ".", "-" or "_", starting with a letter or digit.`);
+  if (!VERSION_PATTERN.test(version))
+    throw new InstallError(
+      `--version "${version}" is invalid: use 1 to 64 letters, digits, ".", "+", "-" or "_", starting with a letter or digit.`,
+    );
   const sources = await locateSources(options);
   const where = `Model "${name}" version ${version}`;
   const labels = parseLabels(await readText(sources.labels, 'labels'), where);
-  const config = sources.config === undefined ? DEFAULT_MODEL_CONFIG : parseModelConfig(await readText(sources.config, 'model.json'), where);
+  const config =
+    sources.config === undefined ? DEFAULT_MODEL_CONFIG : parseModelConfig(await readText(sources.config, 'model.json'), where);
 
   const modelDir = join(modelsDir, name);
   const releasesDir = join(modelDir, 'releases');
@@ -118,7 +123,8 @@ export async function installModel(options: InstallOptions): Promise<InstallResu
 
     const optimized = await checkAndOptimize(options, staging, config, labels.length, where);
     if (optimized !== undefined) {
-      for (const file of await readdir(join(staging, optimized))) files[`${optimized}/${file}`] = await digestOf(join(staging, optimized, file));
+      for (const file of await readdir(join(staging, optimized)))
+        files[`${optimized}/${file}`] = await digestOf(join(staging, optimized, file));
     }
 
     const manifest: ReleaseManifest = {
@@ -153,19 +159,28 @@ export async function installModel(options: InstallOptions): Promise<InstallResu
  * function writes a missing entry itself at its first cold start when it can write the release;
  * run this on a machine like the function's when it cannot (it logs `cacheWritten: "read-only"`).
  */
-export async function optimizeRelease(options: Pick<InstallOptions, 'modelsDir' | 'name' | 'version' | 'ort' | 'ortVersion' | 'threads' | 'cpuClass'>): Promise<string> {
+export async function optimizeRelease(
+  options: Pick<InstallOptions, 'modelsDir' | 'name' | 'version' | 'ort' | 'ortVersion' | 'threads' | 'cpuClass'>,
+): Promise<string> {
   const releaseDir = join(options.modelsDir, options.name, 'releases', options.version);
   const where = `Model "${options.name}" version ${options.version}`;
-  if (!(await exists(join(releaseDir, RELEASE_FILES.model)))) throw new InstallError(`${where} is not installed (no ${join(releaseDir, RELEASE_FILES.model)}).`);
+  if (!(await exists(join(releaseDir, RELEASE_FILES.model))))
+    throw new InstallError(`${where} is not installed (no ${join(releaseDir, RELEASE_FILES.model)}).`);
   const config = parseModelConfig(await readText(join(releaseDir, RELEASE_FILES.config), 'model.json'), where);
   const labels = parseLabels(await readText(join(releaseDir, RELEASE_FILES.labels), 'labels'), where);
   const key = optimizedModelKey(options.ortVersion, options.cpuClass ?? cpuClass());
-  if (key === undefined) throw new InstallError('This machine\'s CPU class is unknown: no optimized graph can be written for it.');
+  if (key === undefined) throw new InstallError("This machine's CPU class is unknown: no optimized graph can be written for it.");
   return optimizeInto(options, releaseDir, releaseDir, config, labels.length, where, key, true);
 }
 
 /** Checks the model the way the function loads it and, unless disabled, writes `optimized/<key>/`. */
-async function checkAndOptimize(options: InstallOptions, staging: string, config: ModelConfig, labelCount: number, where: string): Promise<string | undefined> {
+async function checkAndOptimize(
+  options: InstallOptions,
+  staging: string,
+  config: ModelConfig,
+  labelCount: number,
+  where: string,
+): Promise<string | undefined> {
   const key = options.optimize === false ? undefined : optimizedModelKey(options.ortVersion, options.cpuClass ?? cpuClass());
   if (key === undefined) {
     const session = await sessionFrom(options, join(staging, RELEASE_FILES.model), config, labelCount, where, undefined);
@@ -193,7 +208,8 @@ async function optimizeInto(
   const optimizedDir = join(outDir, RELEASE_FILES.optimizedDir);
   await mkdirExact(optimizedDir);
   const scratch = await optimizedScratch(optimizedDir, key);
-  if (scratch === undefined) throw new InstallError(`${optimizedDir} cannot be written: check the file system's permissions, or install with --no-optimize.`);
+  if (scratch === undefined)
+    throw new InstallError(`${optimizedDir} cannot be written: check the file system's permissions, or install with --no-optimize.`);
   try {
     const original = await sessionFrom(options, join(releaseDir, RELEASE_FILES.model), config, labelCount, where, scratch);
     try {
@@ -207,7 +223,9 @@ async function optimizeInto(
         let worst = 0;
         for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs((a[i] ?? 0) - (b[i] ?? 0)) / Math.max(1, Math.abs(a[i] ?? 0)));
         if (!(worst < 1e-3)) {
-          throw new ModelInvalidError(`${where}: the optimized graph answers differently from model.onnx (relative difference ${worst}); install with --no-optimize.`);
+          throw new ModelInvalidError(
+            `${where}: the optimized graph answers differently from model.onnx (relative difference ${worst}); install with --no-optimize.`,
+          );
         }
       } finally {
         await optimized.dispose();
@@ -247,25 +265,33 @@ async function locateSources(options: InstallOptions): Promise<Sources> {
   try {
     info = await stat(options.source);
   } catch (error) {
-    throw new InstallError(`The model source ${options.source} does not exist (${systemErrorCode(error) ?? String(error)}). Pass a directory with model.onnx and labels.txt, or an .onnx file.`, { cause: error });
+    throw new InstallError(
+      `The model source ${options.source} does not exist (${systemErrorCode(error) ?? String(error)}). Pass a directory with model.onnx and labels.txt, or an .onnx file.`,
+      { cause: error },
+    );
   }
   let model: string;
   let besides: string;
   if (info.isDirectory()) {
     model = join(options.source, RELEASE_FILES.model);
     besides = options.source;
-    if (!(await exists(model))) throw new InstallError(`${options.source} has no model.onnx. Pass a directory with model.onnx and labels.txt, or an .onnx file.`);
+    if (!(await exists(model)))
+      throw new InstallError(`${options.source} has no model.onnx. Pass a directory with model.onnx and labels.txt, or an .onnx file.`);
   } else {
-    if (extname(options.source).toLowerCase() !== '.onnx') throw new InstallError(`${options.source} is not an .onnx file. Pass a directory with model.onnx and labels.txt, or an .onnx file.`);
+    if (extname(options.source).toLowerCase() !== '.onnx')
+      throw new InstallError(`${options.source} is not an .onnx file. Pass a directory with model.onnx and labels.txt, or an .onnx file.`);
     model = options.source;
     besides = dirname(options.source);
   }
   const labels = options.labelsFile ?? join(besides, RELEASE_FILES.labels);
   if (!(await exists(labels))) {
-    throw new InstallError(`No labels for ${basename(model)}: ${labels} does not exist. Pass --labels <file> (one label per line, in class order).`);
+    throw new InstallError(
+      `No labels for ${basename(model)}: ${labels} does not exist. Pass --labels <file> (one label per line, in class order).`,
+    );
   }
   const configCandidate = options.configFile ?? join(besides, RELEASE_FILES.config);
-  if (options.configFile !== undefined && !(await exists(configCandidate))) throw new InstallError(`--config ${configCandidate} does not exist.`);
+  if (options.configFile !== undefined && !(await exists(configCandidate)))
+    throw new InstallError(`--config ${configCandidate} does not exist.`);
   return { model, labels, config: (await exists(configCandidate)) ? configCandidate : undefined };
 }
 
@@ -293,7 +319,8 @@ async function copyFile(from: string, to: string, progress: Progress | undefined
   } finally {
     await out.close();
   }
-  if (done !== total) throw new InstallError(`${from} changed size while it was copied (${total} → ${done} bytes). Copy it again when nothing writes to it.`);
+  if (done !== total)
+    throw new InstallError(`${from} changed size while it was copied (${total} → ${done} bytes). Copy it again when nothing writes to it.`);
   progress?.(total, total);
   return { bytes: done, sha256: hash.digest('hex') };
 }

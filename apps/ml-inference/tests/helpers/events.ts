@@ -40,7 +40,10 @@ export function getEvent(url: string | undefined, extra: Record<string, string> 
 }
 
 /** POST /ml-inference with `bytes` as the body, base64-encoded as API Gateway does for image/*. */
-export function postEvent(bytes: Uint8Array | undefined, options: { contentType?: string; query?: Record<string, string>; text?: string } = {}): TestEvent {
+export function postEvent(
+  bytes: Uint8Array | undefined,
+  options: { contentType?: string; query?: Record<string, string>; text?: string } = {},
+): TestEvent {
   const event = loadEvent('post');
   event.headers['content-type'] = options.contentType ?? 'image/jpeg';
   if (options.text !== undefined) {

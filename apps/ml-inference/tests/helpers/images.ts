@@ -30,7 +30,9 @@ export async function solidPng(colour: Rgb, width = 64, height = 48): Promise<Bu
  * orientation 6 ("rotate 90° clockwise to display"): displayed, the red quarter is on the right.
  */
 export async function orientedJpeg(width = 400, height = 200): Promise<Buffer> {
-  const strip = await solid(width, Math.floor(height / 4), [255, 0, 0]).png().toBuffer();
+  const strip = await solid(width, Math.floor(height / 4), [255, 0, 0])
+    .png()
+    .toBuffer();
   return solid(width, height, [0, 0, 255])
     .composite([{ input: strip, left: 0, top: 0 }])
     .jpeg({ quality: 95 })

@@ -49,7 +49,9 @@ describe('cold starts', () => {
 
     const installed = await installCli(await versionedSource('v1'), 'v1');
     expect(installed.code).toBe(0);
-    expect(installed.stdout).toMatch(/^Installed demo v1 \(.+\) in .+releases\/v1\n {2}optimized graph for this CPU class: optimized\/ort-1\.30\.0-[a-z0-9-]+\n {2}current -> releases\/v1\n$/);
+    expect(installed.stdout).toMatch(
+      /^Installed demo v1 \(.+\) in .+releases\/v1\n {2}optimized graph for this CPU class: optimized\/ort-1\.30\.0-[a-z0-9-]+\n {2}current -> releases\/v1\n$/,
+    );
     expect(installed.stderr).toMatch(/model\.onnx: copying/);
 
     const after = await coldStart(eventFile, { MODEL_DIR: modelsDir });

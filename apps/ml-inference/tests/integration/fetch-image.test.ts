@@ -128,7 +128,7 @@ describe('fetchImage with private networks allowed (the local runtime)', () => {
     const error = await refusal(fetchImage(`${server.origin}/chain?n=4`, policy()));
     expect(error).toBeInstanceOf(TooManyRedirectsError);
     expect(error.status).toBe(422);
-    expect(error.message).toBe('The image URL redirected more than 3 times. Use the image\'s final URL.');
+    expect(error.message).toBe("The image URL redirected more than 3 times. Use the image's final URL.");
   });
 
   it('refuses a port the deployment cannot reach with 400, saying which it can (no timeout)', async () => {
@@ -136,7 +136,9 @@ describe('fetchImage with private networks allowed (the local runtime)', () => {
     const error = await refusal(fetchImage(`${server.origin}/red.jpg`, policy({ allowedPorts: [80, 443] })));
     expect(error).toBeInstanceOf(InvalidUrlError);
     expect(error.status).toBe(400);
-    expect(error.message).toBe(`The image URL uses port ${port}, but this deployment can only reach ports 80 and 443. Use a URL on 80 or 443, or upload the image with POST.`);
+    expect(error.message).toBe(
+      `The image URL uses port ${port}, but this deployment can only reach ports 80 and 443. Use a URL on 80 or 443, or upload the image with POST.`,
+    );
     // The server's own port allowed: fetched as before.
     expect((await fetchImage(`${server.origin}/red.jpg`, policy({ allowedPorts: [Number(port)] }))).bytes.equals(jpeg)).toBe(true);
   });
@@ -237,13 +239,20 @@ describe('fetchImage with private networks refused (AWS)', () => {
   });
 
   it('refuses a host name that resolves to loopback (localhost)', async () => {
-    const error = await refusal(fetchImage(`http://localhost:${server.port}/red.jpg`, { ...refused(), resolve: resolver({ localhost: ['127.0.0.1', '::1'] }) }));
+    const error = await refusal(
+      fetchImage(`http://localhost:${server.port}/red.jpg`, { ...refused(), resolve: resolver({ localhost: ['127.0.0.1', '::1'] }) }),
+    );
     expect(error).toBeInstanceOf(ForbiddenAddressError);
     expect(error.message).toMatch(/^Refusing to fetch from localhost \(127\.0\.0\.1\): it is a loopback address/);
   });
 
   it('refuses a host when any of its addresses is private', async () => {
-    const error = await refusal(fetchImage(`http://mixed.example:${server.port}/red.jpg`, { ...policy({ checkAddress: loopbackIsPublic }), resolve: resolver({ 'mixed.example': ['127.0.0.1', '10.1.1.1'] }) }));
+    const error = await refusal(
+      fetchImage(`http://mixed.example:${server.port}/red.jpg`, {
+        ...policy({ checkAddress: loopbackIsPublic }),
+        resolve: resolver({ 'mixed.example': ['127.0.0.1', '10.1.1.1'] }),
+      }),
+    );
     expect(error).toBeInstanceOf(ForbiddenAddressError);
     expect((error as ForbiddenAddressError).address).toBe('10.1.1.1');
   });
@@ -264,10 +273,13 @@ describe('fetchImage with private networks refused (AWS)', () => {
 
   it('checks a redirect to a name that resolves privately', async () => {
     const error = await refusal(
-      fetchImage(`http://images.example:${server.port}/redirect?to=${encodeURIComponent(`http://internal.example:${server.port}/red.jpg`)}`, {
-        ...policy({ checkAddress: loopbackIsPublic }),
-        resolve: resolver({ 'images.example': ['127.0.0.1'], 'internal.example': ['192.168.10.10'] }),
-      }),
+      fetchImage(
+        `http://images.example:${server.port}/redirect?to=${encodeURIComponent(`http://internal.example:${server.port}/red.jpg`)}`,
+        {
+          ...policy({ checkAddress: loopbackIsPublic }),
+          resolve: resolver({ 'images.example': ['127.0.0.1'], 'internal.example': ['192.168.10.10'] }),
+        },
+      ),
     );
     expect(error).toBeInstanceOf(ForbiddenAddressError);
     expect(error.message).toMatch(/internal\.example \(192\.168\.10\.10\): it is a private address/);
@@ -282,7 +294,10 @@ describe('fetchImage with private networks refused (AWS)', () => {
       // First answer public (127.0.0.1 plays public), any later one the metadata service.
       return [{ address: answers === 1 ? '127.0.0.1' : '169.254.169.254', family: 4 }];
     };
-    const fetched = await fetchImage(`http://rebind.example:${server.port}/red.jpg`, { ...policy({ checkAddress: loopbackIsPublic }), resolve: rebinding });
+    const fetched = await fetchImage(`http://rebind.example:${server.port}/red.jpg`, {
+      ...policy({ checkAddress: loopbackIsPublic }),
+      resolve: rebinding,
+    });
     expect(fetched.bytes.equals(jpeg)).toBe(true);
     expect(fetched.address).toBe('127.0.0.1');
     expect(calls).toEqual(['rebind.example']);
@@ -295,7 +310,10 @@ describe('fetchImage with private networks refused (AWS)', () => {
       seenHosts.push(req.headers.host ?? '');
       res.writeHead(302, { location: '/red.jpg' }).end();
     });
-    const fetched = await fetchImage(`http://a.example:${server.port}/host`, { ...policy({ checkAddress: loopbackIsPublic }), resolve: resolver({ 'a.example': ['127.0.0.1'] }, calls) });
+    const fetched = await fetchImage(`http://a.example:${server.port}/host`, {
+      ...policy({ checkAddress: loopbackIsPublic }),
+      resolve: resolver({ 'a.example': ['127.0.0.1'] }, calls),
+    });
     expect(fetched.redirects).toBe(1);
     expect(calls).toEqual(['a.example', 'a.example']);
     expect(seenHosts).toEqual([`a.example:${server.port}`]);
@@ -340,10 +358,14 @@ describe('URL and host rules', () => {
 
   it('refuses a host off the allow-list with 403, before resolving it', async () => {
     const calls: string[] = [];
-    const error = await refusal(fetchImage('https://elsewhere.example/x.jpg', policy({ allowedHosts: ['images.example'], resolve: resolver({}, calls) })));
+    const error = await refusal(
+      fetchImage('https://elsewhere.example/x.jpg', policy({ allowedHosts: ['images.example'], resolve: resolver({}, calls) })),
+    );
     expect(error).toBeInstanceOf(HostNotAllowedError);
     expect(error.status).toBe(403);
-    expect(error.message).toBe('Images can only be fetched from the allowed hosts, and elsewhere.example is not one of them. Upload the image with POST instead.');
+    expect(error.message).toBe(
+      'Images can only be fetched from the allowed hosts, and elsewhere.example is not one of them. Upload the image with POST instead.',
+    );
     expect(calls).toEqual([]);
   });
 

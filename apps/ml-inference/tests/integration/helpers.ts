@@ -57,7 +57,9 @@ export async function coldStart(eventFile: string, env: Record<string, string>):
     statusCode: parsed.statusCode,
     body: JSON.parse(parsed.body) as Record<string, unknown>,
     // Powertools writes INFO on stdout, WARN and ERROR on stderr.
-    logs: [...lines, ...result.stderr.split('\n')].filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>),
+    logs: [...lines, ...result.stderr.split('\n')]
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>),
     initMs: parsed.initMs,
     totalMs: parsed.totalMs,
     stderr: result.stderr,

@@ -68,7 +68,11 @@ describe('ml-inference on the local runtime', () => {
 
   it('classifies an uploaded image (API Gateway base64-encodes it)', async () => {
     const upload = await solidJpeg(BLUE, 200, 150);
-    const { status, body } = await classify('/ml-inference?top=2', { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: upload });
+    const { status, body } = await classify('/ml-inference?top=2', {
+      method: 'POST',
+      headers: { 'content-type': 'image/jpeg' },
+      body: upload,
+    });
     expect(status).toBe(200);
     expect(body['bird_class']).toBe('blue');
     expect((body['predictions'] as unknown[]).length).toBe(2);
@@ -77,7 +81,12 @@ describe('ml-inference on the local runtime', () => {
   it('answers a refusal as JSON with its status', async () => {
     const { status, body } = await classify('/ml-inference?url=ftp%3A%2F%2Fexample.com%2Fx.jpg');
     expect(status).toBe(400);
-    expect(body).toEqual({ error: { code: 'EURL', message: 'Only http and https URLs can be fetched, not ftp. Pass an http(s) URL, or upload the image with POST.' } });
+    expect(body).toEqual({
+      error: {
+        code: 'EURL',
+        message: 'Only http and https URLs can be fetched, not ftp. Pass an http(s) URL, or upload the image with POST.',
+      },
+    });
   });
 
   it('answers one clear 400 to a URL that redirects to its own API, and no other request fails meanwhile', async () => {

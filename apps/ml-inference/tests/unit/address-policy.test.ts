@@ -53,12 +53,18 @@ describe('classifyAddress', () => {
     expect(classifyAddress(address)).toBe(category);
   });
 
-  it.each(['93.184.215.14', '8.8.8.8', '1.1.1.1', '100.128.0.1', '172.32.0.1', '2606:4700:4700::1111', '2a00:1450:4001:81b::200e', '::ffff:8.8.8.8'])(
-    'accepts the public address %s',
-    (address) => {
-      expect(classifyAddress(address)).toBeUndefined();
-    },
-  );
+  it.each([
+    '93.184.215.14',
+    '8.8.8.8',
+    '1.1.1.1',
+    '100.128.0.1',
+    '172.32.0.1',
+    '2606:4700:4700::1111',
+    '2a00:1450:4001:81b::200e',
+    '::ffff:8.8.8.8',
+  ])('accepts the public address %s', (address) => {
+    expect(classifyAddress(address)).toBeUndefined();
+  });
 
   it('treats text that is not an IP address as reserved', () => {
     expect(classifyAddress('localhost')).toBe('reserved');
@@ -99,9 +105,27 @@ describe('cloud metadata services', () => {
     const [a = 0, b = 0, c = 0, d = 0] = v4.split('.').map(Number);
     const high = ((a << 8) | b).toString(16);
     const low = ((c << 8) | d).toString(16);
-    return [v4, `::ffff:${v4}`, `::ffff:${high}:${low}`, `::${v4}`, `::ffff:0:${v4}`, `64:ff9b::${v4}`, `2002:${high}:${low}::1`, `[::ffff:${v4}]`];
+    return [
+      v4,
+      `::ffff:${v4}`,
+      `::ffff:${high}:${low}`,
+      `::${v4}`,
+      `::ffff:0:${v4}`,
+      `64:ff9b::${v4}`,
+      `2002:${high}:${low}::1`,
+      `[::ffff:${v4}]`,
+    ];
   };
-  const V4 = ['169.254.169.254', '169.254.170.2', '169.254.170.23', '169.254.0.23', '169.254.42.42', '100.100.100.200', '192.0.0.192', '168.63.129.16'];
+  const V4 = [
+    '169.254.169.254',
+    '169.254.170.2',
+    '169.254.170.23',
+    '169.254.0.23',
+    '169.254.42.42',
+    '100.100.100.200',
+    '192.0.0.192',
+    '168.63.129.16',
+  ];
   const V6 = ['fd00:ec2::254', 'FD00:EC2:0:0:0:0:0:254', 'fd00:ec2::23', 'fd20:ce::254', '[fd00:ec2::254]'];
 
   it.each(V4.flatMap(spellings).concat(V6))('refuses %s in every mode, private networks allowed or not', (address) => {

@@ -63,11 +63,15 @@ describe('checkImageBytes', () => {
     }
     expect(error).toBeInstanceOf(UnsupportedMediaTypeError);
     expect((error as UnsupportedMediaTypeError).status).toBe(415);
-    expect((error as Error).message).toMatch(/^The image at https:\/\/example.com\/x.jpg is not a JPEG, PNG, WebP, GIF, AVIF or TIFF image \(judged by its content/);
+    expect((error as Error).message).toMatch(
+      /^The image at https:\/\/example.com\/x.jpg is not a JPEG, PNG, WebP, GIF, AVIF or TIFF image \(judged by its content/,
+    );
   });
 
   it('names a recognised but refused format', () => {
-    expect(() => checkImageBytes(text('BM6\x00\x00\x00'), 'x', false)).toThrow('x is BMP, which is not accepted: convert it to JPEG, PNG, WebP, GIF, AVIF or TIFF and send that.');
+    expect(() => checkImageBytes(text('BM6\x00\x00\x00'), 'x', false)).toThrow(
+      'x is BMP, which is not accepted: convert it to JPEG, PNG, WebP, GIF, AVIF or TIFF and send that.',
+    );
     expect(() => checkImageBytes(text('\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic'), 'x', false)).toThrow(/HEIC/);
   });
 });

@@ -41,9 +41,7 @@ describe('ml-inference declaration', () => {
   });
 
   it('keeps the model directory under the mount path', () => {
-    expect(functionDefinition.environment['MODEL_DIR']?.startsWith(`${functionDefinition.fileSystem?.mountPath}/`)).toBe(
-      true,
-    );
+    expect(functionDefinition.environment['MODEL_DIR']?.startsWith(`${functionDefinition.fileSystem?.mountPath}/`)).toBe(true);
   });
 
   it('ships the native libraries native.ts loads in the deployment package, so sets no NODE_MODULES_DIR', () => {

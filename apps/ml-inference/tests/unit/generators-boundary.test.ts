@@ -62,7 +62,9 @@ describe('the generators stay out of the Lambda function', () => {
   });
 
   it('src holds no ONNX encoder or generator of its own', () => {
-    const generatorCode = sourceFiles(SRC).filter((file) => /\b(?:class MessageWriter|function encodeModel|function buildDemoModel|function buildResNet)\b/.test(readFileSync(file, 'utf8')));
+    const generatorCode = sourceFiles(SRC).filter((file) =>
+      /\b(?:class MessageWriter|function encodeModel|function buildDemoModel|function buildResNet)\b/.test(readFileSync(file, 'utf8')),
+    );
     expect(generatorCode).toEqual([]);
   });
 

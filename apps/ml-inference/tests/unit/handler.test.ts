@@ -131,26 +131,108 @@ describe('classifying', () => {
 
 describe('refusing bad requests', () => {
   const cases: [string, () => Promise<unknown>, number, string, string | RegExp, Record<string, string>?][] = [
-    ['GET without url', async () => getEvent(undefined), 400, 'EREQUEST', /^The url parameter is missing\. Classify an image with GET \/ml-inference\?url=/],
-    ['top=0', async () => getEvent('https://example.com/x.jpg', { top: '0' }), 400, 'EREQUEST', 'top must be a whole number from 1 to 20 (how many predictions to return), got "0".'],
+    [
+      'GET without url',
+      async () => getEvent(undefined),
+      400,
+      'EREQUEST',
+      /^The url parameter is missing\. Classify an image with GET \/ml-inference\?url=/,
+    ],
+    [
+      'top=0',
+      async () => getEvent('https://example.com/x.jpg', { top: '0' }),
+      400,
+      'EREQUEST',
+      'top must be a whole number from 1 to 20 (how many predictions to return), got "0".',
+    ],
     ['top=21', async () => getEvent('https://example.com/x.jpg', { top: '21' }), 400, 'EREQUEST', /from 1 to 20/],
     ['top=five', async () => getEvent('https://example.com/x.jpg', { top: 'five' }), 400, 'EREQUEST', /got "five"/],
-    ['POST with ?url= too', async () => postEvent(await solidJpeg(), { query: { url: 'https://example.com/x.jpg' } }), 400, 'EREQUEST', /^Send the image either as a URL \(GET \?url=\) or as the POST body, not both\./],
-    ['POST without a body', async () => postEvent(undefined), 400, 'EEMPTY', 'The uploaded image is empty (0 bytes). Send a JPEG, PNG, WebP, GIF, AVIF or TIFF image.'],
+    [
+      'POST with ?url= too',
+      async () => postEvent(await solidJpeg(), { query: { url: 'https://example.com/x.jpg' } }),
+      400,
+      'EREQUEST',
+      /^Send the image either as a URL \(GET \?url=\) or as the POST body, not both\./,
+    ],
+    [
+      'POST without a body',
+      async () => postEvent(undefined),
+      400,
+      'EEMPTY',
+      'The uploaded image is empty (0 bytes). Send a JPEG, PNG, WebP, GIF, AVIF or TIFF image.',
+    ],
     ['POST of 0 bytes', async () => postEvent(Buffer.alloc(0)), 400, 'EEMPTY', /is empty \(0 bytes\)/],
     ['POST of invalid base64', async () => ({ ...postEvent(Buffer.from('x')), body: '!!!notbase64' }), 400, 'EBODY', /not valid base64/],
-    ['POST of HTML as text', async () => postEvent(undefined, { contentType: 'text/html', text: '<!doctype html><p>hi</p>' }), 415, 'EMEDIATYPE', /^The uploaded image is not a JPEG, PNG, WebP, GIF, AVIF or TIFF image \(judged by its content/],
-    ['POST of an SVG', async () => postEvent(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>'), { contentType: 'image/svg+xml' }), 415, 'ESVG', 'SVG images are not accepted: convert the image to PNG or JPEG and send that.'],
-    ['POST of a BMP', async () => postEvent(Buffer.from('BM6\x00\x00\x00\x00\x00', 'latin1')), 415, 'EMEDIATYPE', /is BMP, which is not accepted/],
-    ['POST of a decompression bomb', async () => postEvent(await pixelBomb(3_000), { contentType: 'image/png' }), 413, 'EPIXELS', '3000×3000 pixels is more than the limit of 4000000 pixels. Scale the image down and send it again.'],
-    ['POST of a truncated JPEG', async () => postEvent((await solidJpeg()).subarray(0, 600)), 422, 'EIMAGE', /^The JPEG image could not be decoded \(.+\): it is truncated or corrupt\. Send the complete file\.$/],
-    ['POST over the size cap', async () => postEvent(Buffer.alloc(300_000, 1)), 413, 'ETOOLARGE', 'The uploaded image is larger than the limit of 262144 bytes. Send a smaller image (resize or recompress it).'],
+    [
+      'POST of HTML as text',
+      async () => postEvent(undefined, { contentType: 'text/html', text: '<!doctype html><p>hi</p>' }),
+      415,
+      'EMEDIATYPE',
+      /^The uploaded image is not a JPEG, PNG, WebP, GIF, AVIF or TIFF image \(judged by its content/,
+    ],
+    [
+      'POST of an SVG',
+      async () => postEvent(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>'), { contentType: 'image/svg+xml' }),
+      415,
+      'ESVG',
+      'SVG images are not accepted: convert the image to PNG or JPEG and send that.',
+    ],
+    [
+      'POST of a BMP',
+      async () => postEvent(Buffer.from('BM6\x00\x00\x00\x00\x00', 'latin1')),
+      415,
+      'EMEDIATYPE',
+      /is BMP, which is not accepted/,
+    ],
+    [
+      'POST of a decompression bomb',
+      async () => postEvent(await pixelBomb(3_000), { contentType: 'image/png' }),
+      413,
+      'EPIXELS',
+      '3000×3000 pixels is more than the limit of 4000000 pixels. Scale the image down and send it again.',
+    ],
+    [
+      'POST of a truncated JPEG',
+      async () => postEvent((await solidJpeg()).subarray(0, 600)),
+      422,
+      'EIMAGE',
+      /^The JPEG image could not be decoded \(.+\): it is truncated or corrupt\. Send the complete file\.$/,
+    ],
+    [
+      'POST over the size cap',
+      async () => postEvent(Buffer.alloc(300_000, 1)),
+      413,
+      'ETOOLARGE',
+      'The uploaded image is larger than the limit of 262144 bytes. Send a smaller image (resize or recompress it).',
+    ],
     ['GET of a file: URL', async () => getEvent('file:///etc/passwd'), 400, 'EURL', /^Only http and https URLs can be fetched, not file\./],
     ['GET of a URL that answers 404', async () => getEvent(`${server.origin}/nothing.jpg`), 422, 'EFETCH', /answered 404 Not Found/],
-    ['GET of an HTML page', async () => getEvent(`${server.origin}/page.html`), 415, 'EMEDIATYPE', /^The image at http:\/\/127\.0\.0\.1:\d+\/page\.html is not a JPEG/],
+    [
+      'GET of an HTML page',
+      async () => getEvent(`${server.origin}/page.html`),
+      415,
+      'EMEDIATYPE',
+      /^The image at http:\/\/127\.0\.0\.1:\d+\/page\.html is not a JPEG/,
+    ],
     ['GET of an empty file', async () => getEvent(`${server.origin}/empty.jpg`), 400, 'EEMPTY', /is empty \(0 bytes\)/],
-    ['PUT', async () => ({ ...getEvent(undefined), requestContext: { ...loadEvent('get').requestContext, http: { method: 'PUT', path: '/ml-inference' } } }), 405, 'EMETHOD', /^Method PUT is not supported/, { allow: 'GET, POST' }],
-    ['an event that is not from API Gateway', async () => ({ Records: [] }), 400, 'ENOTHTTP', /^This function answers API Gateway HTTP API requests/],
+    [
+      'PUT',
+      async () => ({
+        ...getEvent(undefined),
+        requestContext: { ...loadEvent('get').requestContext, http: { method: 'PUT', path: '/ml-inference' } },
+      }),
+      405,
+      'EMETHOD',
+      /^Method PUT is not supported/,
+      { allow: 'GET, POST' },
+    ],
+    [
+      'an event that is not from API Gateway',
+      async () => ({ Records: [] }),
+      400,
+      'ENOTHTTP',
+      /^This function answers API Gateway HTTP API requests/,
+    ],
   ];
 
   it.each(cases)('refuses %s with %i %s', async (_name, event, status, code, message, headers) => {
@@ -194,7 +276,9 @@ describe('refusing bad requests', () => {
   });
 
   it('accepts SVG when IMAGE_ALLOW_SVG is set', async () => {
-    const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="40" height="30"><rect width="40" height="30" fill="#00f"/></svg>');
+    const svg = Buffer.from(
+      '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="30"><rect width="40" height="30" fill="#00f"/></svg>',
+    );
     const result = await handler({ IMAGE_ALLOW_SVG: 'true' })(postEvent(svg, { contentType: 'image/svg+xml' }));
     expect(bodyOf(result)['bird_class']).toBe('blue');
   });
@@ -211,7 +295,9 @@ describe('model problems', () => {
       expect(result.headers['retry-after']).toBe('30');
       const error = errorOf(result);
       expect(error.code).toBe('ENOMODEL');
-      expect(error.message).toMatch(/^No model "demo" is installed: MODEL_DIR\/demo\/current does not exist\. Install one with: pnpm model:install/);
+      expect(error.message).toMatch(
+        /^No model "demo" is installed: MODEL_DIR\/demo\/current does not exist\. Install one with: pnpm model:install/,
+      );
     } finally {
       await cleanup();
     }
@@ -227,18 +313,23 @@ describe('model problems', () => {
       const result = await h(postEvent(await solidJpeg()));
       expect(result.statusCode).toBe(503);
       expect(errorOf(result).code).toBe('ENATIVE');
-      expect(errorOf(result).message).toMatch(/^NODE_MODULES_DIR has no onnxruntime-node \(no onnxruntime-node\/package\.json in the native libraries directory\)\. The deploy installs this directory when the declaration says nativeModules: \{ from: 'file-system' \}/);
+      expect(errorOf(result).message).toMatch(
+        /^NODE_MODULES_DIR has no onnxruntime-node \(no onnxruntime-node\/package\.json in the native libraries directory\)\. The deploy installs this directory when the declaration says nativeModules: \{ from: 'file-system' \}/,
+      );
     } finally {
       await cleanup();
     }
   });
 
   it('hides unexpected failures behind a 500 that names the request id', async () => {
-    const h = handler({}, {
-      libraries: () => {
-        throw new TypeError('boom');
+    const h = handler(
+      {},
+      {
+        libraries: () => {
+          throw new TypeError('boom');
+        },
       },
-    });
+    );
     const event = postEvent(await solidJpeg());
     event.requestContext.requestId = 'req-123';
     const result = await h(event, { awsRequestId: 'aws-456' });
@@ -258,7 +349,10 @@ describe('robustness', () => {
     const h = handler({ IMAGE_FETCH_ALLOW_PRIVATE_NETWORKS: 'false' });
     const png = await solidPng(RED, 8, 8);
     const method = fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', '', 'get');
-    const query = fc.dictionary(fc.constantFrom('url', 'top', 'x'), fc.oneof(fc.string(), fc.constantFrom('1', '20', 'http://10.0.0.1/', 'ftp://x', `${server.origin}/red.jpg`)));
+    const query = fc.dictionary(
+      fc.constantFrom('url', 'top', 'x'),
+      fc.oneof(fc.string(), fc.constantFrom('1', '20', 'http://10.0.0.1/', 'ftp://x', `${server.origin}/red.jpg`)),
+    );
     const body = fc.oneof(
       fc.constant(undefined),
       fc.string(),

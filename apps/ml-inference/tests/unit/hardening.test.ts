@@ -13,7 +13,10 @@ const handlers: Handler[] = [];
 let logs: Record<string, unknown>[] = [];
 
 function handler(env: Record<string, string> = {}): Handler {
-  const created = createHandler({ config: testConfig(modelsDir, { IMAGE_FETCH_ALLOW_PRIVATE_NETWORKS: 'true', ...env }), log: (entry) => logs.push(entry) });
+  const created = createHandler({
+    config: testConfig(modelsDir, { IMAGE_FETCH_ALLOW_PRIVATE_NETWORKS: 'true', ...env }),
+    log: (entry) => logs.push(entry),
+  });
   handlers.push(created);
   return created;
 }
@@ -22,12 +25,18 @@ function handler(env: Record<string, string> = {}): Handler {
 async function noisyJpeg(width = 320, height = 240): Promise<Buffer> {
   const pixels = Buffer.alloc(width * height * 3);
   for (let i = 0; i < pixels.length; i++) pixels[i] = (i * 7919 + (i >> 5)) % 256;
-  return sharp(pixels, { raw: { width, height, channels: 3 } }).jpeg({ quality: 90 }).toBuffer();
+  return sharp(pixels, { raw: { width, height, channels: 3 } })
+    .jpeg({ quality: 90 })
+    .toBuffer();
 }
 
 /** A small JPEG whose frame header declares `width` × `height`. */
 async function forgedJpeg(width: number, height: number): Promise<Buffer> {
-  const jpeg = Buffer.from(await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 9, g: 9, b: 9 } } }).jpeg().toBuffer());
+  const jpeg = Buffer.from(
+    await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 9, g: 9, b: 9 } } })
+      .jpeg()
+      .toBuffer(),
+  );
   for (let i = 2; i < jpeg.length - 8; i++) {
     if (jpeg[i] === 0xff && jpeg[i + 1] === 0xc0) {
       jpeg.writeUInt16BE(height, i + 5);
@@ -61,7 +70,10 @@ describe('truncated and forged images', () => {
     const cut = Buffer.concat([jpeg.subarray(0, Math.floor(jpeg.length / 2)), Buffer.from([0xff, 0xd9])]);
     const result = await handler()(postEvent(cut));
     expect(result.statusCode).toBe(422);
-    expect(errorOf(result)).toMatchObject({ code: 'EIMAGE', message: expect.stringMatching(/^The JPEG image could not be decoded .*truncated or corrupt\. Send the complete file\./) as unknown });
+    expect(errorOf(result)).toMatchObject({
+      code: 'EIMAGE',
+      message: expect.stringMatching(/^The JPEG image could not be decoded .*truncated or corrupt\. Send the complete file\./) as unknown,
+    });
   });
 
   it('refuses a tiny JPEG declaring 60000×600 pixels before decoding it (422)', async () => {
@@ -88,7 +100,11 @@ describe('truncated and forged images', () => {
 describe('its own API', () => {
   const apiEvent = (url: string, host: string, extra: Record<string, string> = {}) => {
     const event = getEvent(url);
-    return { ...event, headers: { ...event.headers, host, ...extra }, requestContext: { ...event.requestContext, domainName: host, apiId: 'abc123' } };
+    return {
+      ...event,
+      headers: { ...event.headers, host, ...extra },
+      requestContext: { ...event.requestContext, domainName: host, apiId: 'abc123' },
+    };
   };
 
   it('refuses a URL of the API’s own host with 400, before fetching', async () => {
@@ -134,14 +150,19 @@ describe('its own API', () => {
 });
 
 describe('metadata services in local mode (private networks allowed)', () => {
-  it.each(['http://[fd00:ec2::254]/latest/meta-data/', 'http://100.100.100.200/latest/meta-data/', 'http://0x646464c8/', 'http://1684301000/', 'http://0144.0144.0144.0310/', 'http://[::ffff:6464:64c8]/', 'http://metadata.google.internal/computeMetadata/v1/'])(
-    'refuses %s with 403 without connecting',
-    async (url) => {
-      const result = await handler()(getEvent(url));
-      expect(result.statusCode).toBe(403);
-      expect(errorOf(result).message).toMatch(/it is a cloud metadata service address/);
-    },
-  );
+  it.each([
+    'http://[fd00:ec2::254]/latest/meta-data/',
+    'http://100.100.100.200/latest/meta-data/',
+    'http://0x646464c8/',
+    'http://1684301000/',
+    'http://0144.0144.0144.0310/',
+    'http://[::ffff:6464:64c8]/',
+    'http://metadata.google.internal/computeMetadata/v1/',
+  ])('refuses %s with 403 without connecting', async (url) => {
+    const result = await handler()(getEvent(url));
+    expect(result.statusCode).toBe(403);
+    expect(errorOf(result).message).toMatch(/it is a cloud metadata service address/);
+  });
 
   it('says "an unspecified address", in English', async () => {
     const result = await handler({ IMAGE_FETCH_ALLOW_PRIVATE_NETWORKS: 'false' })(getEvent('http://0.0.0.0/x.jpg'));

@@ -21,7 +21,11 @@ afterEach(async () => {
   await cleanup();
 });
 
-function install(source: string, version: string, extra: Partial<Parameters<typeof installModel>[0]> = {}): ReturnType<typeof installModel> {
+function install(
+  source: string,
+  version: string,
+  extra: Partial<Parameters<typeof installModel>[0]> = {},
+): ReturnType<typeof installModel> {
   const { ort, versions } = libraries();
   return installModel({ source, modelsDir, name: 'demo', version, ort, ortVersion: versions.onnxruntime, ...extra });
 }
@@ -79,7 +83,9 @@ describe('installModel', () => {
     await install(source, '1');
     const error = await failure(install(source, '1'));
     expect(error).toBeInstanceOf(InstallError);
-    expect(error.message).toMatch(/^Model "demo" version 1 is already installed \(.+\)\. Releases are immutable: install under a new --version\.$/);
+    expect(error.message).toMatch(
+      /^Model "demo" version 1 is already installed \(.+\)\. Releases are immutable: install under a new --version\.$/,
+    );
   });
 
   it('never publishes a model the function would refuse, and leaves nothing behind', async () => {
@@ -93,10 +99,13 @@ describe('installModel', () => {
     expect(await modelEntries()).toEqual(['current', 'releases']);
   });
 
-  it('installs a bare .onnx file with --labels, using the post\'s preprocessing by default', async () => {
+  it("installs a bare .onnx file with --labels, using the post's preprocessing by default", async () => {
     const source = await demoSource(join(dir, 'src'));
     await writeFile(join(dir, 'labels.txt'), 'black\nwhite\nred\ngreen\nblue\nyellow\ncyan\nmagenta\n');
-    const result = await install(join(source, 'model.onnx'), '1', { labelsFile: join(dir, 'labels.txt'), configFile: join(source, 'model.json') });
+    const result = await install(join(source, 'model.onnx'), '1', {
+      labelsFile: join(dir, 'labels.txt'),
+      configFile: join(source, 'model.json'),
+    });
     expect(result.activated).toBe(true);
     const lease = await new ModelStore({ modelDir: modelsDir, modelName: 'demo', threads: 1, libraries }).acquire();
     expect(lease.model.labels).toHaveLength(8);
@@ -115,7 +124,9 @@ describe('installModel', () => {
     const source = await demoSource(join(dir, 'src'));
     const { rm } = await import('node:fs/promises');
     await rm(join(source, 'labels.txt'));
-    expect((await failure(install(source, '1'))).message).toMatch(/^No labels for model\.onnx: .+labels\.txt does not exist\. Pass --labels <file>/);
+    expect((await failure(install(source, '1'))).message).toMatch(
+      /^No labels for model\.onnx: .+labels\.txt does not exist\. Pass --labels <file>/,
+    );
   });
 
   it.each([
@@ -131,7 +142,14 @@ describe('installModel', () => {
     const result = await install(source, '1', { optimize: false });
     expect(result.optimized).toBeUndefined();
     const { ort, versions } = libraries();
-    const file = await optimizeRelease({ modelsDir, name: 'demo', version: '1', ort, ortVersion: versions.onnxruntime, cpuClass: 'x64-avx2' });
+    const file = await optimizeRelease({
+      modelsDir,
+      name: 'demo',
+      version: '1',
+      ort,
+      ortVersion: versions.onnxruntime,
+      cpuClass: 'x64-avx2',
+    });
     expect(file).toBe('optimized/ort-1.30.0-x64-avx2');
     expect((await readdir(join(result.releaseDir, 'optimized'))).sort()).toEqual(['ort-1.30.0-x64-avx2']);
     expect(await readdir(join(result.releaseDir, file))).toContain('model.onnx');

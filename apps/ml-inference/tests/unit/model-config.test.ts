@@ -4,7 +4,7 @@ import { DEFAULT_MODEL_CONFIG, parseModelConfig, resolveModelConfig, serializeMo
 import { ModelInvalidError } from '../../src/errors.js';
 
 describe('model.json', () => {
-  it('defaults to the post\'s transform and a model that outputs logits', () => {
+  it("defaults to the post's transform and a model that outputs logits", () => {
     const config = resolveModelConfig({}, 'm');
     expect(config).toEqual(DEFAULT_MODEL_CONFIG);
     expect(config.resize).toEqual({ width: 600, height: 600 });
@@ -33,7 +33,13 @@ describe('model.json', () => {
       },
       'm',
     );
-    expect(config).toMatchObject({ input: 'pixel_values', layout: 'NHWC', resize: { shorterSide: 256 }, crop: { width: 224, height: 224 }, softmax: false });
+    expect(config).toMatchObject({
+      input: 'pixel_values',
+      layout: 'NHWC',
+      resize: { shorterSide: 256 },
+      crop: { width: 224, height: 224 },
+      softmax: false,
+    });
   });
 
   it('round-trips through serializeModelConfig', () => {

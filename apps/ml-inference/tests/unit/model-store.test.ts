@@ -28,10 +28,7 @@ function store(options: { cpuClass?: string } = {}): ModelStore {
 }
 
 /** A release assembled by hand (no installer checks), then made current. */
-async function handRelease(
-  version: string,
-  parts: { onnx?: Buffer | null; labels?: string | null; config?: unknown },
-): Promise<void> {
+async function handRelease(version: string, parts: { onnx?: Buffer | null; labels?: string | null; config?: unknown }): Promise<void> {
   const dir = join(modelsDir, 'demo', 'releases', version);
   await mkdir(dir, { recursive: true });
   const demo = buildDemoModel();
@@ -66,7 +63,9 @@ describe('ModelStore', () => {
     const error = await refusal(store().acquire());
     expect(error).toBeInstanceOf(ModelNotInstalledError);
     expect((error as ModelNotInstalledError).status).toBe(503);
-    expect(error.message).toMatch(/^No model "demo" is installed: MODEL_DIR\/demo\/current does not exist\. Install one with: pnpm model:install <model-dir-or-file\.onnx> --name <name> --version <version>/);
+    expect(error.message).toMatch(
+      /^No model "demo" is installed: MODEL_DIR\/demo\/current does not exist\. Install one with: pnpm model:install <model-dir-or-file\.onnx> --name <name> --version <version>/,
+    );
     expect(error.message).toMatch(/pnpm --filter @lambda-efs\/ml-inference model:demo installs the demo model/);
   });
 
@@ -108,7 +107,9 @@ describe('ModelStore', () => {
     const blank = new Float32Array(3 * 448 * 448);
     const missAnswer = await first.model.session.run(blank, [1, 3, 448, 448]);
     first.release();
-    expect((await readdir(join(installed.releaseDir, 'optimized'))).sort()).toEqual([installed.optimized?.split('/')[1], 'ort-1.30.0-x64-other'].sort());
+    expect((await readdir(join(installed.releaseDir, 'optimized'))).sort()).toEqual(
+      [installed.optimized?.split('/')[1], 'ort-1.30.0-x64-other'].sort(),
+    );
 
     const next = await store({ cpuClass: 'x64-other' }).acquire();
     expect(next.model.stats.optimized).toBe('hit');
@@ -124,7 +125,9 @@ describe('ModelStore', () => {
     const leases = await Promise.all([store({ cpuClass: 'x64-race' }).acquire(), store({ cpuClass: 'x64-race' }).acquire()]);
     expect(leases.map((l) => l.model.stats.cacheWritten).sort()).toEqual(['already-there', 'published']);
     for (const lease of leases) lease.release();
-    expect((await readdir(join(installed.releaseDir, 'optimized'))).filter((name) => name.includes('x64-race'))).toEqual(['ort-1.30.0-x64-race']);
+    expect((await readdir(join(installed.releaseDir, 'optimized'))).filter((name) => name.includes('x64-race'))).toEqual([
+      'ort-1.30.0-x64-race',
+    ]);
   });
 
   it('loads model.onnx without writing when the release cannot be written', async () => {
@@ -183,9 +186,21 @@ describe('ModelStore', () => {
   });
 
   it.each([
-    ['model.onnx', { onnx: null }, 'Model "demo" version 9: model.onnx is missing from the release. Install the model again (pnpm model:install).'],
-    ['labels.txt', { labels: null }, 'Model "demo" version 9: labels.txt is missing from the release. Install the model again (pnpm model:install).'],
-    ['model.json', { config: null }, 'Model "demo" version 9: model.json is missing from the release. Install the model again (pnpm model:install).'],
+    [
+      'model.onnx',
+      { onnx: null },
+      'Model "demo" version 9: model.onnx is missing from the release. Install the model again (pnpm model:install).',
+    ],
+    [
+      'labels.txt',
+      { labels: null },
+      'Model "demo" version 9: labels.txt is missing from the release. Install the model again (pnpm model:install).',
+    ],
+    [
+      'model.json',
+      { config: null },
+      'Model "demo" version 9: model.json is missing from the release. Install the model again (pnpm model:install).',
+    ],
   ])('refuses a release without %s with 503', async (_file, parts, message) => {
     await handRelease('9', parts);
     const error = await refusal(store().acquire());
@@ -194,7 +209,7 @@ describe('ModelStore', () => {
     expect(error.message).toBe(message);
   });
 
-  it('refuses labels that do not match the model\'s outputs with 503', async () => {
+  it("refuses labels that do not match the model's outputs with 503", async () => {
     await handRelease('9', { labels: 'red\ngreen\nblue\n' });
     const error = await refusal(store().acquire());
     expect(error.message).toBe(
@@ -228,18 +243,24 @@ describe('ModelStore', () => {
 
   it('refuses blank labels', async () => {
     await handRelease('9', { labels: 'a\n\nb\n' });
-    expect((await refusal(store().acquire())).message).toBe("Model \"demo\" version 9: labels.txt line 2 is blank. Write one label per line, in the model's class order.");
+    expect((await refusal(store().acquire())).message).toBe(
+      'Model "demo" version 9: labels.txt line 2 is blank. Write one label per line, in the model\'s class order.',
+    );
   });
 
   it('refuses a current link that points outside releases/', async () => {
     await mkdir(join(modelsDir, 'demo'), { recursive: true });
     await symlink('/etc', join(modelsDir, 'demo', 'current'));
-    expect((await refusal(store().acquire())).message).toBe('Model "demo": current points at "/etc", not at releases/<version>. Switch it with pnpm model:install.');
+    expect((await refusal(store().acquire())).message).toBe(
+      'Model "demo": current points at "/etc", not at releases/<version>. Switch it with pnpm model:install.',
+    );
   });
 
   it('refuses a release whose model.onnx does not have the size release.json records', async () => {
     const installed = await installDemo(modelsDir, '1', { optimize: false });
     await writeFile(join(installed.releaseDir, 'model.onnx'), buildDemoModel().onnx.toBuffer().subarray(0, 100));
-    expect((await refusal(store().acquire())).message).toMatch(/model\.onnx is 100 bytes but release\.json says \d+: the release is damaged/);
+    expect((await refusal(store().acquire())).message).toMatch(
+      /model\.onnx is 100 bytes but release\.json says \d+: the release is damaged/,
+    );
   });
 });

@@ -40,7 +40,11 @@ async function realPackage(name: string): Promise<string> {
 describe('loadNativeLibraries', () => {
   it('resolves both packages from NODE_MODULES_DIR when it exists', async () => {
     const nodeModules = join(dir, 'node_modules');
-    await fakePackage(nodeModules, 'onnxruntime-node', 'exports.InferenceSession = { create: async () => "fake-session" }; exports.env = {}; exports.marker = "efs";');
+    await fakePackage(
+      nodeModules,
+      'onnxruntime-node',
+      'exports.InferenceSession = { create: async () => "fake-session" }; exports.env = {}; exports.marker = "efs";',
+    );
     await fakePackage(
       nodeModules,
       'sharp',
@@ -65,7 +69,13 @@ describe('loadNativeLibraries', () => {
     const out = await session.run({ image: new ort.Tensor('float32', new Float32Array(48), [1, 3, 4, 4]) });
     expect(out['probabilities']?.dims).toEqual([1, 8]);
     await session.release();
-    expect((await sharp({ create: { width: 2, height: 2, channels: 3, background: '#fff' } }).png().toBuffer()).length).toBeGreaterThan(0);
+    expect(
+      (
+        await sharp({ create: { width: 2, height: 2, channels: 3, background: '#fff' } })
+          .png()
+          .toBuffer()
+      ).length,
+    ).toBeGreaterThan(0);
   });
 
   it('uses the deployment package when NODE_MODULES_DIR does not exist', () => {

@@ -126,7 +126,7 @@ describe('preprocessing parity with the post (Pillow + torchvision)', () => {
     expect(data[2 * plane + plane - 1]).toBeCloseTo((0 - 0.406) / 0.225, 5);
   });
 
-  it('computes torchvision\'s crop offsets with Python\'s round-half-to-even', () => {
+  it("computes torchvision's crop offsets with Python's round-half-to-even", () => {
     expect(centerCropOffsets(600, 600, { width: 448, height: 448 })).toEqual({ left: 76, top: 76 });
     expect(roundHalfEven(76.5)).toBe(76);
     expect(roundHalfEven(77.5)).toBe(78);
@@ -140,19 +140,25 @@ describe('preprocessing parity with the post (Pillow + torchvision)', () => {
     expect(resizedSize({ width: 600, height: 600 }, 10, 20)).toEqual({ width: 600, height: 600 });
   });
 
-  it.each(['bilinear', 'bicubic', 'lanczos', 'nearest'] as const)('enlarges with %s interpolation, keeping a flat colour flat', async (interpolation) => {
-    const config = resolveModelConfig({ interpolation }, 'test');
-    const png = await solid(30, 20, [200, 100, 50]).png().toBuffer();
-    const { data } = await preprocessImage(sharp, png, 'png', config, limits);
-    const plane = 448 * 448;
-    for (const i of [0, 1234, plane - 1]) {
-      expect(data[i]).toBeCloseTo((200 / 255 - 0.485) / 0.229, 4);
-      expect(data[2 * plane + i]).toBeCloseTo((50 / 255 - 0.406) / 0.225, 4);
-    }
-  });
+  it.each(['bilinear', 'bicubic', 'lanczos', 'nearest'] as const)(
+    'enlarges with %s interpolation, keeping a flat colour flat',
+    async (interpolation) => {
+      const config = resolveModelConfig({ interpolation }, 'test');
+      const png = await solid(30, 20, [200, 100, 50]).png().toBuffer();
+      const { data } = await preprocessImage(sharp, png, 'png', config, limits);
+      const plane = 448 * 448;
+      for (const i of [0, 1234, plane - 1]) {
+        expect(data[i]).toBeCloseTo((200 / 255 - 0.485) / 0.229, 4);
+        expect(data[2 * plane + i]).toBeCloseTo((50 / 255 - 0.406) / 0.225, 4);
+      }
+    },
+  );
 
   it('lays out NHWC when model.json asks for it', async () => {
-    const config: ModelConfig = resolveModelConfig({ layout: 'NHWC', resize: { width: 8, height: 8 }, crop: { width: 4, height: 4 } }, 'test');
+    const config: ModelConfig = resolveModelConfig(
+      { layout: 'NHWC', resize: { width: 8, height: 8 }, crop: { width: 4, height: 4 } },
+      'test',
+    );
     const png = await solid(8, 8, [255, 0, 0]).png().toBuffer();
     const { data, dims } = await preprocessImage(sharp, png, 'png', config, limits);
     expect(dims).toEqual([1, 4, 4, 3]);
@@ -208,7 +214,9 @@ describe('decoding the images people send', () => {
   });
 
   it('composes transparent pixels onto white (model.json background)', async () => {
-    const transparent = await sharp({ create: { width: 64, height: 48, channels: 4, background: { r: 255, g: 0, b: 0, alpha: 0 } } }).png().toBuffer();
+    const transparent = await sharp({ create: { width: 64, height: 48, channels: 4, background: { r: 255, g: 0, b: 0, alpha: 0 } } })
+      .png()
+      .toBuffer();
     const colour = meanColour((await preprocessImage(sharp, transparent, 'png', DEFAULT_MODEL_CONFIG, limits)).data);
     expect(colour.every((v) => v > 0.99)).toBe(true);
     const onBlack = resolveModelConfig({ background: [0, 0, 0] }, 'test');
@@ -248,20 +256,28 @@ describe('decoding the images people send', () => {
     const error = await preprocessImage(sharp, bomb, 'png', DEFAULT_MODEL_CONFIG, { maxPixels: 4_000_000 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TooManyPixelsError);
     expect((error as TooManyPixelsError).status).toBe(413);
-    expect((error as Error).message).toBe('3000×3000 pixels is more than the limit of 4000000 pixels. Scale the image down and send it again.');
+    expect((error as Error).message).toBe(
+      '3000×3000 pixels is more than the limit of 4000000 pixels. Scale the image down and send it again.',
+    );
   });
 
   it('refuses a truncated JPEG with 422', async () => {
     const jpeg = await solidJpeg();
-    const error = await preprocessImage(sharp, jpeg.subarray(0, Math.floor(jpeg.length / 2)), 'jpeg', DEFAULT_MODEL_CONFIG, limits).catch((e: unknown) => e);
+    const error = await preprocessImage(sharp, jpeg.subarray(0, Math.floor(jpeg.length / 2)), 'jpeg', DEFAULT_MODEL_CONFIG, limits).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(CorruptImageError);
     expect((error as CorruptImageError).status).toBe(422);
-    expect((error as Error).message).toMatch(/^The JPEG image could not be decoded \(.+\): it is truncated or corrupt\. Send the complete file\.$/);
+    expect((error as Error).message).toMatch(
+      /^The JPEG image could not be decoded \(.+\): it is truncated or corrupt\. Send the complete file\.$/,
+    );
   });
 
   it('refuses a truncated PNG with 422', async () => {
     const png = await encodeRaw(syntheticPixels(200, 100), 200, 100, 'png');
-    const error = await preprocessImage(sharp, png.subarray(0, png.length - 200), 'png', DEFAULT_MODEL_CONFIG, limits).catch((e: unknown) => e);
+    const error = await preprocessImage(sharp, png.subarray(0, png.length - 200), 'png', DEFAULT_MODEL_CONFIG, limits).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(CorruptImageError);
   });
 

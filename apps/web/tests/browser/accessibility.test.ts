@@ -33,7 +33,10 @@ afterEach(async () => {
 });
 
 async function openPage(path = '/', options: { colorScheme?: 'light' | 'dark'; width?: number } = {}): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: options.width ?? 1280, height: 900 }, colorScheme: options.colorScheme ?? 'light' });
+  const context = await browser.newContext({
+    viewport: { width: options.width ?? 1280, height: 900 },
+    colorScheme: options.colorScheme ?? 'light',
+  });
   contexts.push(context);
   const page = await context.newPage();
   await watchPage(page, stack.url);
@@ -56,7 +59,9 @@ interface AxeViolation {
 async function seriousViolations(page: Page): Promise<AxeViolation[]> {
   await page.evaluate(AXE_SOURCE);
   const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(context: Document, options: object): Promise<{ violations: AxeViolation[]; passes: unknown[] }> } }).axe;
+    const axe = (
+      window as unknown as { axe: { run(context: Document, options: object): Promise<{ violations: AxeViolation[]; passes: unknown[] }> } }
+    ).axe;
     const result = await axe.run(document, { resultTypes: ['violations'] });
     // axe really ran its rules (a broken injection would find nothing to complain about).
     if (result.passes.length < 10) throw new Error(`axe-core ran only ${result.passes.length} passing rules`);
@@ -64,14 +69,21 @@ async function seriousViolations(page: Page): Promise<AxeViolation[]> {
       id: violation.id,
       impact: violation.impact,
       help: violation.help,
-      nodes: violation.nodes.map((node) => ({ target: node.target, ...(node.failureSummary === undefined ? {} : { failureSummary: node.failureSummary }) })),
+      nodes: violation.nodes.map((node) => ({
+        target: node.target,
+        ...(node.failureSummary === undefined ? {} : { failureSummary: node.failureSummary }),
+      })),
     }));
   });
   return violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical');
 }
 
 async function postThroughApi(wall: string, message: string): Promise<void> {
-  const response = await fetch(`${stack.url}/message-wall/${wall}`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: message });
+  const response = await fetch(`${stack.url}/message-wall/${wall}`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/plain' },
+    body: message,
+  });
   expect(response.status).toBe(200);
 }
 
@@ -91,7 +103,9 @@ describe.skipIf(chromiumPath === undefined)('accessibility and headers in Chromi
     await page.waitForSelector('#messages li', { timeout: DEADLINE_MS });
     await page.fill('#message', 'x'.repeat(70_000));
     await page.press('#message', 'Enter');
-    await page.waitForFunction(() => (document.querySelector('#wall-error')?.textContent ?? '') !== '', undefined, { timeout: DEADLINE_MS });
+    await page.waitForFunction(() => (document.querySelector('#wall-error')?.textContent ?? '') !== '', undefined, {
+      timeout: DEADLINE_MS,
+    });
     await page.setInputFiles('#image-file', { name: 'red.png', mimeType: 'image/png', buffer: png([220, 30, 30]) });
     await page.waitForSelector('#predictions li', { timeout: 120_000 });
     expect(await seriousViolations(page)).toEqual([]);
@@ -104,7 +118,11 @@ describe.skipIf(chromiumPath === undefined)('accessibility and headers in Chromi
     await postThroughApi('a11y-narrow', `${'N'.repeat(500)} and a long word before it`);
     const page = await openPage('/?wall=a11y-narrow', { width: 360 });
     await page.waitForSelector('#messages li', { timeout: DEADLINE_MS });
-    await page.setInputFiles('#image-file', { name: 'a-file-name-without-any-space-that-goes-on-and-on.png', mimeType: 'image/png', buffer: png([30, 200, 30]) });
+    await page.setInputFiles('#image-file', {
+      name: 'a-file-name-without-any-space-that-goes-on-and-on.png',
+      mimeType: 'image/png',
+      buffer: png([30, 200, 30]),
+    });
     await page.waitForSelector('#predictions li', { timeout: 120_000 });
     expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBe(0);
     expect(await seriousViolations(page)).toEqual([]);
@@ -124,11 +142,30 @@ describe.skipIf(chromiumPath === undefined)('accessibility and headers in Chromi
     const order: string[] = [];
     for (let i = 0; i < 10; i += 1) {
       await page.keyboard.press('Tab');
-      order.push(await page.evaluate(() => document.activeElement?.id || (document.activeElement?.tagName === 'BUTTON' ? (document.activeElement.textContent ?? '').trim() : document.activeElement?.tagName ?? '')));
+      order.push(
+        await page.evaluate(
+          () =>
+            document.activeElement?.id ||
+            (document.activeElement?.tagName === 'BUTTON'
+              ? (document.activeElement.textContent ?? '').trim()
+              : (document.activeElement?.tagName ?? '')),
+        ),
+      );
     }
     // Top to bottom, each section's controls together; the message list (shown when it has messages)
     // is focusable, to scroll it by keyboard.
-    expect(order).toEqual(['wall-id', 'Open', 'wall-new', 'messages', 'message', 'post-button', 'delete-button', 'image-file', 'image-url', 'Classify URL']);
+    expect(order).toEqual([
+      'wall-id',
+      'Open',
+      'wall-new',
+      'messages',
+      'message',
+      'post-button',
+      'delete-button',
+      'image-file',
+      'image-url',
+      'Classify URL',
+    ]);
   });
 
   it('announces results and errors through live regions', async () => {

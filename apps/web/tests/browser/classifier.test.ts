@@ -87,7 +87,9 @@ describe.skipIf(chromiumPath === undefined)('the image classifier in Chromium', 
     // Bars: as wide as their probability, widest first.
     expect(Math.abs((bars[0]?.width ?? 0) - topPercent)).toBeLessThanOrEqual(2);
     expect(bars.map((bar) => bar.width)).toEqual([...bars.map((bar) => bar.width)].sort((a, b) => b - a));
-    expect(await page.textContent('#model-info')).toMatch(/^Model demo 1\.0\.0\. Answered in [\d,]+ ms \(request time seen by this page\)\.$/);
+    expect(await page.textContent('#model-info')).toMatch(
+      /^Model demo 1\.0\.0\. Answered in [\d,]+ ms \(request time seen by this page\)\.$/,
+    );
     expect(await page.textContent('#classify-status')).toMatch(/^Top prediction: red \(\d+\.\d %\), model demo 1\.0\.0, \d+ ms\.$/);
     expect(await page.getAttribute('#preview-image', 'src')).toMatch(/^blob:/);
     expect(await page.textContent('#preview-caption')).toBe(`mostly-red.png, ${MOSTLY_RED.length.toLocaleString('en')} bytes`);
@@ -99,11 +101,16 @@ describe.skipIf(chromiumPath === undefined)('the image classifier in Chromium', 
 
   it('classifies an image dropped on the drop zone', async () => {
     const { page } = await classifierPage();
-    await page.evaluate((bytes) => {
-      const transfer = new DataTransfer();
-      transfer.items.add(new File([new Uint8Array(bytes)], 'dropped.png', { type: 'image/png' }));
-      document.querySelector('#drop-zone')?.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
-    }, [...MOSTLY_GREEN]);
+    await page.evaluate(
+      (bytes) => {
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([new Uint8Array(bytes)], 'dropped.png', { type: 'image/png' }));
+        document
+          .querySelector('#drop-zone')
+          ?.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+      },
+      [...MOSTLY_GREEN],
+    );
     const bars = await predictions(page);
     expect(bars[0]?.label).toBe('green');
     expect(await page.textContent('#preview-caption')).toContain('dropped.png');
@@ -111,11 +118,14 @@ describe.skipIf(chromiumPath === undefined)('the image classifier in Chromium', 
 
   it('classifies an image pasted into the page', async () => {
     const { page } = await classifierPage();
-    await page.evaluate((bytes) => {
-      const transfer = new DataTransfer();
-      transfer.items.add(new File([new Uint8Array(bytes)], 'image.png', { type: 'image/png' }));
-      document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: transfer, bubbles: true, cancelable: true }));
-    }, [...MOSTLY_RED]);
+    await page.evaluate(
+      (bytes) => {
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([new Uint8Array(bytes)], 'image.png', { type: 'image/png' }));
+        document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: transfer, bubbles: true, cancelable: true }));
+      },
+      [...MOSTLY_RED],
+    );
     expect((await predictions(page))[0]?.label).toBe('red');
   });
 
@@ -132,7 +142,12 @@ describe.skipIf(chromiumPath === undefined)('the image classifier in Chromium', 
   it.each([
     {
       what: '415 for a file that is not an image',
-      act: (page: Page) => page.setInputFiles('#image-file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('just some text, not an image') }),
+      act: (page: Page) =>
+        page.setInputFiles('#image-file', {
+          name: 'notes.txt',
+          mimeType: 'text/plain',
+          buffer: Buffer.from('just some text, not an image'),
+        }),
       expected: /^Not classified: 415 Unsupported Media Type EMEDIATYPE: /,
     },
     {
@@ -172,7 +187,11 @@ describe.skipIf(chromiumPath === undefined)('the image classifier in Chromium', 
       // 5 MiB is 6.7 MB once base64-encoded in the event: over Lambda's 6 MB, refused before the function.
       what: '413 for an upload over what Lambda accepts',
       act: (page: Page) =>
-        page.setInputFiles('#image-file', { name: 'huge.png', mimeType: 'image/png', buffer: Buffer.concat([MOSTLY_RED, Buffer.alloc(5 * 1024 * 1024)]) }),
+        page.setInputFiles('#image-file', {
+          name: 'huge.png',
+          mimeType: 'image/png',
+          buffer: Buffer.concat([MOSTLY_RED, Buffer.alloc(5 * 1024 * 1024)]),
+        }),
       expected: /^Not classified: 413 Payload Too Large/,
     },
   ])("shows the API's $what", async ({ act, expected }) => {

@@ -73,7 +73,11 @@ async function waitForMessage(page: Page, text: string): Promise<void> {
 }
 
 async function postThroughApi(wall: string, message: string): Promise<void> {
-  const response = await fetch(`${stack.url}/message-wall/${wall}`, { method: 'POST', headers: { 'content-type': 'text/plain; charset=utf-8' }, body: message });
+  const response = await fetch(`${stack.url}/message-wall/${wall}`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/plain; charset=utf-8' },
+    body: message,
+  });
   expect(response.status, await response.clone().text()).toBe(200);
 }
 
@@ -280,7 +284,9 @@ describe.skipIf(chromiumPath === undefined)('the message wall in Chromium', () =
     );
     expect(await messageTexts(page)).toEqual(['still here']);
     await page.unroute(`**/message-wall/${wall}?tail=*`);
-    await page.waitForFunction(() => document.querySelector('#wall-status')?.textContent === 'Connected again.', undefined, { timeout: 60_000 });
+    await page.waitForFunction(() => document.querySelector('#wall-status')?.textContent === 'Connected again.', undefined, {
+      timeout: 60_000,
+    });
     expect(await messageTexts(page)).toEqual(['still here']);
   });
 

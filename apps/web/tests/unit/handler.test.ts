@@ -74,7 +74,15 @@ describe('the web handler', () => {
       etag: `"${page.sha256.slice(0, 16)}-gz"`,
     });
     expect(text(result)).toBe(page.text);
-    expect(logs.at(-1)).toMatchObject({ level: 'INFO', message: 'request served', method: 'GET', path: '/', status: 200, gzip: true, responseBytes: page.gzipBytes });
+    expect(logs.at(-1)).toMatchObject({
+      level: 'INFO',
+      message: 'request served',
+      method: 'GET',
+      path: '/',
+      status: 200,
+      gzip: true,
+      responseBytes: page.gzipBytes,
+    });
   });
 
   it('serves the page as plain text to a client that does not accept gzip', async () => {
@@ -104,7 +112,11 @@ describe('the web handler', () => {
       expect(name).toBe(`app.${asset?.sha256.slice(0, 8)}.${name.endsWith('.js') ? 'js' : 'css'}`);
       const result = await handler(assetEvent(name));
       expect(result.statusCode).toBe(200);
-      expect(result.headers).toMatchObject({ 'content-type': type, 'cache-control': ASSET_CACHE_CONTROL, 'x-content-type-options': 'nosniff' });
+      expect(result.headers).toMatchObject({
+        'content-type': type,
+        'cache-control': ASSET_CACHE_CONTROL,
+        'x-content-type-options': 'nosniff',
+      });
       expect(text(result)).toBe(asset?.text);
     }
   });
@@ -158,7 +170,9 @@ describe('the web handler', () => {
       'content-security-policy': CONTENT_SECURITY_POLICY,
       'x-content-type-options': 'nosniff',
     });
-    expect(result.body).toMatch(/^No asset named ".*"\. Asset names carry a hash of their content and change with every deployment: reload the page \(\/\) to get the current ones\.$/);
+    expect(result.body).toMatch(
+      /^No asset named ".*"\. Asset names carry a hash of their content and change with every deployment: reload the page \(\/\) to get the current ones\.$/,
+    );
     expect(logs.at(-1)).toMatchObject({ level: 'WARN', status: 404, code: 'ENOTFOUND' });
   });
 

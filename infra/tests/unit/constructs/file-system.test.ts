@@ -34,8 +34,20 @@ describe('FileSystem', () => {
   const { text, json } = synthScope((scope) => {
     const fileSystem = buildFileSystem(scope);
     fileSystem.grantClients([
-      { name: 'message-wall', roleArn: 'arn:aws:iam::123456789012:role/wall', securityGroupId: 'sg-wall', accessPointName: 'message', readOnly: false },
-      { name: 'ml-inference', roleArn: 'arn:aws:iam::123456789012:role/ml', securityGroupId: 'sg-ml', accessPointName: 'ml', readOnly: true },
+      {
+        name: 'message-wall',
+        roleArn: 'arn:aws:iam::123456789012:role/wall',
+        securityGroupId: 'sg-wall',
+        accessPointName: 'message',
+        readOnly: false,
+      },
+      {
+        name: 'ml-inference',
+        roleArn: 'arn:aws:iam::123456789012:role/ml',
+        securityGroupId: 'sg-ml',
+        accessPointName: 'ml',
+        readOnly: true,
+      },
     ]);
   });
 
@@ -62,7 +74,10 @@ describe('FileSystem', () => {
   });
 
   it('has one mount target per zone, behind its own security group', () => {
-    expect(text).toHaveResourceWithProperties(EfsMountTarget, { subnet_id: 'subnet-aaaaaaaa', security_groups: [expect.stringMatching(referenceTo('aws_security_group', 'id'))] });
+    expect(text).toHaveResourceWithProperties(EfsMountTarget, {
+      subnet_id: 'subnet-aaaaaaaa',
+      security_groups: [expect.stringMatching(referenceTo('aws_security_group', 'id'))],
+    });
     expect(text).toHaveResourceWithProperties(EfsMountTarget, { subnet_id: 'subnet-bbbbbbbb' });
     expect(Object.keys(resources(json, 'aws_efs_mount_target'))).toHaveLength(2);
   });
@@ -75,7 +90,7 @@ describe('FileSystem', () => {
     expect(text).toHaveResourceWithProperties(EfsAccessPoint, { root_directory: expect.objectContaining({ path: '/ml' }) });
   });
 
-  it('admits NFS (TCP 2049) only from each client\'s security group', () => {
+  it("admits NFS (TCP 2049) only from each client's security group", () => {
     for (const group of ['sg-wall', 'sg-ml']) {
       expect(text).toHaveResourceWithProperties(VpcSecurityGroupIngressRule, {
         referenced_security_group_id: group,
@@ -90,7 +105,9 @@ describe('FileSystem', () => {
   });
 
   it('attaches the file system policy', () => {
-    expect(text).toHaveResourceWithProperties(EfsFileSystemPolicy, { file_system_id: expect.stringMatching(referenceTo('aws_efs_file_system', 'id')) });
+    expect(text).toHaveResourceWithProperties(EfsFileSystemPolicy, {
+      file_system_id: expect.stringMatching(referenceTo('aws_efs_file_system', 'id')),
+    });
   });
 
   it('refuses a second grantClients call: there is one policy per file system', () => {
@@ -185,6 +202,10 @@ describe('fileSystemPolicyDocument', () => {
       { name: 'a-b', roleArn: 'r1', accessPointArn: 'p1', readOnly: false },
       { name: 'a_b', roleArn: 'r2', accessPointArn: 'p2', readOnly: false },
     ]);
-    expect(Statement.map((statement) => statement.Sid)).toEqual(['DenyWithoutTls', 'MountABThroughItsAccessPoint', 'MountABThroughItsAccessPoint2']);
+    expect(Statement.map((statement) => statement.Sid)).toEqual([
+      'DenyWithoutTls',
+      'MountABThroughItsAccessPoint',
+      'MountABThroughItsAccessPoint2',
+    ]);
   });
 });

@@ -68,13 +68,26 @@ describe('Functions', () => {
     for (const fn of lambdas) expect(fn).not.toHaveProperty('reserved_concurrent_executions');
   });
 
-  it('reserves what the environment\'s configuration says, per function', () => {
+  it("reserves what the environment's configuration says, per function", () => {
     const reserved = synthScope((scope) =>
-      buildFunctions(scope, { ...config, functions: { ...config.functions, reservedConcurrency: { 'message-wall': 50, 'ml-inference': 10 } } }, system, bundles),
+      buildFunctions(
+        scope,
+        { ...config, functions: { ...config.functions, reservedConcurrency: { 'message-wall': 50, 'ml-inference': 10 } } },
+        system,
+        bundles,
+      ),
     );
-    expect(reserved.text).toHaveResourceWithProperties(LambdaFunction, { function_name: 'lambda-efs-dev-message-wall', reserved_concurrent_executions: 50 });
-    expect(reserved.text).toHaveResourceWithProperties(LambdaFunction, { function_name: 'lambda-efs-dev-ml-inference', reserved_concurrent_executions: 10 });
-    const provisioner = Object.values(resources(reserved.json, 'aws_lambda_function')).find((fn) => fn['function_name'] === 'lambda-efs-dev-efs-provisioner');
+    expect(reserved.text).toHaveResourceWithProperties(LambdaFunction, {
+      function_name: 'lambda-efs-dev-message-wall',
+      reserved_concurrent_executions: 50,
+    });
+    expect(reserved.text).toHaveResourceWithProperties(LambdaFunction, {
+      function_name: 'lambda-efs-dev-ml-inference',
+      reserved_concurrent_executions: 10,
+    });
+    const provisioner = Object.values(resources(reserved.json, 'aws_lambda_function')).find(
+      (fn) => fn['function_name'] === 'lambda-efs-dev-efs-provisioner',
+    );
     expect(provisioner).not.toHaveProperty('reserved_concurrent_executions');
   });
 
@@ -93,7 +106,9 @@ describe('Functions', () => {
       const bucket = new ArtifactBucket(scope, 'artifacts', { namePrefix: 'lambda-efs-dev', config: config.artifacts });
       buildFunctions(scope, config, system, large, bucket);
     });
-    const fn = Object.values(resources(viaS3, 'aws_lambda_function')).find((candidate) => candidate['function_name'] === 'lambda-efs-dev-message-wall');
+    const fn = Object.values(resources(viaS3, 'aws_lambda_function')).find(
+      (candidate) => candidate['function_name'] === 'lambda-efs-dev-message-wall',
+    );
     expect(fn).not.toHaveProperty('filename');
     expect(fn).toMatchObject({
       s3_bucket: expect.stringMatching(/^\$\{aws_s3_object\.[^.]+\.bucket\}$/),
@@ -102,7 +117,11 @@ describe('Functions', () => {
       source_code_hash: wall.sha256Base64,
     });
     expect(Object.values(resources(viaS3, 'aws_s3_object'))).toEqual([
-      expect.objectContaining({ key: `functions/message-wall/${wall.sha256Hex}.zip`, checksum_algorithm: 'SHA256', content_type: 'application/zip' }),
+      expect.objectContaining({
+        key: `functions/message-wall/${wall.sha256Hex}.zip`,
+        checksum_algorithm: 'SHA256',
+        content_type: 'application/zip',
+      }),
     ]);
     // Without a bucket to upload to, it says why it cannot deploy the package.
     expect(() => synthScope((scope) => buildFunctions(scope, config, system, large))).toThrow(/over Lambda's 50 MB direct upload/);
@@ -125,7 +144,7 @@ describe('Functions', () => {
     expect(lambda('message-wall')['vpc_config']).not.toEqual(lambda('ml-inference')['vpc_config']);
   });
 
-  it('mounts each function\'s access point at its declared path', () => {
+  it("mounts each function's access point at its declared path", () => {
     expect(lambda('message-wall')['file_system_config']).toEqual({
       arn: expect.stringMatching(referenceTo('aws_efs_access_point', 'arn')),
       local_mount_path: '/mnt/msg',
@@ -158,12 +177,23 @@ describe('Functions', () => {
   });
 
   it('gives each function a log group with the configured retention', () => {
-    expect(text).toHaveResourceWithProperties(CloudwatchLogGroup, { name: '/aws/lambda/lambda-efs-dev-message-wall', retention_in_days: 14 });
-    expect(text).toHaveResourceWithProperties(CloudwatchLogGroup, { name: '/aws/lambda/lambda-efs-dev-ml-inference', retention_in_days: 14 });
+    expect(text).toHaveResourceWithProperties(CloudwatchLogGroup, {
+      name: '/aws/lambda/lambda-efs-dev-message-wall',
+      retention_in_days: 14,
+    });
+    expect(text).toHaveResourceWithProperties(CloudwatchLogGroup, {
+      name: '/aws/lambda/lambda-efs-dev-ml-inference',
+      retention_in_days: 14,
+    });
   });
 
   it('lets each function out on HTTPS anywhere and on NFS to the mount targets only', () => {
-    expect(text).toHaveResourceWithProperties(VpcSecurityGroupEgressRule, { cidr_ipv4: '0.0.0.0/0', ip_protocol: 'tcp', from_port: 443, to_port: 443 });
+    expect(text).toHaveResourceWithProperties(VpcSecurityGroupEgressRule, {
+      cidr_ipv4: '0.0.0.0/0',
+      ip_protocol: 'tcp',
+      from_port: 443,
+      to_port: 443,
+    });
     expect(text).toHaveResourceWithProperties(VpcSecurityGroupEgressRule, {
       referenced_security_group_id: expect.stringMatching(referenceTo('aws_security_group', 'id')),
       from_port: 2049,
@@ -188,7 +218,9 @@ describe('Functions', () => {
     expect(wall).toMatchObject({
       Action: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
       Resource: expect.stringMatching(referenceTo('aws_efs_file_system', 'arn')),
-      Condition: { StringEquals: { 'elasticfilesystem:AccessPointArn': expect.stringMatching(referenceTo('aws_efs_access_point', 'arn')) } },
+      Condition: {
+        StringEquals: { 'elasticfilesystem:AccessPointArn': expect.stringMatching(referenceTo('aws_efs_access_point', 'arn')) },
+      },
     });
     expect(ml?.Action).toEqual(['elasticfilesystem:ClientMount']);
     expect(wall?.Condition).not.toEqual(ml?.Condition);

@@ -79,10 +79,17 @@ describe('HttpApi', () => {
     expect(JSON.stringify(resources(json, 'aws_apigatewayv2_route'))).not.toContain('efs-provisioner');
   });
 
-  it('creates every declared route and the wall\'s DELETE routes, all open in dev (as in the post), with no invoke policy', () => {
+  it("creates every declared route and the wall's DELETE routes, all open in dev (as in the post), with no invoke policy", () => {
     const routes = Object.values(resources(json, 'aws_apigatewayv2_route'));
     expect(routes.map((route) => route['route_key']).sort()).toEqual(
-      ['ANY /message-wall', 'ANY /message-wall/{wall}', 'GET /ml-inference', 'POST /ml-inference', 'DELETE /message-wall', 'DELETE /message-wall/{wall}'].sort(),
+      [
+        'ANY /message-wall',
+        'ANY /message-wall/{wall}',
+        'GET /ml-inference',
+        'POST /ml-inference',
+        'DELETE /message-wall',
+        'DELETE /message-wall/{wall}',
+      ].sort(),
     );
     expect(resources(json, 'aws_iam_policy')).toEqual({});
     for (const route of routes) {
@@ -139,10 +146,12 @@ describe('HttpApi authorization', () => {
 
 /** Route key → authorization type of every synthesized route. */
 function authorizationByRoute(json: ReturnType<typeof synthScope>['json']): Record<string, unknown> {
-  return Object.fromEntries(Object.values(resources(json, 'aws_apigatewayv2_route')).map((route) => [route['route_key'], route['authorization_type']]));
+  return Object.fromEntries(
+    Object.values(resources(json, 'aws_apigatewayv2_route')).map((route) => [route['route_key'], route['authorization_type']]),
+  );
 }
 
-describe('HttpApi in prod: the wall\'s DELETE needs IAM', () => {
+describe("HttpApi in prod: the wall's DELETE needs IAM", () => {
   const { text, json } = synthApi({}, fixtureProdConfig());
 
   it('adds DELETE routes next to the ANY routes, served by message-wall, with AWS_IAM; every other route stays open', () => {
@@ -171,22 +180,34 @@ describe('HttpApi in prod: the wall\'s DELETE needs IAM', () => {
         Sid: 'InvokeIamRoutes',
         Effect: 'Allow',
         Action: 'execute-api:Invoke',
-        Resource: [expect.stringMatching(new RegExp(`${arn}/DELETE/message-wall$`)), expect.stringMatching(new RegExp(`${arn}/DELETE/message-wall/\\*$`))],
+        Resource: [
+          expect.stringMatching(new RegExp(`${arn}/DELETE/message-wall$`)),
+          expect.stringMatching(new RegExp(`${arn}/DELETE/message-wall/\\*$`)),
+        ],
       },
     ]);
   });
 });
 
 describe('HttpApi route authorization from the deploy environment', () => {
-  it('opens prod\'s DELETE routes per key with LAMBDA_EFS_ROUTE_AUTHORIZATION, and protects dev\'s', () => {
+  it("opens prod's DELETE routes per key with LAMBDA_EFS_ROUTE_AUTHORIZATION, and protects dev's", () => {
     const deploy = readDeployEnvironment({ LAMBDA_EFS_ROUTE_AUTHORIZATION: 'DELETE /message-wall=NONE' });
     const prod = { ...fixtureProdConfig(), api: environmentConfig('prod', deploy).api };
-    expect(authorizationByRoute(synthApi({}, prod).json)).toMatchObject({ 'DELETE /message-wall': 'NONE', 'DELETE /message-wall/{wall}': 'AWS_IAM' });
+    expect(authorizationByRoute(synthApi({}, prod).json)).toMatchObject({
+      'DELETE /message-wall': 'NONE',
+      'DELETE /message-wall/{wall}': 'AWS_IAM',
+    });
 
-    const protect = readDeployEnvironment({ LAMBDA_EFS_ROUTE_AUTHORIZATION: 'DELETE /message-wall/{wall}=AWS_IAM, POST /ml-inference=AWS_IAM' });
+    const protect = readDeployEnvironment({
+      LAMBDA_EFS_ROUTE_AUTHORIZATION: 'DELETE /message-wall/{wall}=AWS_IAM, POST /ml-inference=AWS_IAM',
+    });
     const dev = { ...fixtureConfig(), api: environmentConfig('dev', protect).api };
     const { json } = synthApi({}, dev);
-    expect(authorizationByRoute(json)).toMatchObject({ 'DELETE /message-wall': 'NONE', 'DELETE /message-wall/{wall}': 'AWS_IAM', 'POST /ml-inference': 'AWS_IAM' });
+    expect(authorizationByRoute(json)).toMatchObject({
+      'DELETE /message-wall': 'NONE',
+      'DELETE /message-wall/{wall}': 'AWS_IAM',
+      'POST /ml-inference': 'AWS_IAM',
+    });
     expect(Object.values(resources(json, 'aws_iam_policy'))).toHaveLength(1);
   });
 });

@@ -37,7 +37,9 @@ function synthMonitoring(
 }
 
 const alarmNames = (json: ReturnType<typeof synthScope>['json']): string[] =>
-  Object.values(resources(json, 'aws_cloudwatch_metric_alarm')).map((alarm) => alarm['alarm_name'] as string).sort();
+  Object.values(resources(json, 'aws_cloudwatch_metric_alarm'))
+    .map((alarm) => alarm['alarm_name'] as string)
+    .sort();
 
 describe('Monitoring', () => {
   const { text, json } = synthMonitoring();
@@ -51,7 +53,7 @@ describe('Monitoring', () => {
     }
   });
 
-  it('watches PercentIOLimit, ClientConnections, the API\'s 5xx, and each function\'s duration, errors and throttles (elastic: no credit alarm)', () => {
+  it("watches PercentIOLimit, ClientConnections, the API's 5xx, and each function's duration, errors and throttles (elastic: no credit alarm)", () => {
     expect(alarmNames(json)).toEqual([
       'lambda-efs-dev-api-5xx',
       'lambda-efs-dev-efs-client-connections',
@@ -91,7 +93,7 @@ describe('Monitoring', () => {
     });
   });
 
-  it('alarms when a function\'s longest run reaches 80% of its timeout (ml-inference: 29 s → 23,200 ms)', () => {
+  it("alarms when a function's longest run reaches 80% of its timeout (ml-inference: 29 s → 23,200 ms)", () => {
     expect(text).toHaveResourceWithProperties(CloudwatchMetricAlarm, {
       alarm_name: 'lambda-efs-dev-ml-inference-duration',
       namespace: 'AWS/Lambda',
@@ -101,11 +103,18 @@ describe('Monitoring', () => {
       threshold: 23_200,
       comparison_operator: 'GreaterThanOrEqualToThreshold',
     });
-    expect(text).toHaveResourceWithProperties(CloudwatchMetricAlarm, { alarm_name: 'lambda-efs-dev-message-wall-duration', threshold: 8_000 });
+    expect(text).toHaveResourceWithProperties(CloudwatchMetricAlarm, {
+      alarm_name: 'lambda-efs-dev-message-wall-duration',
+      threshold: 8_000,
+    });
   });
 
-  it('alarms on ClientConnections at 80% of the account\'s quota when nothing is reserved (1000 → 800), so it can fire', () => {
-    expect(text).toHaveResourceWithProperties(CloudwatchMetricAlarm, { metric_name: 'ClientConnections', statistic: 'Sum', threshold: 800 });
+  it("alarms on ClientConnections at 80% of the account's quota when nothing is reserved (1000 → 800), so it can fire", () => {
+    expect(text).toHaveResourceWithProperties(CloudwatchMetricAlarm, {
+      metric_name: 'ClientConnections',
+      statistic: 'Sum',
+      threshold: 800,
+    });
   });
 
   it('alarms on ClientConnections at 80% of the reservations when every mounting function reserves (50 + 10 + 5)', () => {
@@ -140,12 +149,12 @@ describe('clientConnectionsThreshold', () => {
     expect(clientConnectionsThreshold({ ...monitoring, clientConnections: 7 }, [fn(50)], 1000)).toBe(7);
   });
 
-  it('counts an unreserved mounting function as the account\'s unreserved quota: 80% of (50 + 1000 − 50)', () => {
+  it("counts an unreserved mounting function as the account's unreserved quota: 80% of (50 + 1000 − 50)", () => {
     expect(maxClientConnections([fn(50), fn(null)], 1000)).toBe(1000);
     expect(clientConnectionsThreshold(monitoring, [fn(50), fn(null)], 1000)).toBe(800);
   });
 
-  it('caps at EFS\'s 25,000 connections', () => {
+  it("caps at EFS's 25,000 connections", () => {
     expect(clientConnectionsThreshold(monitoring, [fn(null)], 50_000)).toBe(20_000);
   });
 

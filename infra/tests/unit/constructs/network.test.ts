@@ -33,7 +33,11 @@ describe('Network (new VPC)', () => {
   });
 
   it('creates one private subnet per zone with literal CIDRs from the configuration', () => {
-    expect(text).toHaveResourceWithProperties(Subnet, { availability_zone: 'us-east-1a', cidr_block: '10.20.0.0/20', map_public_ip_on_launch: false });
+    expect(text).toHaveResourceWithProperties(Subnet, {
+      availability_zone: 'us-east-1a',
+      cidr_block: '10.20.0.0/20',
+      map_public_ip_on_launch: false,
+    });
     expect(text).toHaveResourceWithProperties(Subnet, { availability_zone: 'us-east-1b', cidr_block: '10.20.16.0/20' });
   });
 
@@ -62,7 +66,10 @@ describe('Network (new VPC)', () => {
       expect(text).toHaveResourceWithProperties(VpcEndpoint, {
         service_name: `com.amazonaws.us-east-1.${service}`,
         vpc_endpoint_type: 'Gateway',
-        route_table_ids: [expect.stringMatching(referenceTo('aws_route_table', 'id')), expect.stringMatching(referenceTo('aws_route_table', 'id'))],
+        route_table_ids: [
+          expect.stringMatching(referenceTo('aws_route_table', 'id')),
+          expect.stringMatching(referenceTo('aws_route_table', 'id')),
+        ],
       });
     }
   });
@@ -81,7 +88,12 @@ describe('Network (new VPC)', () => {
 
 describe('Network NAT choices', () => {
   it('creates a NAT gateway in every zone for "per-az", each private table using its own', () => {
-    const { json } = synthNetwork({ kind: 'new', cidr: '10.30.0.0/16', availabilityZones: [...zones, 'us-east-1c'], natGateways: 'per-az' });
+    const { json } = synthNetwork({
+      kind: 'new',
+      cidr: '10.30.0.0/16',
+      availabilityZones: [...zones, 'us-east-1c'],
+      natGateways: 'per-az',
+    });
     expect(Object.keys(resources(json, 'aws_nat_gateway'))).toHaveLength(3);
     const natIds = Object.values(resources(json, 'aws_route'))
       .map((route) => route['nat_gateway_id'])

@@ -169,7 +169,8 @@ async function reserveAndDrain(
   // we trust the first half of that, on both clocks, as for any lease (see Lease).
   let reservedSince = monotonicMs();
   let reservedSinceWall = platform.wallMs();
-  const reservationFresh = (): boolean => monotonicMs() - reservedSince < staleMs / 2 && platform.wallMs() - reservedSinceWall < staleMs / 2;
+  const reservationFresh = (): boolean =>
+    monotonicMs() - reservedSince < staleMs / 2 && platform.wallMs() - reservedSinceWall < staleMs / 2;
   try {
     platform.fs.renameSync(layout.sharedDir, reservation(0));
   } catch (error) {
@@ -193,7 +194,16 @@ async function reserveAndDrain(
   }
   removeEmptyDir(staging.dir);
   // No recycling of this lock directory until we hold it alone.
-  const lease = new Lease({ layout, staging, mode: 'exclusive', pool: undefined, staleMs, visibleSince, visibleSinceWall, onRelease: () => {} });
+  const lease = new Lease({
+    layout,
+    staging,
+    mode: 'exclusive',
+    pool: undefined,
+    staleMs,
+    visibleSince,
+    visibleSinceWall,
+    onRelease: () => {},
+  });
   let delayMs = FIRST_DELAY_MS;
   try {
     for (;;) {
@@ -331,7 +341,12 @@ function observeAndReap(layout: LockLayout, mode: LockMode, staleness: Staleness
   for (const name of staleness.stale(blocking, complete)) {
     const entry = blocking.get(name);
     if (entry === undefined) continue;
-    reaped = (entry.inside ? reap(layout, entry.path) : name.startsWith(RESERVED_PREFIX) ? reopen(layout, `${layout.lockDir}/${name}`) : reap(layout, name)) || reaped;
+    reaped =
+      (entry.inside
+        ? reap(layout, entry.path)
+        : name.startsWith(RESERVED_PREFIX)
+          ? reopen(layout, `${layout.lockDir}/${name}`)
+          : reap(layout, name)) || reaped;
   }
   if (reaped && mode === 'exclusive') removeEmptyDir(layout.sharedDir);
   return reaped;

@@ -161,7 +161,13 @@ export class Lease implements Lock {
       }
     }
     // ENOENT: reaped, or our own unlink's reply was lost and its retransmission found it gone.
-    if (!this.#onEntry((entry) => platform.fs.unlinkSync(entry), () => false)) return;
+    if (
+      !this.#onEntry(
+        (entry) => platform.fs.unlinkSync(entry),
+        () => false,
+      )
+    )
+      return;
     // Only the open shared/ is ours to remove (when empty); a writer's d.* is the writer's.
     if (this.mode === 'shared') removeEmptyDir(this.#layout.sharedDir);
     removeEmptyDir(this.#layout.lockDir);

@@ -38,7 +38,21 @@ interface State {
 
 const state: State = { interceptor: undefined, calls: [], notes: [], openHandles: new Set() };
 
-const HANDLE_METHODS = new Set(['write', 'writev', 'writeFile', 'read', 'readFile', 'sync', 'datasync', 'close', 'chmod', 'chown', 'stat', 'truncate', 'utimes']);
+const HANDLE_METHODS = new Set([
+  'write',
+  'writev',
+  'writeFile',
+  'read',
+  'readFile',
+  'sync',
+  'datasync',
+  'close',
+  'chmod',
+  'chown',
+  'stat',
+  'truncate',
+  'utimes',
+]);
 
 /** Creates an fs error like the ones Node throws, marked as injected. */
 export function fsError(code: string, call?: Pick<FsCall, 'op' | 'name'>): NodeJS.ErrnoException {
@@ -136,8 +150,7 @@ export function wrapFsPromises(real: unknown): Record<string, unknown> {
     const fn = value as (...args: unknown[]) => Promise<unknown>;
     wrapped[key] = (...args: unknown[]) => {
       const name = nameOf(args[0]);
-      const run: RealCall =
-        key === 'open' ? async (...real) => wrapHandle((await fn(...real)) as object, name) : (...real) => fn(...real);
+      const run: RealCall = key === 'open' ? async (...real) => wrapHandle((await fn(...real)) as object, name) : (...real) => fn(...real);
       return route(key, args, name, run);
     };
   }

@@ -37,9 +37,7 @@ describe('appendLine across processes', () => {
   it('stores exactly N×M intact lines, each once and in each writer’s order', async () => {
     const processes = 6;
     const count = 300;
-    const appenders = Array.from({ length: processes }, (_, id) =>
-      spawnWorker('append', { file, id, count, staleMs: 10_000 }),
-    );
+    const appenders = Array.from({ length: processes }, (_, id) => spawnWorker('append', { file, id, count, staleMs: 10_000 }));
     await startTogether(appenders);
     for (const appender of appenders) expect((await appender.next())['acknowledged']).toBe(count);
 
@@ -66,12 +64,8 @@ describe('appendLine across processes', () => {
 
 describe('exclusive and shared holders', () => {
   it('lets shared holders overlap and never lets an exclusive holder overlap anything', async () => {
-    const readers = [0, 1, 2].map((id) =>
-      spawnWorker('intervals', { file, id, mode: 'shared', rounds: 25, holdMs: 8, staleMs: 5_000 }),
-    );
-    const writers = [3, 4].map((id) =>
-      spawnWorker('intervals', { file, id, mode: 'exclusive', rounds: 25, holdMs: 2, staleMs: 5_000 }),
-    );
+    const readers = [0, 1, 2].map((id) => spawnWorker('intervals', { file, id, mode: 'shared', rounds: 25, holdMs: 8, staleMs: 5_000 }));
+    const writers = [3, 4].map((id) => spawnWorker('intervals', { file, id, mode: 'exclusive', rounds: 25, holdMs: 2, staleMs: 5_000 }));
     await startTogether([...readers, ...writers]);
     const shared: Interval[][] = [];
     const exclusive: Interval[][] = [];
@@ -93,9 +87,7 @@ describe('exclusive and shared holders', () => {
 
 describe('writers among many readers', () => {
   it('get the lock while readers keep overlapping, instead of starving', async () => {
-    const readers = [0, 1, 2].map((id) =>
-      spawnWorker('intervals', { file, id, mode: 'shared', rounds: 80, holdMs: 25, staleMs: 5_000 }),
-    );
+    const readers = [0, 1, 2].map((id) => spawnWorker('intervals', { file, id, mode: 'shared', rounds: 80, holdMs: 25, staleMs: 5_000 }));
     const writer = spawnWorker('take', { file, mode: 'exclusive', staleMs: 5_000, holdMs: 5, timeoutMs: 1_500 });
     await Promise.all([...readers, writer].map((worker) => worker.ready()));
     for (const reader of readers) reader.send('go');

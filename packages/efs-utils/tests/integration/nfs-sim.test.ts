@@ -13,7 +13,11 @@ const profile = (process.env.EFS_SIM_PROFILE ?? 'random') as Profile;
 describe('the lock protocol on a simulated NFS', () => {
   it(`holds every invariant for ${only === undefined ? `${count} random seeds` : `seed ${only}`}`, async () => {
     const seeds = only === undefined ? Array.from({ length: count }, (_, i) => first + i) : [Number(only)];
-    const report = await runSeeds(seeds, { pool, stopAfter: Number(process.env.EFS_SIM_STOP_AFTER ?? 5), config: (seed) => profileConfig(profile, seed) });
+    const report = await runSeeds(seeds, {
+      pool,
+      stopAfter: Number(process.env.EFS_SIM_STOP_AFTER ?? 5),
+      config: (seed) => profileConfig(profile, seed),
+    });
     const text = report.failures.map((failure) => formatFailure(failure, only === undefined ? 60 : 100_000)).join('\n\n');
     if (text) console.log(text);
     console.log(`${report.runs} seeds, ${report.steps} steps, ${report.acked} acknowledged appends`);
@@ -22,11 +26,15 @@ describe('the lock protocol on a simulated NFS', () => {
 
   // A tenth as many seeds of the dead-holder workload (F7): a holder killed while holding the
   // lock, a writer that must get in within the bound, readers coming and going around them.
-  it.skipIf(only !== undefined)(`admits a writer after a holder is killed, for ${Math.ceil(count / 10)} seeds`, async () => {
-    const seeds = Array.from({ length: Math.ceil(count / 10) }, (_, i) => first + i);
-    const report = await runSeeds(seeds, { pool, stopAfter: 5, config: (seed) => profileConfig('F7', seed) });
-    const text = report.failures.map((failure) => formatFailure(failure)).join('\n\n');
-    if (text) console.log(text);
-    expect(report.failures.map((failure) => `${failure.seed}: ${failure.violations.join('; ')}`)).toEqual([]);
-  }, 600_000);
+  it.skipIf(only !== undefined)(
+    `admits a writer after a holder is killed, for ${Math.ceil(count / 10)} seeds`,
+    async () => {
+      const seeds = Array.from({ length: Math.ceil(count / 10) }, (_, i) => first + i);
+      const report = await runSeeds(seeds, { pool, stopAfter: 5, config: (seed) => profileConfig('F7', seed) });
+      const text = report.failures.map((failure) => formatFailure(failure)).join('\n\n');
+      if (text) console.log(text);
+      expect(report.failures.map((failure) => `${failure.seed}: ${failure.violations.join('; ')}`)).toEqual([]);
+    },
+    600_000,
+  );
 });

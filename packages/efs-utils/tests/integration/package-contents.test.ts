@@ -22,7 +22,12 @@ describe('the published package', () => {
       .filter((path) => path.endsWith('.ts'))
       .map((path) => path.split(sep).join('/').replace(/\.ts$/, ''))
       .sort();
-    expect(paths.filter((path) => path.endsWith('.js')).map((path) => path.slice('dist/'.length, -'.js'.length)).sort()).toEqual(modules);
+    expect(
+      paths
+        .filter((path) => path.endsWith('.js'))
+        .map((path) => path.slice('dist/'.length, -'.js'.length))
+        .sort(),
+    ).toEqual(modules);
   });
 
   it('declares ESM, types, an exports map, no side effects and Node 20+', () => {

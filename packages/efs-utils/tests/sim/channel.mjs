@@ -8,11 +8,13 @@ export function createLane(bytes = 4 << 20) {
 }
 
 const replacer = (_key, value) => {
-  if (value && typeof value === 'object' && value.type === 'Buffer' && Array.isArray(value.data)) return { $b: Buffer.from(value.data).toString('base64') };
+  if (value && typeof value === 'object' && value.type === 'Buffer' && Array.isArray(value.data))
+    return { $b: Buffer.from(value.data).toString('base64') };
   if (value instanceof Uint8Array) return { $b: Buffer.from(value).toString('base64') };
   return value;
 };
-const reviver = (_key, value) => (value && typeof value === 'object' && typeof value.$b === 'string' ? Buffer.from(value.$b, 'base64') : value);
+const reviver = (_key, value) =>
+  value && typeof value === 'object' && typeof value.$b === 'string' ? Buffer.from(value.$b, 'base64') : value;
 
 export function send(lane, message) {
   const state = new Int32Array(lane, 0, 2);

@@ -46,10 +46,10 @@ function makeRun(epoch, proc, runSeed) {
       state.dead = true;
       throw new SimDead('the simulated run ended');
     }
-    if (reply.error) throw Object.assign(new Error(`${reply.error.code}: ${reply.error.message} (simulated ${op})`), { code: reply.error.code });
+    if (reply.error)
+      throw Object.assign(new Error(`${reply.error.code}: ${reply.error.message} (simulated ${op})`), { code: reply.error.code });
     return reply.value;
   };
-
 
   const addTimer = (fn, ms, repeat) => {
     const timer = { id: ++state.timerSeq, due: state.mono + Math.max(ms, 0), fn, repeat: repeat ? Math.max(ms, 1) : 0 };
@@ -61,7 +61,8 @@ function makeRun(epoch, proc, runSeed) {
   };
   state.fireNext = () => {
     let first;
-    for (const timer of state.timers) if (first === undefined || timer.due < first.due || (timer.due === first.due && timer.id < first.id)) first = timer;
+    for (const timer of state.timers)
+      if (first === undefined || timer.due < first.due || (timer.due === first.due && timer.id < first.id)) first = timer;
     if (first === undefined) return;
     if (first.repeat > 0) first.due = Math.max(first.due + first.repeat, state.mono);
     else clearTimer(first.id);
@@ -153,7 +154,12 @@ function makeRun(epoch, proc, runSeed) {
     setInterval: (fn, ms) => addTimer(fn, ms, true),
     clearInterval: clearTimer,
     random,
-    token: () => Array.from({ length: 12 }, () => Math.floor(random() * 256).toString(16).padStart(2, '0')).join(''),
+    token: () =>
+      Array.from({ length: 12 }, () =>
+        Math.floor(random() * 256)
+          .toString(16)
+          .padStart(2, '0'),
+      ).join(''),
     owner: `host${proc}:1`,
   };
   state.call = call;
@@ -252,7 +258,13 @@ async function runTask(state, plan, task, ops) {
       }
     } catch (error) {
       if (error?.code === 'ESIMDEAD') return;
-      event('failed', { op: op.k, id: op.id ?? null, code: error?.code ?? 'none', where: error?.where ?? 'op', message: String(error?.message ?? error) });
+      event('failed', {
+        op: op.k,
+        id: op.id ?? null,
+        code: error?.code ?? 'none',
+        where: error?.where ?? 'op',
+        message: String(error?.message ?? error),
+      });
     }
   }
   event('task-done');

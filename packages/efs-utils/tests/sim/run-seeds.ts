@@ -8,7 +8,10 @@ export interface SeedReport {
   readonly acked: number;
 }
 
-export async function runSeeds(seeds: Iterable<number>, options: { pool?: SimPool; config?: (seed: number) => SimConfig; stopAfter?: number } = {}): Promise<SeedReport> {
+export async function runSeeds(
+  seeds: Iterable<number>,
+  options: { pool?: SimPool; config?: (seed: number) => SimConfig; stopAfter?: number } = {},
+): Promise<SeedReport> {
   const pool = options.pool ?? new SimPool();
   const failures: SimResult[] = [];
   let runs = 0;

@@ -80,7 +80,16 @@ export function profileConfig(profile: Profile, seed: number): SimConfig {
     case 'F1':
       return { ...base, ...none, processes: 3, tasksPerProcess: 2, mix: { append: 2, read: 3, rmw: 0, hold: 1 } };
     case 'F2':
-      return { ...base, ...none, processes: 4, tasksPerProcess: 1, opsPerTask: 6, lookupTtlMs: base.staleMs * 5, listingTtlMs: 0, mix: { append: 2, read: 0, rmw: 0, hold: 3 } };
+      return {
+        ...base,
+        ...none,
+        processes: 4,
+        tasksPerProcess: 1,
+        opsPerTask: 6,
+        lookupTtlMs: base.staleMs * 5,
+        listingTtlMs: 0,
+        mix: { append: 2, read: 0, rmw: 0, hold: 3 },
+      };
     case 'F3':
       return { ...base, ...none, processes: 3, delay: 0.03, maxDelayMs: base.staleMs * 3, mix: { append: 4, read: 0, rmw: 1, hold: 1 } };
     case 'F4':
@@ -141,14 +150,30 @@ export function buildLibrary(): string {
   if (process.env.EFS_SIM_LIB) return process.env.EFS_SIM_LIB;
   const outDir = join(packageDir, 'node_modules', '.cache', 'efs-utils-sim');
   const newest = (dir: string): number =>
-    Math.max(...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs)));
+    Math.max(
+      ...readdirSync(dir, { withFileTypes: true }).map((e) =>
+        e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs,
+      ),
+    );
   const marker = join(outDir, 'index.js');
   if (!existsSync(marker) || statSync(marker).mtimeMs < newest(join(packageDir, 'src'))) {
     mkdirSync(outDir, { recursive: true });
-    execFileSync(process.execPath, [join(packageDir, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', outDir, '--declaration', 'false'], {
-      cwd: packageDir,
-      stdio: 'inherit',
-    });
+    execFileSync(
+      process.execPath,
+      [
+        join(packageDir, 'node_modules', 'typescript', 'bin', 'tsc'),
+        '-p',
+        'tsconfig.build.json',
+        '--outDir',
+        outDir,
+        '--declaration',
+        'false',
+      ],
+      {
+        cwd: packageDir,
+        stdio: 'inherit',
+      },
+    );
   }
   return outDir;
 }
@@ -340,7 +365,12 @@ class World {
       // Half the time the writer is already waiting when the holder is killed.
       const id = `a${proc.id}-0`;
       const waitMs = rng.chance(0.5) ? rng.int(0, staleMs / 2) : rng.int(0, staleMs * 2);
-      tasks = [[{ k: 'wait', ms: waitMs }, { k: 'writer', id, line: `${id}:xxxxxxxx`, timeoutMs: staleMs * 20 }]];
+      tasks = [
+        [
+          { k: 'wait', ms: waitMs },
+          { k: 'writer', id, line: `${id}:xxxxxxxx`, timeoutMs: staleMs * 20 },
+        ],
+      ];
     } else {
       tasks = Array.from({ length: tasksPerProcess }, () => [
         { k: 'wait', ms: rng.int(0, staleMs) },
@@ -353,7 +383,15 @@ class World {
 
   run(): SimResult {
     for (const proc of this.#procs) {
-      proc.thread.send({ t: 'start', epoch: this.#epoch, seed: this.#seed, proc: proc.id, plan: this.#plan(proc), mono: 0, wall: proc.wallOffsetMs });
+      proc.thread.send({
+        t: 'start',
+        epoch: this.#epoch,
+        seed: this.#seed,
+        proc: proc.id,
+        plan: this.#plan(proc),
+        mono: 0,
+        wall: proc.wallOffsetMs,
+      });
       this.#await(proc);
     }
     while (this.violations.length === 0 && this.#step < this.#config.maxSteps) {
@@ -364,7 +402,8 @@ class World {
         if (this.#frozen(proc) || proc.crashed) continue;
         if (proc.state === 'blocked' && proc.releaseAt <= this.#now) choices.push(() => this.#execute(proc));
         // A hair of tolerance: the clock jump in #advance goes through floating-point arithmetic.
-        if (proc.state === 'idle' && proc.nextTimer !== null && proc.nextTimer <= this.#mono(proc) + 1e-6) choices.push(() => this.#fire(proc));
+        if (proc.state === 'idle' && proc.nextTimer !== null && proc.nextTimer <= this.#mono(proc) + 1e-6)
+          choices.push(() => this.#fire(proc));
       }
       if (choices.length === 0) {
         if (!this.#advance()) {
@@ -485,7 +524,8 @@ class World {
       if (!(error instanceof SimError)) throw error;
       reply = { error: { code: error.code, message: error.message } };
     }
-    if (call.op !== 'event') this.#log(`P${proc.id} ${describeCall(call.op, call.args)} → ${reply.error ? reply.error.code : short(reply.value)}`);
+    if (call.op !== 'event')
+      this.#log(`P${proc.id} ${describeCall(call.op, call.args)} → ${reply.error ? reply.error.code : short(reply.value)}`);
     proc.thread.send({ ...reply, seq: call.seq, mono: this.#mono(proc), wall: this.#wall(proc) });
     this.#await(proc);
   }
@@ -596,9 +636,12 @@ class World {
   }
 
   #fd(proc: Proc, fd: unknown): OpenFile {
-    return proc.fds.get(fd as number) ?? (() => {
-      throw new SimError('EBADF', `fd ${String(fd)}`);
-    })();
+    return (
+      proc.fds.get(fd as number) ??
+      (() => {
+        throw new SimError('EBADF', `fd ${String(fd)}`);
+      })()
+    );
   }
 
   #event(proc: Proc, type: string, data: Record<string, unknown>): undefined {
@@ -619,7 +662,8 @@ class World {
         if (type === 'awf') {
           const version = data.version as number;
           const newest = this.#versions.at(-1) ?? 0;
-          if (version <= newest) this.violations.push(`lost update: ${key} acknowledged register version ${version} after version ${newest}`);
+          if (version <= newest)
+            this.violations.push(`lost update: ${key} acknowledged register version ${version} after version ${newest}`);
           this.#versions.push(version);
         }
         const section = current();
@@ -640,10 +684,14 @@ class World {
       }
       case 'failed':
         if (data.where === 'lock' && this.#waitingWriters.delete(key)) {
-          this.violations.push(`${key}: the writer waiting behind a killed holder was never admitted: lock() failed with ${String(data.code)}`);
+          this.violations.push(
+            `${key}: the writer waiting behind a killed holder was never admitted: lock() failed with ${String(data.code)}`,
+          );
         }
         if ((data.where === 'lock' || data.where === 'release') && !ALLOWED_LOCK_ERRORS.has(data.code as string)) {
-          this.violations.push(`${key}: ${String(data.where)}() failed with ${String(data.code)} (${String(data.message)}), not an efs-utils error`);
+          this.violations.push(
+            `${key}: ${String(data.where)}() failed with ${String(data.code)} (${String(data.message)}), not an efs-utils error`,
+          );
         }
         break;
       case 'task-done':

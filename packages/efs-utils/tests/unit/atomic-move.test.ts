@@ -1,4 +1,15 @@
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -28,7 +39,6 @@ afterEach(() => {
   fsFaults.reset();
   rmSync(dir, { recursive: true, force: true });
 });
-
 
 /** Fails every call of `op` with `code`. */
 const failOp = (op: string, code: string): void =>
@@ -201,9 +211,7 @@ describe('atomicMove', () => {
   });
 
   it('undoes the link when the old name cannot be removed, so nothing moved', async () => {
-    fsFaults.intercept((call, real) =>
-      call.op === 'unlink' && call.name === 'a.txt' ? Promise.reject(fsError('EACCES', call)) : real(),
-    );
+    fsFaults.intercept((call, real) => (call.op === 'unlink' && call.name === 'a.txt' ? Promise.reject(fsError('EACCES', call)) : real()));
     await expect(atomicMove(srcFile, join(dir, 'b.txt'))).rejects.toMatchObject({ code: 'EACCES' });
     expect(readFileSync(srcFile, 'utf8')).toBe('A');
     expect(existsSync(join(dir, 'b.txt'))).toBe(false);
@@ -253,9 +261,7 @@ describe('atomicMove', () => {
       throw new LockCompromisedError(dir, 'taken over');
     });
     await expect(atomicMove(srcDir, join(dir, 'moved'), { lock: lost })).rejects.toBeInstanceOf(LockCompromisedError);
-    await expect(atomicMove(join(dir, 'b.txt'), srcFile, { overwrite: true, lock: lost })).rejects.toBeInstanceOf(
-      LockCompromisedError,
-    );
+    await expect(atomicMove(join(dir, 'b.txt'), srcFile, { overwrite: true, lock: lost })).rejects.toBeInstanceOf(LockCompromisedError);
     expect(lstatSync(srcDir).isDirectory()).toBe(true);
     expect(existsSync(join(dir, 'moved'))).toBe(false);
     expect(existsSync(srcFile)).toBe(false);

@@ -24,7 +24,6 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-
 const strayFiles = (): string[] => readdirSync(dir).filter((name) => name !== 'state.json');
 
 describe('atomicWriteFile', () => {

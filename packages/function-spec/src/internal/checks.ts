@@ -134,12 +134,7 @@ export function checkInteger(
     issues.invalid(path, value, `${what}; write it as a number, without quotes`);
     return undefined;
   }
-  if (
-    typeof value !== 'number' ||
-    !Number.isInteger(value) ||
-    value < range.min ||
-    (range.max !== undefined && value > range.max)
-  ) {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < range.min || (range.max !== undefined && value > range.max)) {
     issues.invalid(path, value, what);
     return undefined;
   }

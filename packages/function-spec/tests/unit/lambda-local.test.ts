@@ -1,21 +1,13 @@
 import { describe, expect, it } from 'vitest';
 
-import {
-  LAMBDA_BUNDLE_FILE_NAME,
-  defineFunction,
-  lambdaHandler,
-  localAccessPointDir,
-  localEnvironment,
-} from '../../src/index.js';
+import { LAMBDA_BUNDLE_FILE_NAME, defineFunction, lambdaHandler, localAccessPointDir, localEnvironment } from '../../src/index.js';
 import { messageAccessPointSpec } from './fixtures.js';
 
 describe('lambdaHandler', () => {
   it('names the export inside the handler.mjs bundle', () => {
     expect(LAMBDA_BUNDLE_FILE_NAME).toBe('handler.mjs');
     expect(lambdaHandler(defineFunction({ name: 'f', entry: '/srv/x/handler.js' }))).toBe('handler.handler');
-    expect(lambdaHandler(defineFunction({ name: 'f', entry: '/srv/x/main.js', handlerExport: 'main' }))).toBe(
-      'handler.main',
-    );
+    expect(lambdaHandler(defineFunction({ name: 'f', entry: '/srv/x/main.js', handlerExport: 'main' }))).toBe('handler.main');
   });
 });
 

@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import {
-  defineAccessPoint,
-  defineFunction,
-  defineSystem,
-  validateSystem,
-  type FunctionSpec,
-} from '../../src/index.js';
+import { defineAccessPoint, defineFunction, defineSystem, validateSystem, type FunctionSpec } from '../../src/index.js';
 import { messageAccessPointSpec, messageWallSpec } from './fixtures.js';
 
 const mlAccessPoint = defineAccessPoint({

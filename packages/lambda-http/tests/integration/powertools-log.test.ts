@@ -17,11 +17,20 @@ await handler({ requestContext: { requestId: 'api-2', http: { method: 'PUT' } } 
 
 function run(env: Record<string, string>): Record<string, unknown>[] {
   const result = spawnSync(process.execPath, ['--input-type=module', '-e', SCRIPT], {
-    env: { PATH: process.env['PATH'] ?? '', AWS_LAMBDA_FUNCTION_NAME: 'fn', AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand', _X_AMZN_TRACE_ID: 'Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1', ...env },
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      AWS_LAMBDA_FUNCTION_NAME: 'fn',
+      AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+      _X_AMZN_TRACE_ID: 'Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1',
+      ...env,
+    },
     encoding: 'utf8',
   });
   expect(result.status, result.stderr).toBe(0);
-  return `${result.stdout}${result.stderr}`.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+  return `${result.stdout}${result.stderr}`
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 describe('logs through Powertools', () => {
@@ -42,7 +51,13 @@ describe('logs through Powertools', () => {
     });
     expect(typeof served?.['timestamp']).toBe('string');
     expect(typeof served?.['durationMs']).toBe('number');
-    expect(refused).toMatchObject({ level: 'WARN', message: 'request refused', cold_start: false, function_request_id: 'req-2', status: 405 });
+    expect(refused).toMatchObject({
+      level: 'WARN',
+      message: 'request refused',
+      cold_start: false,
+      function_request_id: 'req-2',
+      status: 405,
+    });
   });
 
   it('takes the level from AWS_LAMBDA_LOG_LEVEL', () => {

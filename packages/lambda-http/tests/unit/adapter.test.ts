@@ -24,7 +24,13 @@ const tooLarge = (bytes: number, max: number): Error => new FunctionError('ETOOL
 
 function app(routes: Parameters<typeof httpFunction>[0]['routes'], extra: Partial<Parameters<typeof httpFunction>[0]> = {}) {
   const logs: LogEntry[] = [];
-  const handler = httpFunction({ routes, errorFormat: 'json', example: 'curl https://<api>/thing', log: (entry) => logs.push(entry), ...extra });
+  const handler = httpFunction({
+    routes,
+    errorFormat: 'json',
+    example: 'curl https://<api>/thing',
+    log: (entry) => logs.push(entry),
+    ...extra,
+  });
   return { handler, logs };
 }
 
@@ -37,7 +43,9 @@ describe('httpFunction', () => {
     expect(result.headers['allow']).toBe('GET, POST');
     expect(JSON.parse(result.body)).toEqual({ error: { code: 'EMETHOD', message: 'Method PUT is not supported: use GET or POST.' } });
     expect(called).toBe(false);
-    expect(logs).toEqual([expect.objectContaining({ level: 'WARN', message: 'request refused', requestId: 'lambda-1', apiRequestId: 'api-1', status: 405 })]);
+    expect(logs).toEqual([
+      expect.objectContaining({ level: 'WARN', message: 'request refused', requestId: 'lambda-1', apiRequestId: 'api-1', status: 405 }),
+    ]);
   });
 
   it('answers an event that is not an HTTP API one with 400 saying how to call the function', async () => {
@@ -50,7 +58,11 @@ describe('httpFunction', () => {
   it('checks the resource before the method', async () => {
     const { handler } = app(
       { GET: async () => textResponse(200, 'x') },
-      { checkResource: () => { throw new FunctionError('EID', 400, 'Bad id.'); } },
+      {
+        checkResource: () => {
+          throw new FunctionError('EID', 400, 'Bad id.');
+        },
+      },
     );
     expect((await handler(event('PUT'), context())).statusCode).toBe(400);
   });
@@ -71,15 +83,29 @@ describe('httpFunction', () => {
     expect(refused.statusCode).toBe(507);
     expect(logs[0]).toMatchObject({ level: 'INFO', message: 'request served', method: 'GET', status: 200, wall: 'alice' });
     expect(typeof logs[0]?.['durationMs']).toBe('number');
-    expect(logs[1]).toMatchObject({ level: 'WARN', message: 'request refused', status: 507, code: 'EFULL', wall: 'bob', reason: 'Full: clear it.' });
+    expect(logs[1]).toMatchObject({
+      level: 'WARN',
+      message: 'request refused',
+      status: 507,
+      code: 'EFULL',
+      wall: 'bob',
+      reason: 'Full: clear it.',
+    });
   });
 
   it('hides an unexpected error behind a 500 that says to retry with backoff, and logs it at ERROR with its cause', async () => {
-    const { handler, logs } = app({ GET: async () => { throw new Error('disk on fire'); } });
+    const { handler, logs } = app({
+      GET: async () => {
+        throw new Error('disk on fire');
+      },
+    });
     const result = await handler(event('GET'), context());
     expect(result.statusCode).toBe(500);
     expect(JSON.parse(result.body)).toEqual({
-      error: { code: 'EINTERNAL', message: 'Internal error: the request failed. Retry with backoff; if it keeps failing, report request id lambda-1.' },
+      error: {
+        code: 'EINTERNAL',
+        message: 'Internal error: the request failed. Retry with backoff; if it keeps failing, report request id lambda-1.',
+      },
     });
     expect(logs[0]).toMatchObject({ level: 'ERROR', code: 'EINTERNAL', error: { cause: { message: 'disk on fire' } } });
   });
@@ -95,7 +121,8 @@ describe('httpFunction', () => {
 });
 
 describe('bodies', () => {
-  const base64 = (bytes: Uint8Array): HttpApiEventV2 => event('POST', { body: Buffer.from(bytes).toString('base64'), isBase64Encoded: true });
+  const base64 = (bytes: Uint8Array): HttpApiEventV2 =>
+    event('POST', { body: Buffer.from(bytes).toString('base64'), isBase64Encoded: true });
 
   it('decodes base64 bodies and refuses one over the limit before decoding', () => {
     expect(bodyBytes(base64(Buffer.from('abc')), 3, tooLarge).toString()).toBe('abc');

@@ -42,7 +42,9 @@ export async function runLocalApi(options: RunLocalApiOptions): Promise<LocalApi
       return undefined;
     }
     const bundlesDir =
-      command.bundles === undefined ? undefined : resolve(command.bundles === true ? (options.bundlesDir ?? DEFAULT_BUNDLES_DIR) : command.bundles);
+      command.bundles === undefined
+        ? undefined
+        : resolve(command.bundles === true ? (options.bundlesDir ?? DEFAULT_BUNDLES_DIR) : command.bundles);
     api = await startLocalApi({
       ...options.defaults,
       ...command.settings,

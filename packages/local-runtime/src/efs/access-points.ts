@@ -114,8 +114,7 @@ export class AccessPointDirectories {
   // EFS leaves an existing root directory as it is; so does the runtime, but says so.
   async #noteIfDifferent(accessPoint: AccessPointDefinition, directory: string, mode: number): Promise<void> {
     const stats = await stat(directory);
-    const ownerDiffers =
-      this.enforcesUsers && (stats.uid !== accessPoint.owner.uid || stats.gid !== accessPoint.owner.gid);
+    const ownerDiffers = this.enforcesUsers && (stats.uid !== accessPoint.owner.uid || stats.gid !== accessPoint.owner.gid);
     if (!ownerDiffers && (stats.mode & 0o7777) === mode) return;
     this.#notes.once(
       `differs:${accessPoint.name}`,
@@ -169,8 +168,7 @@ async function firstBlockedDirectory(path: string, ids: PosixIds): Promise<strin
       return undefined; // not there yet (created later): nothing blocks
     }
     const mode = stats.mode;
-    const searchable =
-      stats.uid === ids.uid ? (mode & 0o100) !== 0 : stats.gid === ids.gid ? (mode & 0o010) !== 0 : (mode & 0o001) !== 0;
+    const searchable = stats.uid === ids.uid ? (mode & 0o100) !== 0 : stats.gid === ids.gid ? (mode & 0o010) !== 0 : (mode & 0o001) !== 0;
     if (!searchable) return directory;
   }
   return undefined;

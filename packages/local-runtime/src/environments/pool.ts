@@ -121,7 +121,13 @@ export class FunctionPool {
         init = (await settledWithin(environment.ready, timeoutMs)) ?? 'overdue';
         if (init === 'overdue') {
           logger.timedOut(requestId, definition.timeoutSeconds);
-          logger.endAndReport({ requestId, durationMs: timeoutMs, memorySizeMb: definition.memoryMb, maxMemoryUsedMb: 0, status: 'timeout' });
+          logger.endAndReport({
+            requestId,
+            durationMs: timeoutMs,
+            memorySizeMb: definition.memoryMb,
+            maxMemoryUsedMb: 0,
+            status: 'timeout',
+          });
           await this.#discard(environment);
           return { kind: 'failed', requestId, error: timedOut(requestId, definition.timeoutSeconds) };
         }
@@ -139,7 +145,11 @@ export class FunctionPool {
           errorType: init.error?.errorType ?? 'Runtime.Unknown',
         });
         await this.#discard(environment);
-        return { kind: 'failed', requestId, error: init.error ?? { errorType: 'Runtime.Unknown', errorMessage: `RequestId: ${requestId} Error: init failed` } };
+        return {
+          kind: 'failed',
+          requestId,
+          error: init.error ?? { errorType: 'Runtime.Unknown', errorMessage: `RequestId: ${requestId} Error: init failed` },
+        };
       }
       // A retried init is part of the invocation (its Duration), not an Init Duration.
       if (retriedInit === undefined) initDurationMs = init.initMs;
@@ -171,7 +181,12 @@ export class FunctionPool {
             requestId,
             message: `Response payload size (${bytes} bytes) exceeded maximum allowed payload size (${PLATFORM_LIMITS.resultPayloadMaxBytes} bytes).`,
           });
-          logger.endAndReport({ ...report, durationMs: retryMs + outcome.durationMs, status: 'error', errorType: 'Function.ResponseSizeTooLarge' });
+          logger.endAndReport({
+            ...report,
+            durationMs: retryMs + outcome.durationMs,
+            status: 'error',
+            errorType: 'Function.ResponseSizeTooLarge',
+          });
           this.#release(environment);
           return {
             kind: 'failed',
@@ -202,7 +217,10 @@ export class FunctionPool {
         return {
           kind: 'failed',
           requestId,
-          error: { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: ${outcome.exit}` },
+          error: {
+            errorType: 'Runtime.ExitError',
+            errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: ${outcome.exit}`,
+          },
         };
     }
   }
@@ -283,10 +301,11 @@ export class FunctionPool {
     try {
       spec = await this.#settings.prepare();
     } catch (error) {
-      this.#settings.notes.note(
-        `${this.#settings.definition.name}: cannot start an execution environment: ${(error as Error).message}`,
-      );
-      this.#startError = { errorType: 'Runtime.Unavailable', errorMessage: `The local runtime could not start an execution environment: ${(error as Error).message}` };
+      this.#settings.notes.note(`${this.#settings.definition.name}: cannot start an execution environment: ${(error as Error).message}`);
+      this.#startError = {
+        errorType: 'Runtime.Unavailable',
+        errorMessage: `The local runtime could not start an execution environment: ${(error as Error).message}`,
+      };
       return undefined;
     } finally {
       this.#starting--;
@@ -325,7 +344,10 @@ export class FunctionPool {
 
 /** Lambda's function error for an invocation that ran past the function timeout. */
 function timedOut(requestId: string, timeoutSeconds: number): ErrorShape {
-  return { errorType: 'Sandbox.Timedout', errorMessage: `RequestId: ${requestId} Error: Task timed out after ${timeoutSeconds.toFixed(2)} seconds` };
+  return {
+    errorType: 'Sandbox.Timedout',
+    errorMessage: `RequestId: ${requestId} Error: Task timed out after ${timeoutSeconds.toFixed(2)} seconds`,
+  };
 }
 
 /** What `promise` settles with, or undefined when `ms` pass first. */

@@ -87,7 +87,9 @@ async function handle(settings: HttpFrontSettings, request: IncomingMessage, res
   if (read.kind === 'aborted') {
     // The client's doing, not the runtime's: a short note (none if it had its answer already).
     if (!response.headersSent) {
-      settings.notes.note(`${method} ${url.slice(0, 200)}: the client closed the connection before the end of the body; nothing was invoked.`);
+      settings.notes.note(
+        `${method} ${url.slice(0, 200)}: the client closed the connection before the end of the body; nothing was invoked.`,
+      );
     }
     return;
   }

@@ -158,7 +158,9 @@ export function createInvokeFront(settings: InvokeFrontSettings): InvokeFront {
     });
     if (read.kind === 'aborted') {
       if (!response.headersSent) {
-        settings.notes.note(`Invoke ${reference.name}: the client closed the connection before the end of the payload; nothing was invoked.`);
+        settings.notes.note(
+          `Invoke ${reference.name}: the client closed the connection before the end of the payload; nothing was invoked.`,
+        );
       }
       return;
     }
@@ -226,12 +228,7 @@ export function createInvokeFront(settings: InvokeFrontSettings): InvokeFront {
         send(
           response,
           200,
-          [
-            ['x-amzn-RequestId', outcome.requestId],
-            ['X-Amz-Executed-Version', '$LATEST'],
-            ['content-type', 'application/json'],
-            ...tail,
-          ],
+          [['x-amzn-RequestId', outcome.requestId], ['X-Amz-Executed-Version', '$LATEST'], ['content-type', 'application/json'], ...tail],
           Buffer.from('json' in outcome.result ? outcome.result.json : JSON.stringify(resultValue(outcome.result))),
         );
         return;

@@ -142,7 +142,12 @@ export class FunctionLogger {
       ...(report.initDurationMs === undefined ? {} : { initDurationMs: round2(report.initDurationMs) }),
     };
     const error = report.errorType === undefined ? {} : { errorType: report.errorType };
-    const done = this.#platformLine('platform.runtimeDone', { requestId: report.requestId, status: report.status, ...error, metrics: { durationMs: metrics.durationMs } });
+    const done = this.#platformLine('platform.runtimeDone', {
+      requestId: report.requestId,
+      status: report.status,
+      ...error,
+      metrics: { durationMs: metrics.durationMs },
+    });
     const line = this.#platformLine('platform.report', { requestId: report.requestId, metrics, status: report.status, ...error });
     this.#taps.get(report.requestId)?.push(done, line);
     this.#sink(`${done}\n${line}`, 'stdout');

@@ -107,7 +107,8 @@ export function readZip(archive: Buffer, limits: ZipLimits): ZipItem[] {
     const entry = (rule: string): InvalidPackageError => new InvalidPackageError(`has an entry ${JSON.stringify(name)} ${rule}`);
     if ((flags & (ENCRYPTED | STRONG_ENCRYPTION)) !== 0) throw entry('that is encrypted: packages cannot be encrypted');
     if (method !== STORED && method !== DEFLATE) throw entry(`compressed with method ${method}: only stored (0) and deflate (8) are read`);
-    if (compressedSize === 0xffffffff || size === 0xffffffff || localOffset === 0xffffffff) throw entry('with ZIP64 sizes, which are not supported');
+    if (compressedSize === 0xffffffff || size === 0xffffffff || localOffset === 0xffffffff)
+      throw entry('with ZIP64 sizes, which are not supported');
 
     const path = checkName(name, entry);
     const unixMode = UNIX_HOSTS.has(madeBy >> 8) ? external >>> 16 : 0;
@@ -126,7 +127,9 @@ export function readZip(archive: Buffer, limits: ZipLimits): ZipItem[] {
     if (type === 'directory' && size !== 0) throw entry('that is a directory with contents');
     total += size;
     if (total > limits.maxTotalBytes) {
-      throw new InvalidPackageError(`holds more than ${limits.maxTotalBytes} bytes uncompressed (Lambda's limit for a package is 262,144,000 bytes)`);
+      throw new InvalidPackageError(
+        `holds more than ${limits.maxTotalBytes} bytes uncompressed (Lambda's limit for a package is 262,144,000 bytes)`,
+      );
     }
 
     const dataStart = localDataStart(archive, localOffset, centralOffset, entry);
@@ -160,7 +163,8 @@ function findEndOfCentralDirectory(archive: Buffer): number {
 function checkName(name: string, entry: (rule: string) => InvalidPackageError): string {
   if (name === '' || name === '/') throw entry('with an empty name');
   if (name.includes('\0')) throw entry('with a NUL character in its name');
-  if (name.includes('\\')) throw entry('with a backslash in its name (ZIP paths use "/"; was it made on Windows by a tool that does not follow the format?)');
+  if (name.includes('\\'))
+    throw entry('with a backslash in its name (ZIP paths use "/"; was it made on Windows by a tool that does not follow the format?)');
   if (name.startsWith('/') || /^[A-Za-z]:/.test(name)) throw entry('with an absolute path: entries must be relative to the package root');
   const trimmed = name.endsWith('/') ? name.slice(0, -1) : name;
   const segments = trimmed.split('/');
@@ -169,18 +173,15 @@ function checkName(name: string, entry: (rule: string) => InvalidPackageError): 
   return trimmed;
 }
 
-function entryType(
-  name: string,
-  unixMode: number,
-  external: number,
-  entry: (rule: string) => InvalidPackageError,
-): ZipItem['type'] {
+function entryType(name: string, unixMode: number, external: number, entry: (rule: string) => InvalidPackageError): ZipItem['type'] {
   const kind = unixMode & S_IFMT;
   if (kind === 0) return name.endsWith('/') || (external & MSDOS_DIRECTORY) !== 0 ? 'directory' : 'file';
   if (kind === S_IFREG && !name.endsWith('/')) return 'file';
   if (kind === S_IFDIR) return 'directory';
   if (kind === S_IFLNK && !name.endsWith('/')) return 'symlink';
-  throw entry(`of type 0${(kind >> 12).toString(8)} (a device, pipe or socket, or a file named like a directory): only files, directories and symlinks are allowed`);
+  throw entry(
+    `of type 0${(kind >> 12).toString(8)} (a device, pipe or socket, or a file named like a directory): only files, directories and symlinks are allowed`,
+  );
 }
 
 function localDataStart(archive: Buffer, offset: number, centralOffset: number, entry: (rule: string) => InvalidPackageError): number {
@@ -199,13 +200,7 @@ function checkLinkTarget(path: string, target: string, entry: (rule: string) => 
   }
 }
 
-function inflate(
-  compressed: Buffer,
-  method: number,
-  size: number,
-  crc: number,
-  entry: (rule: string) => InvalidPackageError,
-): Buffer {
+function inflate(compressed: Buffer, method: number, size: number, crc: number, entry: (rule: string) => InvalidPackageError): Buffer {
   let data: Buffer;
   if (method === STORED) {
     data = compressed;

@@ -44,7 +44,7 @@ describe('lambda-efs-local (the command line)', () => {
     expect(cli.output()).toMatch(/START RequestId: \S+ Version: \$LATEST/);
   });
 
-  it('prints the Invoke API\'s URL with an example, and serves it', async () => {
+  it("prints the Invoke API's URL with an example, and serves it", async () => {
     const dir = tempDir('local-runtime-cli-');
     dirs.push(dir);
     const cli = run(['--port', '0', '--efs-root', join(dir, 'efs'), '--no-watch', join(FIXTURES, 'declaration.mjs')]);
@@ -64,9 +64,22 @@ describe('lambda-efs-local (the command line)', () => {
     dirs.push(dir);
     const bundles = join(dir, 'bundles');
     mkdirSync(join(bundles, 'fixture'), { recursive: true });
-    const handler = readFileSync(join(FIXTURES, 'handler.mjs'), 'utf8').replace("case 'pid':", "case 'pid':\n      return { pid: process.pid, invocations, packaged: true };");
+    const handler = readFileSync(join(FIXTURES, 'handler.mjs'), 'utf8').replace(
+      "case 'pid':",
+      "case 'pid':\n      return { pid: process.pid, invocations, packaged: true };",
+    );
     writeFileSync(join(bundles, 'fixture', 'handler.zip'), makeZip([{ name: 'handler.mjs', data: handler }]));
-    const cli = run(['--port', '0', '--invoke-port', '0', '--efs-root', join(dir, 'efs'), '--no-watch', `--bundles=${bundles}`, join(FIXTURES, 'declaration.mjs')]);
+    const cli = run([
+      '--port',
+      '0',
+      '--invoke-port',
+      '0',
+      '--efs-root',
+      join(dir, 'efs'),
+      '--no-watch',
+      `--bundles=${bundles}`,
+      join(FIXTURES, 'declaration.mjs'),
+    ]);
     await eventually(() => cli.output().includes('Ctrl-C stops it.'));
     expect(cli.output()).not.toContain('Lambda Invoke API');
     expect(cli.output()).toMatch(/fixture: deployment package extracted in \S+\/fixture\/[0-9a-f]{64}/);

@@ -150,7 +150,9 @@ describe('connections', () => {
     socket.write(`POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\nonly ten b`);
     await new Promise((resolve) => socket.write('', resolve));
     socket.destroy();
-    await eventually(() => harness.lines.slice(before).some((line) => line.includes('the client closed the connection before the end of the body')));
+    await eventually(() =>
+      harness.lines.slice(before).some((line) => line.includes('the client closed the connection before the end of the body')),
+    );
     const logged = harness.lines.slice(before);
     expect(logged.filter((line) => /^\s+at /.test(line) || line.includes('failed inside the runtime'))).toEqual([]);
     // And the runtime serves on.

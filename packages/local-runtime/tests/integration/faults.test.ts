@@ -52,7 +52,9 @@ describe('faults', () => {
     harness = await startHarness();
     const { url } = harness.api;
     expect((await fetch(`${url}/uncaught`)).status).toBe(500);
-    expect(harness.lines.some((line) => line.includes('\tERROR\tUncaught Exception \t{"errorType":"Error","errorMessage":"uncaught boom"'))).toBe(true);
+    expect(
+      harness.lines.some((line) => line.includes('\tERROR\tUncaught Exception \t{"errorType":"Error","errorMessage":"uncaught boom"')),
+    ).toBe(true);
     expect(harness.lines.some((line) => line.includes('Runtime exited with error: exit status 129'))).toBe(true);
     expect((await fetch(`${url}/pid`)).status).toBe(200);
   });

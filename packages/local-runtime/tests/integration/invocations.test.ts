@@ -2,7 +2,17 @@ import { dirname } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { bodyOf, eventually, fixtureFunction, fixtureHandler, HANDLER, startHarness, type Echo, type Harness, type PidAnswer } from '../helpers/runtime.js';
+import {
+  bodyOf,
+  eventually,
+  fixtureFunction,
+  fixtureHandler,
+  HANDLER,
+  startHarness,
+  type Echo,
+  type Harness,
+  type PidAnswer,
+} from '../helpers/runtime.js';
 
 let harness: Harness;
 beforeAll(async () => {
@@ -22,7 +32,9 @@ describe('execution environments', () => {
     expect(reports).toHaveLength(2);
     expect(reports[0]).toMatch(/\tInit Duration: \d+\.\d\d ms/);
     expect(reports[1]).not.toMatch(/Init Duration/);
-    expect(reports[1]).toMatch(/^\[fixture\] REPORT RequestId: [0-9a-f-]{36}\tDuration: \d+\.\d\d ms\tBilled Duration: \d+ ms\tMemory Size: 128 MB\tMax Memory Used: \d+ MB$/);
+    expect(reports[1]).toMatch(
+      /^\[fixture\] REPORT RequestId: [0-9a-f-]{36}\tDuration: \d+\.\d\d ms\tBilled Duration: \d+ ms\tMemory Size: 128 MB\tMax Memory Used: \d+ MB$/,
+    );
     expect(harness.lines.filter((line) => line.includes('INIT_START'))).toHaveLength(1);
   });
 
@@ -119,7 +131,11 @@ describe('execution environments', () => {
       body: Buffer.from([1, 2, 3]).toString('base64'),
       isBase64Encoded: true,
     };
-    const response = await fetch(`${harness.api.url}/result`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ result }) });
+    const response = await fetch(`${harness.api.url}/result`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ result }),
+    });
     expect(response.status).toBe(418);
     expect(response.headers.get('x-custom')).toBe('yes');
     expect(response.headers.getSetCookie()).toEqual(['a=1; HttpOnly', 'b=2']);
@@ -129,8 +145,17 @@ describe('execution environments', () => {
   it('answers a large text body byte for byte, as small ones (it crosses from the environment as bytes)', async () => {
     for (const lines of [1, 10_000]) {
       const body = `${'a line of the wall, ünïcode 🙂 and a lone surrogate \ud800\n'.repeat(lines)}`;
-      const result = { statusCode: 201, headers: { 'content-type': 'text/plain; charset=utf-8', 'x-lines': lines }, body, isBase64Encoded: false };
-      const response = await fetch(`${harness.api.url}/result`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ result }) });
+      const result = {
+        statusCode: 201,
+        headers: { 'content-type': 'text/plain; charset=utf-8', 'x-lines': lines },
+        body,
+        isBase64Encoded: false,
+      };
+      const response = await fetch(`${harness.api.url}/result`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ result }),
+      });
       expect(response.status).toBe(201);
       expect(response.headers.get('x-lines')).toBe(String(lines));
       const bytes = Buffer.from(await response.arrayBuffer());
@@ -141,14 +166,20 @@ describe('execution environments', () => {
 
   it('answers results that JSON changes (Dates, toJSON, undefined, NaN, holes, instances, proxies) as Lambda’s JSON.stringify makes them', async () => {
     const values = await fetch(`${harness.api.url}/not-plain?kind=values`);
-    expect(await values.text()).toBe('{"when":"1970-01-01T00:00:00.000Z","nan":null,"negativeZero":0,"list":[null,1,null,3],"custom":"custom"}');
+    expect(await values.text()).toBe(
+      '{"when":"1970-01-01T00:00:00.000Z","nan":null,"negativeZero":0,"list":[null,1,null,3],"custom":"custom"}',
+    );
     const instance = await fetch(`${harness.api.url}/not-plain?kind=instance`);
     expect([instance.status, instance.headers.get('x-from'), await instance.text()]).toEqual([201, 'class instance', 'from a class']);
     const proxy = await fetch(`${harness.api.url}/not-plain?kind=proxy`);
     expect([proxy.status, await proxy.text()]).toEqual([202, 'through a proxy']);
     const circular = await fetch(`${harness.api.url}/not-plain?kind=circular`);
     expect(circular.status).toBe(500);
-    expect(harness.lines.some((line) => /\tERROR\tInvoke Error \t\{"errorType":"TypeError","errorMessage":"Converting circular structure to JSON/.test(line))).toBe(true);
+    expect(
+      harness.lines.some((line) =>
+        /\tERROR\tInvoke Error \t\{"errorType":"TypeError","errorMessage":"Converting circular structure to JSON/.test(line),
+      ),
+    ).toBe(true);
   });
 
   it('answers a malformed result with 500 Internal Server Error', async () => {
@@ -232,7 +263,11 @@ describe('handler styles', () => {
       const response = await fetch(`${run.api.url}/x`);
       expect(response.status).toBe(500);
       expect(run.lines.some((line) => line.includes('Runtime.CallbackHandlerDeprecated'))).toBe(true);
-      expect(run.lines.some((line) => /INIT_REPORT Init Duration: [\d.]+ ms\tPhase: init\tStatus: error\tError Type: Runtime.CallbackHandlerDeprecated/.test(line))).toBe(true);
+      expect(
+        run.lines.some((line) =>
+          /INIT_REPORT Init Duration: [\d.]+ ms\tPhase: init\tStatus: error\tError Type: Runtime.CallbackHandlerDeprecated/.test(line),
+        ),
+      ).toBe(true);
     } finally {
       await run.close();
     }
@@ -245,7 +280,11 @@ describe('handler styles', () => {
       expect((await fetch(`${run.api.url}/x`)).status).toBe(500);
       expect((await fetch(`${run.api.url}/x`)).status).toBe(500);
       expect(run.lines.filter((line) => line.includes('INIT_START'))).toHaveLength(2);
-      expect(run.lines.some((line) => /\tundefined\tERROR\tUncaught Exception \t\{"errorType":"Error","errorMessage":"init failed on purpose"/.test(line))).toBe(true);
+      expect(
+        run.lines.some((line) =>
+          /\tundefined\tERROR\tUncaught Exception \t\{"errorType":"Error","errorMessage":"init failed on purpose"/.test(line),
+        ),
+      ).toBe(true);
       expect(run.api.environmentPids()).toEqual([]);
     } finally {
       await run.close();

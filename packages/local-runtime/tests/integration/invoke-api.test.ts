@@ -25,7 +25,12 @@ let lambda: LambdaClient;
 function client(endpoint: string): LambdaClient {
   // Any credentials: the local endpoint does not check signatures. One attempt: the SDK retries
   // throttles and server errors, which would hide what the endpoint answered.
-  return new LambdaClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
+  return new LambdaClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
 }
 
 function payload(value: unknown): Uint8Array {
@@ -81,7 +86,9 @@ describe('the Invoke API (POST /2015-03-31/functions/{name}/invocations)', () =>
   });
 
   it('returns a structured result with a large text body as the function returned it', async () => {
-    const output = await lambda.send(new InvokeCommand({ FunctionName: 'invoked', Payload: payload({ action: 'large-text', lines: 5000 }) }));
+    const output = await lambda.send(
+      new InvokeCommand({ FunctionName: 'invoked', Payload: payload({ action: 'large-text', lines: 5000 }) }),
+    );
     expect(Buffer.from(output.Payload ?? []).toString('utf8')).toBe(
       JSON.stringify({ statusCode: 200, body: 'ünïcode line 🙂\n'.repeat(5000), isBase64Encoded: false }),
     );
@@ -106,7 +113,7 @@ describe('the Invoke API (POST /2015-03-31/functions/{name}/invocations)', () =>
     expect(parsed(output)).toEqual({ received: {} });
   });
 
-  it('gives the access point\'s user a home directory, so the AWS SDK can start', async () => {
+  it("gives the access point's user a home directory, so the AWS SDK can start", async () => {
     const output = await lambda.send(new InvokeCommand({ FunctionName: 'invoked', Payload: payload({ action: 'home' }) }));
     expect(output.FunctionError).toBeUndefined();
     const { home, uid } = parsed(output) as { home: string; uid: number };
@@ -114,7 +121,7 @@ describe('the Invoke API (POST /2015-03-31/functions/{name}/invocations)', () =>
     else expect(home).not.toBe('');
   });
 
-  it('returns the end of the invocation\'s log, base64, with LogType Tail', async () => {
+  it("returns the end of the invocation's log, base64, with LogType Tail", async () => {
     const output = await lambda.send(new InvokeCommand({ FunctionName: 'invoked', LogType: 'Tail', Payload: payload({ action: 'log' }) }));
     const log = Buffer.from(output.LogResult ?? '', 'base64').toString('utf8');
     const requestId = output.$metadata.requestId ?? '';
@@ -131,7 +138,7 @@ describe('the Invoke API (POST /2015-03-31/functions/{name}/invocations)', () =>
     expect(parsed(output)).toBe('just a string');
   });
 
-  it('answers a function error with 200, X-Amz-Function-Error: Unhandled and Lambda\'s error payload', async () => {
+  it("answers a function error with 200, X-Amz-Function-Error: Unhandled and Lambda's error payload", async () => {
     const output = await lambda.send(new InvokeCommand({ FunctionName: 'invoked', Payload: payload({ action: 'throw' }) }));
     expect(output.StatusCode).toBe(200);
     expect(output.FunctionError).toBe('Unhandled');
@@ -154,7 +161,11 @@ describe('the Invoke API (POST /2015-03-31/functions/{name}/invocations)', () =>
   it('answers an Event invocation 202 at once and runs it in the background', async () => {
     const name = `event-${Date.now()}`;
     const output = await lambda.send(
-      new InvokeCommand({ FunctionName: 'invoked', InvocationType: 'Event', Payload: payload({ action: 'record', name, after: `${name}.go` }) }),
+      new InvokeCommand({
+        FunctionName: 'invoked',
+        InvocationType: 'Event',
+        Payload: payload({ action: 'record', name, after: `${name}.go` }),
+      }),
     );
     // Answered while the function still waits for the go-ahead.
     expect(output.StatusCode).toBe(202);
@@ -167,7 +178,9 @@ describe('the Invoke API (POST /2015-03-31/functions/{name}/invocations)', () =>
   });
 
   it('logs a failed Event invocation', async () => {
-    const output = await lambda.send(new InvokeCommand({ FunctionName: 'invoked', InvocationType: 'Event', Payload: payload({ action: 'throw' }) }));
+    const output = await lambda.send(
+      new InvokeCommand({ FunctionName: 'invoked', InvocationType: 'Event', Payload: payload({ action: 'throw' }) }),
+    );
     expect(output.StatusCode).toBe(202);
     await eventually(() => harness.lines.some((line) => /invoked: Event invocation \S+ failed: TypeError: bad input/.test(line)));
   });
@@ -215,7 +228,9 @@ describe('the Invoke API (POST /2015-03-31/functions/{name}/invocations)', () =>
   });
 
   it('throttles past the reserved concurrency with 429 TooManyRequestsException', async () => {
-    const busy = lambda.send(new InvokeCommand({ FunctionName: 'single', Payload: payload({ action: 'hold', name: 'throttle', ms: 1500 }) }));
+    const busy = lambda.send(
+      new InvokeCommand({ FunctionName: 'single', Payload: payload({ action: 'hold', name: 'throttle', ms: 1500 }) }),
+    );
     await eventually(() => existsSync(join(harness.api.efsRoot, 'data', 'throttle.started')));
     const error = await rejection(lambda.send(new InvokeCommand({ FunctionName: 'single', Payload: payload({ action: 'string' }) })));
     expect(error).toBeInstanceOf(TooManyRequestsException);
@@ -226,7 +241,9 @@ describe('the Invoke API (POST /2015-03-31/functions/{name}/invocations)', () =>
 
   it('keeps a throttled Event invocation until an environment is free', async () => {
     const name = `queued-${Date.now()}`;
-    const busy = lambda.send(new InvokeCommand({ FunctionName: 'single', Payload: payload({ action: 'hold', name: `${name}-busy`, ms: 800 }) }));
+    const busy = lambda.send(
+      new InvokeCommand({ FunctionName: 'single', Payload: payload({ action: 'hold', name: `${name}-busy`, ms: 800 }) }),
+    );
     await eventually(() => existsSync(join(harness.api.efsRoot, 'data', `${name}-busy.started`)));
     const queued = await lambda.send(
       new InvokeCommand({ FunctionName: 'single', InvocationType: 'Event', Payload: payload({ action: 'record', name }) }),
@@ -247,7 +264,9 @@ describe('the Invoke API (POST /2015-03-31/functions/{name}/invocations)', () =>
     const alone = await startHarness({ functions: [fixtureFunction({ name: 'unreachable', entry: INVOKE, routes: [] })] });
     try {
       expect(alone.api.invokeUrl).toBeUndefined();
-      expect(alone.lines.join('\n')).toContain('unreachable: no routes and no Invoke API (invokePort, --invoke-port): nothing can invoke it.');
+      expect(alone.lines.join('\n')).toContain(
+        'unreachable: no routes and no Invoke API (invokePort, --invoke-port): nothing can invoke it.',
+      );
     } finally {
       await alone.close();
     }

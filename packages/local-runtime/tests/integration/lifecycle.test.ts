@@ -3,7 +3,17 @@ import { join } from 'node:path';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { eventually, fixtureFunction, HANDLER, processExists, processState, startedInvocations, startHarness, tempDir, type Harness } from '../helpers/runtime.js';
+import {
+  eventually,
+  fixtureFunction,
+  HANDLER,
+  processExists,
+  processState,
+  startedInvocations,
+  startHarness,
+  tempDir,
+  type Harness,
+} from '../helpers/runtime.js';
 
 let harness: Harness | undefined;
 const dirs: string[] = [];
@@ -50,7 +60,10 @@ describe('lifecycle', () => {
     harness = await startHarness({ functions: [fixtureFunction({ entry })], watch: true });
     const { url } = harness.api;
     const before = await json(`${url}/pid`);
-    writeFileSync(entry, readFileSync(entry, 'utf8').replace("return { action, invocations }", "return { action, invocations, rebuilt: true }"));
+    writeFileSync(
+      entry,
+      readFileSync(entry, 'utf8').replace('return { action, invocations }', 'return { action, invocations, rebuilt: true }'),
+    );
     await eventually(() => !processExists(before['pid'] as number));
     expect(await json(`${url}/other`)).toEqual({ action: 'other', invocations: 1, rebuilt: true });
     expect(harness.lines.some((line) => line.includes('fixture: code changed'))).toBe(true);

@@ -48,7 +48,11 @@ function requestOfSize(total: number): string {
 
 describe('limits and API Gateway’s own answers', () => {
   it('answers an unknown route with 404 {"message":"Not Found"}', async () => {
-    for (const [method, path] of [['GET', '/nope'], ['POST', '/pid'], ['GET', '/echo/extra']] as const) {
+    for (const [method, path] of [
+      ['GET', '/nope'],
+      ['POST', '/pid'],
+      ['GET', '/echo/extra'],
+    ] as const) {
       const response = await fetch(`${harness.api.url}${path}`, { method });
       expect(response.status).toBe(404);
       expect(await response.json()).toEqual({ message: 'Not Found' });
@@ -65,7 +69,9 @@ describe('limits and API Gateway’s own answers', () => {
   });
 
   it('answers 413 at once to a body declared over 10 MB, before the body is sent', async () => {
-    const answer = await raw(`POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: ${10 * 1024 * 1024 + 1}\r\n\r\nabc`);
+    const answer = await raw(
+      `POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: ${10 * 1024 * 1024 + 1}\r\n\r\nabc`,
+    );
     expect(answer.status).toBe(413);
     expect(answer.body).toBe('HTTP content length exceeded 10485760 bytes.');
   });

@@ -15,7 +15,10 @@ import { makeZip, type TestZipEntry } from '../helpers/zip.js';
 
 const SOURCE = fileURLToPath(new URL('../fixtures/bundle/bundled-function.ts', import.meta.url));
 // The line of the `throw` in the TypeScript source: where a mapped stack trace must point.
-const THROW_LINE = readFileSync(SOURCE, 'utf8').split('\n').findIndex((line) => line.includes('throw new Error(message)')) + 1;
+const THROW_LINE =
+  readFileSync(SOURCE, 'utf8')
+    .split('\n')
+    .findIndex((line) => line.includes('throw new Error(message)')) + 1;
 
 /** The fixture bundled as infra bundles a function: handler.mjs + handler.mjs.map. */
 async function bundle(version: string): Promise<TestZipEntry[]> {
@@ -120,7 +123,7 @@ describe('serving deployment packages (packages)', () => {
     expect(logged).toContain(`bundled-function.ts:${THROW_LINE}:`);
   });
 
-  it('keeps file modes and symlinks, and resolves modules from the package\'s node_modules', async () => {
+  it("keeps file modes and symlinks, and resolves modules from the package's node_modules", async () => {
     const { error, value } = await invoke({ action: 'native' });
     expect(error).toBeUndefined();
     expect(value).toEqual({ tool: 'tool ran\n', library: 'ELF-ish library', answer: 42 });
@@ -177,9 +180,14 @@ describe('refusing deployment packages', () => {
   }
 
   it('refuses to start on an archive with a ../ entry, naming it, and writes nothing', async () => {
-    const error = await startWith('escape', [{ name: 'handler.mjs', data: 'export const handler = () => 1;' }, { name: '../escaped', data: 'x' }]);
+    const error = await startWith('escape', [
+      { name: 'handler.mjs', data: 'export const handler = () => 1;' },
+      { name: '../escaped', data: 'x' },
+    ]);
     expect(error).toBeInstanceOf(InvalidPackageError);
-    expect((error as Error).message).toMatch(/Function "escape": the deployment package \S+handler\.zip has an entry "\.\.\/escaped" with "\.\."/);
+    expect((error as Error).message).toMatch(
+      /Function "escape": the deployment package \S+handler\.zip has an entry "\.\.\/escaped" with "\.\."/,
+    );
     const functionDir = join(harness.api.taskDirectories.get('bundled') ?? '', '..', '..', 'escape');
     expect(existsSync(join(functionDir, 'escaped')) || existsSync(join(functionDir, '..', 'escaped'))).toBe(false);
     expect(existsSync(functionDir) ? readdirSync(functionDir) : []).toEqual([]);
@@ -205,11 +213,17 @@ describe('refusing deployment packages', () => {
     expect((error as Error).message).toMatch(/handler\.zip does not exist\. Rebuild it with `pnpm bundle`/);
   });
 
-  it('warns when the package\'s native addons are for another architecture than this machine\'s', async () => {
+  it("warns when the package's native addons are for another architecture than this machine's", async () => {
     const dir = tempDir('local-runtime-arch-');
     dirs.push(dir);
     const path = join(dir, 'foreign', 'handler.zip');
-    writeZip(path, makeZip([{ name: 'handler.mjs', data: 'export const handler = () => 1;' }, { name: 'node_modules/x/build/x.node', data: 'ELF' }]));
+    writeZip(
+      path,
+      makeZip([
+        { name: 'handler.mjs', data: 'export const handler = () => 1;' },
+        { name: 'node_modules/x/build/x.node', data: 'ELF' },
+      ]),
+    );
     const lines: string[] = [];
     const foreign = process.arch === 'x64' ? 'arm64' : 'x86_64';
     started.push(

@@ -73,6 +73,8 @@ describe('TaskDirectories', () => {
     const file = join(dirs[0] ?? '', 'not-a-directory');
     writeFileSync(file, '');
     await expect(new TaskDirectories(join(file, 'tasks')).prepare('fn', zipPath)).rejects.toThrow(InvalidPackageError);
-    await expect(new TaskDirectories(join(file, 'tasks')).prepare('fn', zipPath)).rejects.toThrow(/cannot be created \(ENOTDIR\); point TMPDIR/);
+    await expect(new TaskDirectories(join(file, 'tasks')).prepare('fn', zipPath)).rejects.toThrow(
+      /cannot be created \(ENOTDIR\); point TMPDIR/,
+    );
   });
 });

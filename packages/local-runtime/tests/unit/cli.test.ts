@@ -5,7 +5,28 @@ import { InvalidOptionError, parseCliArgs } from '../../src/index.js';
 describe('parseCliArgs', () => {
   it('reads every flag', () => {
     const command = parseCliArgs(
-      ['--port', '4000', '--invoke-port', '4001', '--host', '0.0.0.0', '--allow-remote', '--efs-root', '/srv/efs', '--log-format', 'json', '--concurrency', '4', '--idle-timeout', '60', '--no-watch', '--no-freeze', '--bundles', 'out/bundles', 'a.js'],
+      [
+        '--port',
+        '4000',
+        '--invoke-port',
+        '4001',
+        '--host',
+        '0.0.0.0',
+        '--allow-remote',
+        '--efs-root',
+        '/srv/efs',
+        '--log-format',
+        'json',
+        '--concurrency',
+        '4',
+        '--idle-timeout',
+        '60',
+        '--no-watch',
+        '--no-freeze',
+        '--bundles',
+        'out/bundles',
+        'a.js',
+      ],
       {},
     );
     expect(command).toEqual({
@@ -45,7 +66,11 @@ describe('parseCliArgs', () => {
 
   it('falls back to the environment, and a flag wins over it', () => {
     const env = { LOCAL_RUNTIME_PORT: '5000', LOCAL_RUNTIME_LOG_FORMAT: 'json', LOCAL_RUNTIME_EFS_ROOT: '/e' };
-    expect(parseCliArgs([], env)).toEqual({ kind: 'run', settings: { port: 5000, logFormat: 'json', efsRoot: '/e', invokePort: 3001 }, modules: [] });
+    expect(parseCliArgs([], env)).toEqual({
+      kind: 'run',
+      settings: { port: 5000, logFormat: 'json', efsRoot: '/e', invokePort: 3001 },
+      modules: [],
+    });
     expect(parseCliArgs(['--port', '6000'], env)).toMatchObject({ settings: { port: 6000 } });
   });
 
@@ -53,7 +78,14 @@ describe('parseCliArgs', () => {
     expect(parseCliArgs(['-h'], {})).toEqual({ kind: 'help' });
   });
 
-  it.each([[['--port', 'x']], [['--log-format', 'xml']], [['--bogus']], [['--concurrency', '-1']], [['--invoke-port', 'x']], [['--bundles=']]])('refuses %j', (argv) => {
+  it.each([
+    [['--port', 'x']],
+    [['--log-format', 'xml']],
+    [['--bogus']],
+    [['--concurrency', '-1']],
+    [['--invoke-port', 'x']],
+    [['--bundles=']],
+  ])('refuses %j', (argv) => {
     expect(() => parseCliArgs(argv, {})).toThrow(InvalidOptionError);
   });
 });

@@ -77,7 +77,9 @@ describe('loadDeclarations', () => {
 
 describe('startLocalApi with bad input', () => {
   it('does not start with bad declarations', async () => {
-    await expect(startLocalApi({ functions: [{ name: 'x y', entry: HANDLER } as FunctionSpec], port: 0 })).rejects.toBeInstanceOf(InvalidDeclarationError);
+    await expect(startLocalApi({ functions: [{ name: 'x y', entry: HANDLER } as FunctionSpec], port: 0 })).rejects.toBeInstanceOf(
+      InvalidDeclarationError,
+    );
   });
 
   it.each([

@@ -14,13 +14,20 @@ function sampleRequest(overrides: Partial<RequestParts> = {}): RequestParts {
     url: '/my/path?parameter1=value1&parameter1=value2&parameter2=value',
     httpVersion: '1.1',
     rawHeaders: [
-      'Header1', 'value1',
-      'header2', 'value1',
-      'HEADER2', 'value2',
-      'Cookie', 'cookie1; cookie2',
-      'Host', 'id.execute-api.us-east-1.amazonaws.com',
-      'User-Agent', 'agent',
-      'Content-Type', 'text/plain',
+      'Header1',
+      'value1',
+      'header2',
+      'value1',
+      'HEADER2',
+      'value2',
+      'Cookie',
+      'cookie1; cookie2',
+      'Host',
+      'id.execute-api.us-east-1.amazonaws.com',
+      'User-Agent',
+      'agent',
+      'Content-Type',
+      'text/plain',
     ],
     body: Buffer.from('Hello from Lambda'),
     sourceIp: '192.0.2.1',
@@ -68,7 +75,15 @@ describe('buildEvent', () => {
       sampleRequest({ method: 'GET', url: '/my/path', rawHeaders: ['Host', 'localhost:3000'], body: Buffer.alloc(0) }),
       { routeKey: 'GET /my/path', functionName: 'f', pathParameters: undefined },
     );
-    expect(Object.keys(event)).toEqual(['version', 'routeKey', 'rawPath', 'rawQueryString', 'headers', 'requestContext', 'isBase64Encoded']);
+    expect(Object.keys(event)).toEqual([
+      'version',
+      'routeKey',
+      'rawPath',
+      'rawQueryString',
+      'headers',
+      'requestContext',
+      'isBase64Encoded',
+    ]);
     expect(event.rawQueryString).toBe('');
     expect(event.isBase64Encoded).toBe(false);
     expect(event.requestContext.http.userAgent).toBe('');

@@ -15,15 +15,10 @@ describe('parseFunctionName', () => {
     expect(parseFunctionName(value)).toEqual(expected);
   });
 
-  it.each([
-    [''],
-    ['a/b'],
-    ['arn:aws:s3:::bucket'],
-    ['arn:aws:lambda:us-east-1:123:function:f'],
-    ['x'.repeat(65)],
-    ['f:'],
-    ['f:a:b'],
-  ])('refuses %j', (value) => {
-    expect(parseFunctionName(value)).toBeUndefined();
-  });
+  it.each([[''], ['a/b'], ['arn:aws:s3:::bucket'], ['arn:aws:lambda:us-east-1:123:function:f'], ['x'.repeat(65)], ['f:'], ['f:a:b']])(
+    'refuses %j',
+    (value) => {
+      expect(parseFunctionName(value)).toBeUndefined();
+    },
+  );
 });

@@ -13,7 +13,13 @@ const definition = defineFunction({
   fileSystem: { accessPoint: dataAccessPoint, mountPath: '/mnt/msg' },
   environment: { MESSAGE_WALL_DIR: '/mnt/msg', WALLS: '/mnt/msg/walls', MODE: 'x' },
 });
-const settings = { region: 'eu-west-1', accountId: '123456789012', logFormat: 'text' as const, mountDir: '/repo/.efs/message', user: undefined };
+const settings = {
+  region: 'eu-west-1',
+  accountId: '123456789012',
+  logFormat: 'text' as const,
+  mountDir: '/repo/.efs/message',
+  user: undefined,
+};
 
 describe('lambdaVariables', () => {
   it('defines Lambda’s variables and the function’s own, rebased onto the local access point', () => {
@@ -41,17 +47,30 @@ describe('lambdaVariables', () => {
 
   it('passes nothing else of the runtime’s environment but PATH', () => {
     const keys = Object.keys(lambdaVariables(definition, settings));
-    const expected = new Set([...RESERVED_ENVIRONMENT_KEYS, 'PATH', 'LANG', 'NODE_PATH', 'MESSAGE_WALL_DIR', 'WALLS', 'MODE', 'AWS_LAMBDA_LOG_FORMAT', 'HOME']);
+    const expected = new Set([
+      ...RESERVED_ENVIRONMENT_KEYS,
+      'PATH',
+      'LANG',
+      'NODE_PATH',
+      'MESSAGE_WALL_DIR',
+      'WALLS',
+      'MODE',
+      'AWS_LAMBDA_LOG_FORMAT',
+      'HOME',
+    ]);
     expect(keys.filter((key) => !expected.has(key))).toEqual([]);
   });
 
-  it('gives an access point\'s user the sandbox user\'s HOME (it has no passwd entry), and the runtime\'s own user none', () => {
+  it("gives an access point's user the sandbox user's HOME (it has no passwd entry), and the runtime's own user none", () => {
     expect(lambdaVariables(definition, { ...settings, user: { uid: 1001, gid: 1001 } })['HOME']).toBe(SANDBOX_HOME);
     expect(lambdaVariables(definition, settings)['HOME']).toBeUndefined();
   });
 
-  it('sets the credentials given, as Lambda sets its execution role\'s', () => {
-    const variables = lambdaVariables(definition, { ...settings, credentials: { accessKeyId: 'AKID', secretAccessKey: 'secret', sessionToken: 'token' } });
+  it("sets the credentials given, as Lambda sets its execution role's", () => {
+    const variables = lambdaVariables(definition, {
+      ...settings,
+      credentials: { accessKeyId: 'AKID', secretAccessKey: 'secret', sessionToken: 'token' },
+    });
     expect(variables).toMatchObject({ AWS_ACCESS_KEY_ID: 'AKID', AWS_SECRET_ACCESS_KEY: 'secret', AWS_SESSION_TOKEN: 'token' });
     expect(lambdaVariables(definition, settings)['AWS_ACCESS_KEY_ID']).toBeUndefined();
   });

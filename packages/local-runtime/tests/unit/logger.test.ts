@@ -13,7 +13,14 @@ describe('FunctionLogger, text (Lambda’s default format)', () => {
   it('writes START, END and REPORT as Lambda does, with Init Duration on a cold start', () => {
     const { logger, lines } = capture('text');
     logger.start(ID);
-    logger.endAndReport({ requestId: ID, durationMs: 2.314, memorySizeMb: 256, maxMemoryUsedMb: 67, initDurationMs: 150.126, status: 'success' });
+    logger.endAndReport({
+      requestId: ID,
+      durationMs: 2.314,
+      memorySizeMb: 256,
+      maxMemoryUsedMb: 67,
+      initDurationMs: 150.126,
+      status: 'success',
+    });
     expect(lines).toEqual([
       `[message-wall] START RequestId: ${ID} Version: $LATEST`,
       `[message-wall] END RequestId: ${ID}`,
@@ -25,7 +32,14 @@ describe('FunctionLogger, text (Lambda’s default format)', () => {
     const { logger, lines } = capture('text');
     logger.endAndReport({ requestId: ID, durationMs: 1000.2, memorySizeMb: 128, maxMemoryUsedMb: 40, status: 'timeout' });
     logger.endAndReport({ requestId: ID, durationMs: 3, memorySizeMb: 128, maxMemoryUsedMb: 40, status: 'error' });
-    logger.endAndReport({ requestId: ID, durationMs: 3, memorySizeMb: 128, maxMemoryUsedMb: 40, status: 'error', errorType: 'Runtime.ExitError' });
+    logger.endAndReport({
+      requestId: ID,
+      durationMs: 3,
+      memorySizeMb: 128,
+      maxMemoryUsedMb: 40,
+      status: 'error',
+      errorType: 'Runtime.ExitError',
+    });
     expect(lines[1]).toMatch(/Max Memory Used: 40 MB\tStatus: timeout$/);
     expect(lines[3]).toMatch(/Max Memory Used: 40 MB$/);
     expect(lines[5]).toMatch(/\tStatus: error\tError Type: Runtime\.ExitError$/);
@@ -53,10 +67,23 @@ describe('FunctionLogger, json (Lambda’s JSON format)', () => {
     const { logger, lines } = capture('json');
     logger.start(ID);
     logger.functionLine({ timestamp: '2024-01-01T00:00:00.000Z', level: 'INFO', requestId: ID, message: 'hello' });
-    logger.endAndReport({ requestId: ID, durationMs: 2.314, memorySizeMb: 256, maxMemoryUsedMb: 67, initDurationMs: 150.126, status: 'success' });
+    logger.endAndReport({
+      requestId: ID,
+      durationMs: 2.314,
+      memorySizeMb: 256,
+      maxMemoryUsedMb: 67,
+      initDurationMs: 150.126,
+      status: 'success',
+    });
     const records = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(records[0]).toMatchObject({ type: 'platform.start', record: { requestId: ID, version: '$LATEST' } });
-    expect(records[1]).toEqual({ timestamp: '2024-01-01T00:00:00.000Z', level: 'INFO', requestId: ID, message: 'hello', functionName: 'message-wall' });
+    expect(records[1]).toEqual({
+      timestamp: '2024-01-01T00:00:00.000Z',
+      level: 'INFO',
+      requestId: ID,
+      message: 'hello',
+      functionName: 'message-wall',
+    });
     expect(records[2]).toMatchObject({ type: 'platform.runtimeDone', record: { requestId: ID, status: 'success' } });
     expect(records[3]).toMatchObject({
       type: 'platform.report',
@@ -71,21 +98,37 @@ describe('FunctionLogger, json (Lambda’s JSON format)', () => {
 
 describe('FunctionLogger, json: the function’s own JSON lines (issue 13)', () => {
   const powertools = (level: string, message: string): string =>
-    JSON.stringify({ level, message, timestamp: '2024-01-01T00:00:00.000Z', service: 'message-wall', function_request_id: ID, method: 'POST' });
+    JSON.stringify({
+      level,
+      message,
+      timestamp: '2024-01-01T00:00:00.000Z',
+      service: 'message-wall',
+      function_request_id: ID,
+      method: 'POST',
+    });
 
   it('passes a JSON line through as an object, with the level it names, whatever the stream', () => {
     const { logger, lines } = capture('json');
     logger.raw(powertools('INFO', 'request served'), 'stdout', ID);
     logger.raw(powertools('WARN', 'request refused'), 'stderr', ID);
     const records = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(records[0]).toEqual({ ...(JSON.parse(powertools('INFO', 'request served')) as object), requestId: ID, functionName: 'message-wall' });
+    expect(records[0]).toEqual({
+      ...(JSON.parse(powertools('INFO', 'request served')) as object),
+      requestId: ID,
+      functionName: 'message-wall',
+    });
     expect(records[1]).toMatchObject({ level: 'WARN', message: 'request refused', method: 'POST', functionName: 'message-wall' });
     expect(typeof records[1]?.['message']).toBe('string');
   });
 
   it('passes a JSON line written through console through too, and keeps its own fields', () => {
     const { logger, lines } = capture('json');
-    logger.functionLine({ timestamp: '2024-01-01T00:00:00.000Z', level: 'INFO', requestId: ID, message: '{"level":"debug","message":"m","requestId":"own","functionName":"own"}' });
+    logger.functionLine({
+      timestamp: '2024-01-01T00:00:00.000Z',
+      level: 'INFO',
+      requestId: ID,
+      message: '{"level":"debug","message":"m","requestId":"own","functionName":"own"}',
+    });
     expect(JSON.parse(lines[0] ?? '')).toEqual({ level: 'DEBUG', message: 'm', requestId: 'own', functionName: 'own' });
   });
 

@@ -57,7 +57,12 @@ describe('mapResult (payload 2.0 responses)', () => {
 
   it('decodes a base64 body when isBase64Encoded is true', () => {
     const bytes = Buffer.from([0, 1, 2, 255]);
-    const response = mapped({ statusCode: 200, headers: { 'content-type': 'image/png' }, body: bytes.toString('base64'), isBase64Encoded: true });
+    const response = mapped({
+      statusCode: 200,
+      headers: { 'content-type': 'image/png' },
+      body: bytes.toString('base64'),
+      isBase64Encoded: true,
+    });
     expect(response.body).toEqual(bytes);
   });
 
@@ -104,7 +109,12 @@ describe('API Gateway’s own answers', () => {
 describe('mapResult: a structured result whose text body crossed as bytes', () => {
   it('answers the same as the result with the body as text (what the environment sends for large bodies)', () => {
     const text = `${'a wall line, ünïcode too 🙂\n'.repeat(400)}`;
-    const result = { statusCode: 200, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }, body: text, isBase64Encoded: false };
+    const result = {
+      statusCode: 200,
+      headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' },
+      body: text,
+      isBase64Encoded: false,
+    };
     const asBytes = mapResult({ value: { ...result, body: '' }, body: Buffer.from(text, 'utf8') });
     expect(asBytes).toEqual(mapBoth(result));
   });
@@ -115,7 +125,9 @@ describe('mapResult: a structured result whose text body crossed as bytes', () =
 
   it('puts the text back in place for the Invoke API (resultValue), keys in their order', () => {
     const value = { statusCode: 200, body: '', isBase64Encoded: false };
-    expect(JSON.stringify(resultValue({ value, body: Buffer.from('héllo\n') }))).toBe('{"statusCode":200,"body":"héllo\\n","isBase64Encoded":false}');
+    expect(JSON.stringify(resultValue({ value, body: Buffer.from('héllo\n') }))).toBe(
+      '{"statusCode":200,"body":"héllo\\n","isBase64Encoded":false}',
+    );
     expect(resultValue({ value: 'plain' })).toBe('plain');
   });
 });

@@ -54,7 +54,11 @@ describe('Router', () => {
 
   it('sends what no route matches to $default, without path parameters', () => {
     const withDefault = routerFor({ wall: ['GET /message-wall'], fallback: ['$default'] });
-    expect(withDefault.match('POST', '/anything/else')).toEqual({ routeKey: '$default', functionName: 'fallback', pathParameters: undefined });
+    expect(withDefault.match('POST', '/anything/else')).toEqual({
+      routeKey: '$default',
+      functionName: 'fallback',
+      pathParameters: undefined,
+    });
     expect(withDefault.match('GET', '/message-wall')?.functionName).toBe('wall');
   });
 

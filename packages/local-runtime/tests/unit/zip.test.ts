@@ -80,9 +80,15 @@ describe('readZip', () => {
   });
 
   it('refuses more bytes or entries than the limits', () => {
-    expect(refusal([{ name: 'a', data: Buffer.alloc(600) }, { name: 'b', data: Buffer.alloc(600) }], { maxTotalBytes: 1000, maxEntries: 10 })).toMatch(
-      /more than 1000 bytes/,
-    );
+    expect(
+      refusal(
+        [
+          { name: 'a', data: Buffer.alloc(600) },
+          { name: 'b', data: Buffer.alloc(600) },
+        ],
+        { maxTotalBytes: 1000, maxEntries: 10 },
+      ),
+    ).toMatch(/more than 1000 bytes/);
     expect(refusal([{ name: 'a' }, { name: 'b' }], { maxTotalBytes: 1000, maxEntries: 1 })).toMatch(/2 entries/);
   });
 

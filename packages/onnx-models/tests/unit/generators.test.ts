@@ -24,9 +24,26 @@ describe('protobuf encoding', () => {
     const inner = new MessageWriter().int(1, 300);
     const outer = new MessageWriter().int(2, -1).message(3, inner).string(4, 'hi');
     expect([...outer.chunks.toBuffer()]).toEqual([
-      0x10, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, // field 2 varint -1 (10 bytes)
-      0x1a, 0x03, 0x08, 0xac, 0x02, // field 3 length 3: field 1 varint 300
-      0x22, 0x02, 0x68, 0x69, // field 4 "hi"
+      0x10,
+      0xff,
+      0xff,
+      0xff,
+      0xff,
+      0xff,
+      0xff,
+      0xff,
+      0xff,
+      0xff,
+      0x01, // field 2 varint -1 (10 bytes)
+      0x1a,
+      0x03,
+      0x08,
+      0xac,
+      0x02, // field 3 length 3: field 1 varint 300
+      0x22,
+      0x02,
+      0x68,
+      0x69, // field 4 "hi"
     ]);
   });
 
@@ -139,7 +156,10 @@ describe('the benchmark model builder', () => {
     const dir = await mkdtemp(join(tmpdir(), 'qdq-'));
     try {
       const optimized = join(dir, 'optimized.onnx');
-      const session = await ort.InferenceSession.create(quantized.onnx.toBuffer(), { graphOptimizationLevel: 'all', optimizedModelFilePath: optimized });
+      const session = await ort.InferenceSession.create(quantized.onnx.toBuffer(), {
+        graphOptimizationLevel: 'all',
+        optimizedModelFilePath: optimized,
+      });
       const reference = await ort.InferenceSession.create(float32.onnx.toBuffer());
       // 1 stem conv + 4 blocks × (3 convs + 1 projection shortcut): all fused into int8 convs.
       const fused = (await readFile(optimized)).toString('latin1');
@@ -193,8 +213,26 @@ describe('model:install source directories', () => {
       expect(await readFile(join(dir, 'model.onnx'))).toEqual(buildDemoModel().onnx.toBuffer());
       expect(await readFile(join(dir, 'labels.txt'), 'utf8')).toBe(`${DEMO_LABELS.join('\n')}\n`);
       const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as Record<string, unknown>;
-      expect(Object.keys(json)).toEqual(['input', 'layout', 'resize', 'crop', 'interpolation', 'mean', 'std', 'softmax', 'background', 'description', 'output']);
-      expect(json).toMatchObject({ input: 'image', output: 'probabilities', softmax: false, background: [255, 255, 255], crop: { width: 448, height: 448 } });
+      expect(Object.keys(json)).toEqual([
+        'input',
+        'layout',
+        'resize',
+        'crop',
+        'interpolation',
+        'mean',
+        'std',
+        'softmax',
+        'background',
+        'description',
+        'output',
+      ]);
+      expect(json).toMatchObject({
+        input: 'image',
+        output: 'probabilities',
+        softmax: false,
+        background: [255, 255, 255],
+        crop: { width: 448, height: 448 },
+      });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -204,7 +242,7 @@ describe('model:install source directories', () => {
     await expect(writeResNetModel(join(tmpdir(), 'never-written'), 'int8-qdq')).rejects.toThrow(/pass ort/);
   });
 
-  it('fills the post\'s preprocessing into model.json for the fields left out, and leaves out input and output when unnamed', () => {
+  it("fills the post's preprocessing into model.json for the fields left out, and leaves out input and output when unnamed", () => {
     const json = JSON.parse(modelJsonText({ description: 'x' })) as Record<string, unknown>;
     expect(json).toEqual({
       layout: 'NCHW',

@@ -28,7 +28,9 @@ let manifest: Record<string, unknown> = {};
 
 beforeAll(async () => {
   if (!existsSync(join(EFS_UTILS, 'dist', 'index.js'))) {
-    throw new Error('packages/efs-utils/dist is missing: run `pnpm exec turbo run build --filter=@lambda-efs/efs-utils` first (turbo does it for this test).');
+    throw new Error(
+      'packages/efs-utils/dist is missing: run `pnpm exec turbo run build --filter=@lambda-efs/efs-utils` first (turbo does it for this test).',
+    );
   }
   work = await mkdtemp(join(tmpdir(), 'efs-utils-package-'));
   await run('pnpm', ['pack', '--pack-destination', work], { cwd: EFS_UTILS });
@@ -120,7 +122,18 @@ describe('a fresh project that installs the tarball', () => {
     // --offline: the package has no dependencies, so nothing may need the registry.
     await run(
       'npm',
-      ['install', tarball, '--offline', '--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock', '--loglevel=error', '--cache', join(work, 'npm-cache')],
+      [
+        'install',
+        tarball,
+        '--offline',
+        '--no-audit',
+        '--no-fund',
+        '--ignore-scripts',
+        '--no-package-lock',
+        '--loglevel=error',
+        '--cache',
+        join(work, 'npm-cache'),
+      ],
       { cwd: consumer },
     );
   });

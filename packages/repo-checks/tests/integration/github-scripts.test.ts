@@ -34,7 +34,11 @@ function fakeProgram(bin: string, name: string, body: string): void {
 const GIT_ENV = { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' };
 
 function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.com', ...args], { cwd, encoding: 'utf8', env: GIT_ENV });
+  return execFileSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.com', ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: GIT_ENV,
+  });
 }
 
 describe('plan-summary.sh', () => {
@@ -136,7 +140,11 @@ esac`,
     runProgram('bash', [join(SCRIPTS, 'publish-efs-utils.sh'), mode], { cwd: repo, env: { ...env, ...extraEnv } });
   return {
     publish,
-    calls: () => readFileSync(calls, 'utf8').trim().split('\n').filter((line) => line !== ''),
+    calls: () =>
+      readFileSync(calls, 'utf8')
+        .trim()
+        .split('\n')
+        .filter((line) => line !== ''),
     output: () => readFileSync(output, 'utf8'),
   };
 }
@@ -162,7 +170,9 @@ describe('publish-efs-utils.sh', () => {
     expect(code).toBe(0);
     const runner = join(temp, 'runner');
     const calls = fixture.calls();
-    expect(calls.filter((line) => !line.startsWith('notes:')).map((line) => line.replace(/--notes-file \S+$/, '--notes-file <file>'))).toEqual([
+    expect(
+      calls.filter((line) => !line.startsWith('notes:')).map((line) => line.replace(/--notes-file \S+$/, '--notes-file <file>')),
+    ).toEqual([
       'npm view @lambda-efs/efs-utils@0.2.0 version',
       'npm install --global --no-audit --no-fund --loglevel=error npm@11.21.2',
       `pnpm --filter @lambda-efs/efs-utils pack --pack-destination ${runner}/pack`,
@@ -179,7 +189,9 @@ describe('publish-efs-utils.sh', () => {
   it('publish: uses NPM_TOKEN through an npmrc that names the variable, never its value', async () => {
     const fixture = releaseFixture({ version: '0.2.0-rc.1', repository: REPOSITORY, onNpm: false, released: true });
     expect((await fixture.publish('publish', { NPM_TOKEN: 'secret-token' })).code).toBe(0);
-    expect(fixture.calls()).toContain(`npm publish ${join(temp, 'runner')}/pack/lambda-efs-efs-utils.tgz --access public --provenance --tag next`);
+    expect(fixture.calls()).toContain(
+      `npm publish ${join(temp, 'runner')}/pack/lambda-efs-efs-utils.tgz --access public --provenance --tag next`,
+    );
     expect(fixture.calls()).toContain('userconfig //registry.npmjs.org/:_authToken=${NPM_TOKEN}');
     expect(fixture.calls().join('\n')).not.toContain('secret-token');
   });
@@ -224,7 +236,10 @@ describe('version-pr.sh', () => {
     git(repo, 'push', '--quiet', 'origin', 'main');
     // What `pnpm changeset version` leaves behind.
     writeFileSync(join(repo, 'packages', 'efs-utils', 'package.json'), JSON.stringify({ name: '@lambda-efs/efs-utils', version: '0.2.0' }));
-    writeFileSync(join(repo, 'packages', 'efs-utils', 'CHANGELOG.md'), '# @lambda-efs/efs-utils\n\n## 0.2.0\n\n### Minor Changes\n\n- Shared locks.\n');
+    writeFileSync(
+      join(repo, 'packages', 'efs-utils', 'CHANGELOG.md'),
+      '# @lambda-efs/efs-utils\n\n## 0.2.0\n\n### Minor Changes\n\n- Shared locks.\n',
+    );
     rmSync(join(repo, '.changeset-fake.md'));
     fakeProgram(
       bin,
@@ -250,7 +265,7 @@ esac`,
     expect(code, stderr).toBe(0);
     expect(fixture.remoteFiles()).toEqual(['packages/efs-utils/CHANGELOG.md', 'packages/efs-utils/package.json']);
     const calls = fixture.calls();
-    expect(calls[0]).toBe("gh pr list --head changeset-release/main --base main --state open --json number --jq .[0].number // empty");
+    expect(calls[0]).toBe('gh pr list --head changeset-release/main --base main --state open --json number --jq .[0].number // empty');
     expect(calls[1]).toMatch(/^gh pr create --head changeset-release\/main --base main --title Version packages --body-file /);
     expect(calls).toContain('body: ## @lambda-efs/efs-utils@0.2.0');
     expect(calls).toContain('body: - Shared locks.');

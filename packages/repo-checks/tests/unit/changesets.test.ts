@@ -32,7 +32,9 @@ describe('.changeset', () => {
 
   it('publishes only efs-utils: every other workspace package is private', async () => {
     const { packages } = await getPackages(REPO_ROOT);
-    const publishable = packages.filter((pkg) => (pkg.packageJson as { private?: boolean }).private !== true).map((pkg) => pkg.packageJson.name);
+    const publishable = packages
+      .filter((pkg) => (pkg.packageJson as { private?: boolean }).private !== true)
+      .map((pkg) => pkg.packageJson.name);
     expect(publishable).toEqual(PUBLISHED);
   });
 

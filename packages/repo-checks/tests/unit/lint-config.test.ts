@@ -44,13 +44,7 @@ function workspacePackages(): string[] {
 // when the machine is running every package's tests and lint at once.
 describe('eslint.config.js: type-aware promise rules', { timeout: 600_000 }, () => {
   it('reports a floating promise in src/', async () => {
-    const code = [
-      'export async function later(): Promise<void> {}',
-      'export function caller(): void {',
-      '  later();',
-      '}',
-      '',
-    ].join('\n');
+    const code = ['export async function later(): Promise<void> {}', 'export function caller(): void {', '  later();', '}', ''].join('\n');
     expect(await ruleIds(code, SRC_FILE)).toContain('@typescript-eslint/no-floating-promises');
   });
 

@@ -115,12 +115,18 @@ jobs:
 
 describe('schemaProblems', () => {
   it('passes a valid workflow', () => {
-    expect(schemaProblems(workflow(`on: push\npermissions: { contents: read }\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps: [{ run: 'true' }]\n`))).toEqual([]);
+    expect(
+      schemaProblems(
+        workflow(`on: push\npermissions: { contents: read }\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps: [{ run: 'true' }]\n`),
+      ),
+    ).toEqual([]);
   });
 
   it('reports an invalid permission level and an unknown needs', () => {
     const problems = schemaProblems(
-      workflow(`on: push\npermissions: { contents: raed }\njobs:\n  a:\n    runs-on: ubuntu-latest\n    needs: [nope]\n    steps: [{ run: 'true' }]\n`),
+      workflow(
+        `on: push\npermissions: { contents: raed }\njobs:\n  a:\n    runs-on: ubuntu-latest\n    needs: [nope]\n    steps: [{ run: 'true' }]\n`,
+      ),
     );
     expect(problems.join('\n')).toMatch(/permissions/);
     expect(problems.join('\n')).toMatch(/nope/);
@@ -173,7 +179,9 @@ describe('selectPackages', () => {
 
 describe('callProblems', () => {
   it('accepts scripts, tasks and filters that exist', () => {
-    expect(problemsOf('pnpm build && pnpm synth && pnpm --filter @x/infra plan && pnpm exec turbo run build test --filter=@x/lib')).toEqual([]);
+    expect(problemsOf('pnpm build && pnpm synth && pnpm --filter @x/infra plan && pnpm exec turbo run build test --filter=@x/lib')).toEqual(
+      [],
+    );
     expect(problemsOf('pnpm install --frozen-lockfile && pnpm --filter @x/lib pack && pnpm -r test')).toEqual([]);
   });
 

@@ -72,7 +72,9 @@ describe('toolCalls', () => {
   });
 
   it('reads turbo tasks and filters however turbo is started', () => {
-    expect(calls('pnpm exec turbo run build test --filter=@x/a --output-logs errors-only; npx turbo lint -F @x/b; turbo run typecheck')).toMatchObject([
+    expect(
+      calls('pnpm exec turbo run build test --filter=@x/a --output-logs errors-only; npx turbo lint -F @x/b; turbo run typecheck'),
+    ).toMatchObject([
       { kind: 'turbo', tasks: ['build', 'test'], filters: ['@x/a'] },
       { kind: 'turbo', tasks: ['lint'], filters: ['@x/b'] },
       { kind: 'turbo', tasks: ['typecheck'], filters: [] },
@@ -80,12 +82,14 @@ describe('toolCalls', () => {
   });
 
   it('treats pnpm built-ins as built-ins, keeping their filters', () => {
-    expect(calls('pnpm install --frozen-lockfile; pnpm --filter @x/a pack --pack-destination out; pnpm exec tsc; pnpm test')).toMatchObject([
-      { kind: 'builtin', name: 'install' },
-      { kind: 'builtin', name: 'pack', filters: ['@x/a'] },
-      { kind: 'builtin', name: 'exec tsc' },
-      { kind: 'script', script: 'test' },
-    ]);
+    expect(calls('pnpm install --frozen-lockfile; pnpm --filter @x/a pack --pack-destination out; pnpm exec tsc; pnpm test')).toMatchObject(
+      [
+        { kind: 'builtin', name: 'install' },
+        { kind: 'builtin', name: 'pack', filters: ['@x/a'] },
+        { kind: 'builtin', name: 'exec tsc' },
+        { kind: 'script', script: 'test' },
+      ],
+    );
   });
 
   it('refuses to guess a script or filter that depends on the environment', () => {

@@ -77,7 +77,8 @@ function infraVariableLiterals(dir = join(REPO_ROOT, 'infra/src')): Set<string> 
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) for (const name of infraVariableLiterals(path)) found.add(name);
-    else if (entry.name.endsWith('.ts')) for (const match of readFileSync(path, 'utf8').matchAll(/['"`](LAMBDA_EFS_[A-Z0-9_]+)['"`]/g)) found.add(match[1] ?? '');
+    else if (entry.name.endsWith('.ts'))
+      for (const match of readFileSync(path, 'utf8').matchAll(/['"`](LAMBDA_EFS_[A-Z0-9_]+)['"`]/g)) found.add(match[1] ?? '');
   }
   return found;
 }
@@ -133,7 +134,9 @@ describe('the .github directory', () => {
   });
 
   it('never runs on events that hand a fork write access or secrets', () => {
-    const risky = files.filter((file) => file.kind === 'workflow' && triggers(file).some((event) => ['pull_request_target', 'workflow_run'].includes(event)));
+    const risky = files.filter(
+      (file) => file.kind === 'workflow' && triggers(file).some((event) => ['pull_request_target', 'workflow_run'].includes(event)),
+    );
     expect(risky.map((file) => file.path)).toEqual([]);
   });
 });
@@ -153,10 +156,11 @@ describe.each(files.map((file) => [file.path, file] as const))('%s', (_path, fil
 
   it('calls only pnpm scripts, turbo tasks, filters and repository scripts that exist', () => {
     const { calls, missingScripts } = toolCallsOf(file);
-    const problems = calls.flatMap(({ where, cwd, call }) => callProblems(call, workspace, cwd).map((problem) => `${where} \`${call.command}\`: ${problem}`));
+    const problems = calls.flatMap(({ where, cwd, call }) =>
+      callProblems(call, workspace, cwd).map((problem) => `${where} \`${call.command}\`: ${problem}`),
+    );
     expect([...missingScripts, ...problems]).toEqual([]);
   });
-
 });
 
 const workflows = files.filter((file) => file.kind === 'workflow');
@@ -198,7 +202,10 @@ describe.each(workflows.map((file) => [file.path, file] as const))('%s', (_path,
 
 describe('ci.yml', () => {
   const ci = byPath('.github/workflows/ci.yml');
-  const commands = (id: string): string => stepsOf(job(ci.path, id)['steps']).map((step) => String(step['run'] ?? '')).join('\n');
+  const commands = (id: string): string =>
+    stepsOf(job(ci.path, id)['steps'])
+      .map((step) => String(step['run'] ?? ''))
+      .join('\n');
 
   it('runs on pull requests and on pushes', () => {
     expect(triggers(ci)).toEqual(['pull_request', 'push']);
@@ -238,7 +245,9 @@ describe('deploy.yml and deploy-stack.yml', () => {
   });
 
   it('plans every environment infra defines, and writes the plan to the job summary', () => {
-    const plan = stepsOf(job(deploy.path, 'plan')['steps']).map((step) => String(step['run'] ?? '')).join('\n');
+    const plan = stepsOf(job(deploy.path, 'plan')['steps'])
+      .map((step) => String(step['run'] ?? ''))
+      .join('\n');
     expect(plan).toContain(`for stack in ${environments.map((name) => `lambda-efs-${name}`).join(' ')}; do`);
     expect(plan).toMatch(/plan-summary\.sh .*>> "\$GITHUB_STEP_SUMMARY"/);
   });
@@ -256,7 +265,9 @@ describe('deploy.yml and deploy-stack.yml', () => {
     expect(body['environment']).toMatchObject({ name: '${{ inputs.environment }}' });
     expect(body['concurrency']).toEqual({ group: 'deploy-${{ inputs.environment }}', 'cancel-in-progress': false });
     expect((body['env'] as Record<string, string>)['STACK']).toBe('lambda-efs-${{ inputs.environment }}');
-    const runs = stepsOf(body['steps']).map((step) => String(step['run'] ?? '')).join('\n');
+    const runs = stepsOf(body['steps'])
+      .map((step) => String(step['run'] ?? ''))
+      .join('\n');
     expect(runs).toContain('cdktf deploy "$STACK" --auto-approve');
     expect(runs).toContain('npm install --global --no-audit --no-fund --loglevel=error cdktf-cli@0.21.0');
     expect(runs).toMatch(/"\$ENVIRONMENT" = prod \] && \[ "\$GITHUB_REF" != refs\/heads\/main/);
@@ -287,7 +298,9 @@ describe('deploy.yml and deploy-stack.yml', () => {
   it('passes every deploy variable infra reads from the repository or environment variables, and no synth-only switch', () => {
     const env = job(stack.path, 'deploy')['env'] as Record<string, string>;
     const deployVariables = infraDeployVariables();
-    expect(deployVariables).toEqual(expect.arrayContaining(['LAMBDA_EFS_STATE_BUCKET', 'LAMBDA_EFS_RESERVED_CONCURRENCY', 'LAMBDA_EFS_ACCOUNT_CONCURRENCY']));
+    expect(deployVariables).toEqual(
+      expect.arrayContaining(['LAMBDA_EFS_STATE_BUCKET', 'LAMBDA_EFS_RESERVED_CONCURRENCY', 'LAMBDA_EFS_ACCOUNT_CONCURRENCY']),
+    );
     for (const name of deployVariables) expect(env[name], `deploy-stack.yml's env must pass ${name}`).toBe(`\${{ vars.${name} }}`);
     // The synth run's own variables: the one environment this job deploys, and never LAMBDA_EFS_ONLY_BUILT
     // (it leaves unbuilt functions out: for working on the repo, not for a deployment).
@@ -296,11 +309,16 @@ describe('deploy.yml and deploy-stack.yml', () => {
     // A variable infra's code names that is none of these must be classified here (passed, or not for deploys).
     const notForDeploys = ['LAMBDA_EFS_ENVIRONMENTS', 'LAMBDA_EFS_ONLY_BUILT', 'LAMBDA_EFS_TF_PLUGIN_DIR'];
     const unclassified = [...infraVariableLiterals()].filter((name) => !deployVariables.includes(name) && !notForDeploys.includes(name));
-    expect(unclassified, 'infra reads variables this test does not know: pass them in deploy-stack.yml or list them as not for deploys').toEqual([]);
+    expect(
+      unclassified,
+      'infra reads variables this test does not know: pass them in deploy-stack.yml or list them as not for deploys',
+    ).toEqual([]);
   });
 
   it('assumes the role from a repository variable through OIDC', () => {
-    const assume = stepsOf(job(stack.path, 'deploy')['steps']).find((step) => String(step['uses']).startsWith('aws-actions/configure-aws-credentials@'));
+    const assume = stepsOf(job(stack.path, 'deploy')['steps']).find((step) =>
+      String(step['uses']).startsWith('aws-actions/configure-aws-credentials@'),
+    );
     expect(assume?.['with']).toMatchObject({ 'role-to-assume': '${{ vars.AWS_DEPLOY_ROLE_ARN }}' });
     expect(assume?.['with']).not.toHaveProperty('aws-access-key-id');
   });

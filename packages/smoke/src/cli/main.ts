@@ -110,7 +110,9 @@ export function parseSmokeArgs(argv: readonly string[], cwd: string): SmokeCliSe
   const { values, positionals } = parsed;
   if (values.help === true) return null;
   if (positionals.length !== 1 || positionals[0] === undefined || positionals[0] === '') {
-    throw new UsageError(`Pass exactly one base URL (got ${positionals.length === 0 ? 'none' : positionals.map((p) => JSON.stringify(p)).join(' ')}).\n\n${USAGE}`);
+    throw new UsageError(
+      `Pass exactly one base URL (got ${positionals.length === 0 ? 'none' : positionals.map((p) => JSON.stringify(p)).join(' ')}).\n\n${USAGE}`,
+    );
   }
   const format = values.format ?? 'text';
   if (format !== 'text' && format !== 'markdown') throw new UsageError(`--format is text or markdown, not ${JSON.stringify(format)}.`);
@@ -122,19 +124,26 @@ export function parseSmokeArgs(argv: readonly string[], cwd: string): SmokeCliSe
   }
   const imagePath = values.image === undefined ? SAMPLE_IMAGE : resolve(cwd, values.image);
   const expectClass =
-    values['expect-class'] !== undefined
-      ? { label: values['expect-class'] }
-      : imagePath === SAMPLE_IMAGE
-        ? SAMPLE_EXPECTATION
-        : undefined;
-  return { baseUrl: positionals[0], format, timeoutMs, imagePath, skipMl: values['skip-ml'] === true, skipWeb: values['skip-web'] === true, expectClass, sign };
+    values['expect-class'] !== undefined ? { label: values['expect-class'] } : imagePath === SAMPLE_IMAGE ? SAMPLE_EXPECTATION : undefined;
+  return {
+    baseUrl: positionals[0],
+    format,
+    timeoutMs,
+    imagePath,
+    skipMl: values['skip-ml'] === true,
+    skipWeb: values['skip-web'] === true,
+    expectClass,
+    sign,
+  };
 }
 
 function parseTimeout(value: string): number {
   const match = /^(\d+)(ms|s)?$/.exec(value.trim());
   const amount = match === null ? Number.NaN : Number(match[1]) * (match[2] === 's' ? 1000 : 1);
   if (!Number.isSafeInteger(amount) || amount < 1 || amount > 600_000) {
-    throw new UsageError(`--timeout is a number of milliseconds from 1 to 600000 (or seconds with "s": 40s), not ${JSON.stringify(value)}.`);
+    throw new UsageError(
+      `--timeout is a number of milliseconds from 1 to 600000 (or seconds with "s": 40s), not ${JSON.stringify(value)}.`,
+    );
   }
   return amount;
 }
@@ -143,19 +152,26 @@ function parseTimeout(value: string): number {
 export function readImage(path: string): SmokeImage {
   const contentType = CONTENT_TYPES[extname(path).toLowerCase()];
   if (contentType === undefined) {
-    throw new ImageError(`${path}: not an image the function takes by its name (${Object.keys(CONTENT_TYPES).join(' ')}). Pass a JPEG, PNG, WebP, GIF, AVIF or TIFF file.`);
+    throw new ImageError(
+      `${path}: not an image the function takes by its name (${Object.keys(CONTENT_TYPES).join(' ')}). Pass a JPEG, PNG, WebP, GIF, AVIF or TIFF file.`,
+    );
   }
   let size: number;
   try {
     size = statSync(path).size;
   } catch (error) {
-    throw new ImageError(`Cannot read the image ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)}): pass an existing file with --image.`, { cause: error });
+    throw new ImageError(
+      `Cannot read the image ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)}): pass an existing file with --image.`,
+      { cause: error },
+    );
   }
   if (size === 0) throw new ImageError(`The image ${path} is empty: pass a real image with --image.`);
   if (size > MAX_IMAGE_BYTES) {
-    throw new ImageError(`The image ${path} has ${size} bytes; uploads above ${MAX_IMAGE_BYTES} bytes do not fit in Lambda's 6 MB event once base64-encoded. Pass a smaller image.`);
+    throw new ImageError(
+      `The image ${path} has ${size} bytes; uploads above ${MAX_IMAGE_BYTES} bytes do not fit in Lambda's 6 MB event once base64-encoded. Pass a smaller image.`,
+    );
   }
-  const name = path === SAMPLE_IMAGE ? 'sample.jpg' : path.split(/[\\/]/).pop() ?? path;
+  const name = path === SAMPLE_IMAGE ? 'sample.jpg' : (path.split(/[\\/]/).pop() ?? path);
   return { bytes: readFileSync(path), contentType, name };
 }
 

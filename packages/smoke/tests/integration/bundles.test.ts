@@ -29,8 +29,13 @@ const deployed = appSystem();
  */
 function routedFunctions(): FunctionDefinition[] {
   const hostArchitecture = process.arch === 'arm64' ? 'arm64' : 'x86_64';
-  return deployed.functions.filter((fn) => fn.routes.length > 0)
-    .map((fn) => (fn.nativeModules.packages.length > 0 && fn.architecture !== hostArchitecture ? defineFunction({ ...fn, architecture: hostArchitecture }) : fn));
+  return deployed.functions
+    .filter((fn) => fn.routes.length > 0)
+    .map((fn) =>
+      fn.nativeModules.packages.length > 0 && fn.architecture !== hostArchitecture
+        ? defineFunction({ ...fn, architecture: hostArchitecture })
+        : fn,
+    );
 }
 
 beforeAll(async () => {
@@ -58,14 +63,20 @@ describe('the shipped deployment packages on the local runtime', () => {
     }
   });
 
-  it('passes the smoke test: the post\'s session on a fresh wall, the 405, a classification of the sample and the web page', async () => {
+  it("passes the smoke test: the post's session on a fresh wall, the 405, a classification of the sample and the web page", async () => {
     const result = await runSmokeCli([system.url]);
     expect(result.code, `${result.stdout}\n${result.stderr}\n${system.logs.slice(-40).join('\n')}`).toBe(0);
     expect(result.stdout).toMatch(/PASSED, 10 steps passed/);
-    expect(result.stdout).toMatch(/8 +POST an image \(sample\.jpg\): its class +POST \/ml-inference +passed +200 +\d+ ms +red 0\.\d\d, model demo 1\.0\.0$/m);
+    expect(result.stdout).toMatch(
+      /8 +POST an image \(sample\.jpg\): its class +POST \/ml-inference +passed +200 +\d+ ms +red 0\.\d\d, model demo 1\.0\.0$/m,
+    );
     // The page and its script from web's zip: the site is embedded in handler.mjs.
-    expect(result.stdout).toMatch(/^9 +GET the web page: CSP, nosniff, no-cache +GET \/ +passed +200 +\d+ ms +script \/assets\/app\.[0-9a-f]{8}\.js$/m);
-    expect(result.stdout).toMatch(/^10 +GET its script: JavaScript, immutable +GET \/assets\/app\.[0-9a-f]{8}\.js +passed +200 +\d+ ms +\d+ bytes, max-age 31536000 immutable$/m);
+    expect(result.stdout).toMatch(
+      /^9 +GET the web page: CSP, nosniff, no-cache +GET \/ +passed +200 +\d+ ms +script \/assets\/app\.[0-9a-f]{8}\.js$/m,
+    );
+    expect(result.stdout).toMatch(
+      /^10 +GET its script: JavaScript, immutable +GET \/assets\/app\.[0-9a-f]{8}\.js +passed +200 +\d+ ms +\d+ bytes, max-age 31536000 immutable$/m,
+    );
   });
 
   it('answered from the extracted zips, with source maps on, natives from the package', () => {

@@ -19,9 +19,13 @@ describe('pnpm smoke against a broken system', () => {
     const result = await runSmokeCli([system.url]);
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/FAILED, 1 of 10 steps failed/);
-    expect(result.stdout).toMatch(/8 +POST an image \(sample\.jpg\): its class +POST \/ml-inference +FAILED +503 → 503 → 503 +\d+ \+ \d+ \+ \d+ ms +status 503, not 200; retried 2× after 503, 503/);
+    expect(result.stdout).toMatch(
+      /8 +POST an image \(sample\.jpg\): its class +POST \/ml-inference +FAILED +503 → 503 → 503 +\d+ \+ \d+ \+ \d+ ms +status 503, not 200; retried 2× after 503, 503/,
+    );
     // The retries are announced as they happen.
-    expect(result.stderr).toMatch(/smoke: classify: the API answered 503 "\{"error":\{"code":"ENOMODEL".*retrying in 1 s \(attempt 2 of 3\)/);
+    expect(result.stderr).toMatch(
+      /smoke: classify: the API answered 503 "\{"error":\{"code":"ENOMODEL".*retrying in 1 s \(attempt 2 of 3\)/,
+    );
     expect(result.stderr).toMatch(/retrying in 3 s \(attempt 3 of 3\)/);
     expect(result.stderr).toMatch(
       /smoke: step 8 "POST an image \(sample\.jpg\): its class" failed \(POST \/ml-inference\): status 503, not 200\. Expected: 200 JSON with bird_class "red" \(from model demo\) and model \{name, version\}\. The API answered: 503 "\{"error":\{"code":"ENOMODEL","message":"No model \\"demo\\" is installed/,
@@ -56,19 +60,29 @@ describe('pnpm smoke against a broken system', () => {
     expect(inActions.code).toBe(1);
     const annotations = inActions.stderr.split('\n').filter((line) => line.startsWith('::error '));
     expect(annotations).toHaveLength(2);
-    expect(annotations[0]).toMatch(/^::error title=Smoke test failed::smoke: step 3 "GET: the message" failed .*Expected: 200 "Hello from EFS! \(smoke-\S+\)\\n"\. The API answered: 200 "No message yet\."$/);
+    expect(annotations[0]).toMatch(
+      /^::error title=Smoke test failed::smoke: step 3 "GET: the message" failed .*Expected: 200 "Hello from EFS! \(smoke-\S+\)\\n"\. The API answered: 200 "No message yet\."$/,
+    );
     expect(inActions.stdout).toMatch(/^### Smoke test: FAILED ❌\n/);
   });
 
   it('retries a 503 from a cold classifier once, passes, and says so', async () => {
     system = await startSystem({
       model: false,
-      functions: [messageWall, stubFunction('ml-inference', 'cold-classifier.mjs', ['POST /ml-inference'], { reservedConcurrency: 1 }), web],
+      functions: [
+        messageWall,
+        stubFunction('ml-inference', 'cold-classifier.mjs', ['POST /ml-inference'], { reservedConcurrency: 1 }),
+        web,
+      ],
     });
     const result = await runSmokeCli([system.url, '--format', 'markdown']);
     expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
-    expect(result.stderr).toMatch(/^smoke: classify: the API answered 503 "\{"message":"Service Unavailable"\}" \(a cold start\?\); retrying in 1 s \(attempt 2 of 3\)\n$/);
-    expect(result.stdout).toMatch(/\| 8 \| POST an image \(sample\.jpg\): its class \| <code>POST \/ml-inference<\/code> \| passed \| 503 → 200 \| \d+ \+ \d+ ms \| red 0\.90, model demo 0\.0\.1-stub; retried 1× after 503 \|/);
+    expect(result.stderr).toMatch(
+      /^smoke: classify: the API answered 503 "\{"message":"Service Unavailable"\}" \(a cold start\?\); retrying in 1 s \(attempt 2 of 3\)\n$/,
+    );
+    expect(result.stdout).toMatch(
+      /\| 8 \| POST an image \(sample\.jpg\): its class \| <code>POST \/ml-inference<\/code> \| passed \| 503 → 200 \| \d+ \+ \d+ ms \| red 0\.90, model demo 0\.0\.1-stub; retried 1× after 503 \|/,
+    );
   });
 
   it('fails the web page step naming the missing Content-Security-Policy, and skips its script', async () => {
@@ -78,9 +92,16 @@ describe('pnpm smoke against a broken system', () => {
     const result = await runSmokeCli([system.url]);
     expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(1);
     expect(result.stdout).toMatch(/FAILED, 1 of 9 steps failed, 1 skipped/);
-    expect(result.stdout).toMatch(/9 +GET the web page: CSP, nosniff, no-cache +GET \/ +FAILED +200 +\d+ ms +no Content-Security-Policy header/);
-    expect(result.stdout).toMatch(/10 +GET its script: JavaScript, immutable +GET \/assets\/app\.<hash>\.js +skipped +- +- +the page step failed/);
-    const failures = result.stderr.trim().split('\n').filter((line) => line.startsWith('smoke: step '));
+    expect(result.stdout).toMatch(
+      /9 +GET the web page: CSP, nosniff, no-cache +GET \/ +FAILED +200 +\d+ ms +no Content-Security-Policy header/,
+    );
+    expect(result.stdout).toMatch(
+      /10 +GET its script: JavaScript, immutable +GET \/assets\/app\.<hash>\.js +skipped +- +- +the page step failed/,
+    );
+    const failures = result.stderr
+      .trim()
+      .split('\n')
+      .filter((line) => line.startsWith('smoke: step '));
     expect(failures).toEqual([
       expect.stringMatching(
         /^smoke: step 9 "GET the web page: CSP, nosniff, no-cache" failed \(GET \/\): no Content-Security-Policy header: the page would run any injected script\. Expected: 200 text\/html; Content-Security-Policy with default-src 'self' and no 'unsafe-inline' for scripts;.* The API answered: 200 "<!doctype html><title>wall<\/title><script type="module" src="assets\/app\.0123abcd\.js"><\/script>"$/,
@@ -99,7 +120,9 @@ describe('pnpm smoke against a broken system', () => {
     const result = await runSmokeCli([`http://127.0.0.1:${port}`, '--timeout', '5s']);
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/FAILED, 4 of 4 steps failed, 6 skipped/);
-    expect(result.stderr).toMatch(/smoke: step 1 "GET a new wall: empty" failed \(GET \/message-wall\/smoke-\S+\): no answer\. Expected: 200 "No message yet\."\. The API answered: no answer: connect ECONNREFUSED 127\.0\.0\.1:\d+/);
+    expect(result.stderr).toMatch(
+      /smoke: step 1 "GET a new wall: empty" failed \(GET \/message-wall\/smoke-\S+\): no answer\. Expected: 200 "No message yet\."\. The API answered: no answer: connect ECONNREFUSED 127\.0\.0\.1:\d+/,
+    );
   });
 
   it('exits 2 with what to do on a bad command line', async () => {

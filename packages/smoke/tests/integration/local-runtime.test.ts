@@ -30,11 +30,19 @@ describe('pnpm smoke against the local runtime', () => {
     for (const row of rows) expect(row).toMatch(/ passed {2}(200|405) +\d+ ms/);
     expect(rows[0]).toMatch(new RegExp(`GET a new wall: empty +GET /message-wall/${WALL_ID.source}`));
     expect(rows[6]).toMatch(/PUT: 405 with Allow .* 405 /);
-    expect(rows[7]).toMatch(/POST an image \(sample\.jpg\): its class +POST \/ml-inference +passed +200 +\d+ ms +red 0\.\d\d, model demo 1\.0\.0$/);
+    expect(rows[7]).toMatch(
+      /POST an image \(sample\.jpg\): its class +POST \/ml-inference +passed +200 +\d+ ms +red 0\.\d\d, model demo 1\.0\.0$/,
+    );
     // The page the web function serves, then the hashed script it names.
-    expect(rows[8]).toMatch(/^9 +GET the web page: CSP, nosniff, no-cache +GET \/ +passed +200 +\d+ ms +script (\/assets\/app\.[0-9a-f]{8}\.js)$/);
+    expect(rows[8]).toMatch(
+      /^9 +GET the web page: CSP, nosniff, no-cache +GET \/ +passed +200 +\d+ ms +script (\/assets\/app\.[0-9a-f]{8}\.js)$/,
+    );
     const script = /script (\/assets\/app\.[0-9a-f]{8}\.js)$/.exec(rows[8] ?? '')?.[1];
-    expect(rows[9]).toMatch(new RegExp(`^10 +GET its script: JavaScript, immutable +GET ${script} +passed +200 +\\d+ ms +\\d+ bytes, max-age 31536000 immutable$`));
+    expect(rows[9]).toMatch(
+      new RegExp(
+        `^10 +GET its script: JavaScript, immutable +GET ${script} +passed +200 +\\d+ ms +\\d+ bytes, max-age 31536000 immutable$`,
+      ),
+    );
     expect(result.stderr).toBe('');
   });
 
@@ -45,7 +53,9 @@ describe('pnpm smoke against the local runtime', () => {
     expect(lines[0]).toBe('### Smoke test: passed ✅');
     expect(result.stdout).toContain('| # | step | request | result | status | time | detail |');
     expect(lines.filter((line) => /^\| \d+ \|/.test(line))).toHaveLength(10);
-    expect(result.stdout).toMatch(/\| 8 \| POST an image \(sample\.jpg\): its class \| <code>POST \/ml-inference<\/code> \| passed \| 200 \| \d+ ms \| red 0\.\d\d, model demo 1\.0\.0 \|/);
+    expect(result.stdout).toMatch(
+      /\| 8 \| POST an image \(sample\.jpg\): its class \| <code>POST \/ml-inference<\/code> \| passed \| 200 \| \d+ ms \| red 0\.\d\d, model demo 1\.0\.0 \|/,
+    );
   });
 
   it('works on a wall of its own each run and leaves the shared wall as it was', async () => {
@@ -85,6 +95,8 @@ describe('pnpm smoke against the local runtime', () => {
     const sample = new URL('../../fixtures/sample.jpg', import.meta.url).pathname;
     const wrong = await runSmokeCli([system.url, '--image', sample, '--expect-class', 'blue']);
     expect(wrong.code).toBe(1);
-    expect(wrong.stderr).toMatch(/step 8 "POST an image \(sample\.jpg\): its class" failed \(POST \/ml-inference\): bird_class "red", not "blue" \(model demo 1\.0\.0\)\. Expected: 200 JSON with bird_class "blue" and model \{name, version\}\. The API answered: 200 "\{"bird_class":"red"/);
+    expect(wrong.stderr).toMatch(
+      /step 8 "POST an image \(sample\.jpg\): its class" failed \(POST \/ml-inference\): bird_class "red", not "blue" \(model demo 1\.0\.0\)\. Expected: 200 JSON with bird_class "blue" and model \{name, version\}\. The API answered: 200 "\{"bird_class":"red"/,
+    );
   });
 });

@@ -54,7 +54,11 @@ function validSignature(method: string, path: string, headers: IncomingHttpHeade
   const expected = signRequest(
     { method, url: `http://${String(headers['host'])}${path}`, headers: given, body },
     {
-      credentials: { accessKeyId: CREDENTIALS.AWS_ACCESS_KEY_ID, secretAccessKey: CREDENTIALS.AWS_SECRET_ACCESS_KEY, sessionToken: String(headers['x-amz-security-token'] ?? '') },
+      credentials: {
+        accessKeyId: CREDENTIALS.AWS_ACCESS_KEY_ID,
+        secretAccessKey: CREDENTIALS.AWS_SECRET_ACCESS_KEY,
+        sessionToken: String(headers['x-amz-security-token'] ?? ''),
+      },
       region: CREDENTIALS.AWS_REGION,
       service: 'execute-api',
       now,
@@ -78,7 +82,8 @@ beforeAll(async () => {
       };
       if (wall === undefined) return send(404, '{"message":"Not Found"}');
       if (method === 'DELETE') {
-        if (!validSignature(method, path, request.headers, body)) return send(403, '{"message":"Forbidden"}', { 'content-type': 'application/json' });
+        if (!validSignature(method, path, request.headers, body))
+          return send(403, '{"message":"Forbidden"}', { 'content-type': 'application/json' });
         walls.delete(wall);
         return send(200, 'Messages deleted.');
       }
@@ -113,7 +118,10 @@ function curlSignsSigV4(): boolean {
   }
 }
 
-async function runCli(args: readonly string[], env: Readonly<Record<string, string>>): Promise<{ code: number; stdout: string; stderr: string }> {
+async function runCli(
+  args: readonly string[],
+  env: Readonly<Record<string, string>>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const { GITHUB_ACTIONS: _ignored, ...inherited } = process.env;
   try {
     const { stdout, stderr } = await run(process.execPath, [SMOKE_BIN, ...args], { timeout: 60_000, env: { ...inherited, ...env } });
@@ -125,7 +133,7 @@ async function runCli(args: readonly string[], env: Readonly<Record<string, stri
   }
 }
 
-describe('the smoke test\'s DELETE on a route that needs IAM authorization', () => {
+describe("the smoke test's DELETE on a route that needs IAM authorization", () => {
   it('signs the DELETE, and only it, with Authorization, X-Amz-Date and X-Amz-Security-Token, which the route accepts', async () => {
     const { signer } = createSigner('always', url, CREDENTIALS);
     expect(signer).not.toBeNull();
@@ -164,10 +172,12 @@ describe('the smoke test\'s DELETE on a route that needs IAM authorization', () 
     expect(failure).toMatch(
       /^smoke: step 5 "DELETE the wall" failed \(DELETE \/message-wall\/smoke-\S+\): status 403: this route needs IAM authorization \(SigV4; prod's DELETE does\): set AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY \(and AWS_SESSION_TOKEN for temporary credentials\).*--sign auto \(the default\) or always\..*The API answered: 403 "\{"message":"Forbidden"\}"$/,
     );
-    expect(requests.filter((request) => request.method === 'DELETE').every((request) => request.headers['authorization'] === undefined)).toBe(true);
+    expect(
+      requests.filter((request) => request.method === 'DELETE').every((request) => request.headers['authorization'] === undefined),
+    ).toBe(true);
   });
 
-  it('signs with --sign always from the environment\'s credentials, and says so', async () => {
+  it("signs with --sign always from the environment's credentials, and says so", async () => {
     const result = await runCli([url, '--skip-ml', '--sign', 'always'], { ...NO_CREDENTIALS, ...CREDENTIALS });
     expect(result.stderr).toContain('smoke: DELETE requests are signed (SigV4, execute-api, eu-west-1, temporary credentials ASIA…LE12)\n');
     expect(result.stdout).toMatch(/5 +DELETE the wall +DELETE \/message-wall\/smoke-\S+ +passed +200 /);
@@ -178,16 +188,31 @@ describe('the smoke test\'s DELETE on a route that needs IAM authorization', () 
   // this package's signer reproduces, so the route accepts it.
   it.skipIf(!curlSignsSigV4())('accepts the documented curl --aws-sigv4 DELETE, signed by curl', async () => {
     const { stdout } = await run('curl', [
-      '--silent', '--show-error',
-      '--aws-sigv4', `aws:amz:${CREDENTIALS.AWS_REGION}:execute-api`,
-      '--user', `${CREDENTIALS.AWS_ACCESS_KEY_ID}:${CREDENTIALS.AWS_SECRET_ACCESS_KEY}`,
-      '-H', `x-amz-security-token: ${CREDENTIALS.AWS_SESSION_TOKEN}`,
-      '-X', 'DELETE', `${url}/message-wall/curl-wall`,
+      '--silent',
+      '--show-error',
+      '--aws-sigv4',
+      `aws:amz:${CREDENTIALS.AWS_REGION}:execute-api`,
+      '--user',
+      `${CREDENTIALS.AWS_ACCESS_KEY_ID}:${CREDENTIALS.AWS_SECRET_ACCESS_KEY}`,
+      '-H',
+      `x-amz-security-token: ${CREDENTIALS.AWS_SESSION_TOKEN}`,
+      '-X',
+      'DELETE',
+      `${url}/message-wall/curl-wall`,
     ]);
     expect(stdout).toBe('Messages deleted.');
     expect(requests[0]?.headers['authorization']).toMatch(/SignedHeaders=host;x-amz-date;x-amz-security-token, /);
     // Another secret, another signature: refused, as API Gateway would.
-    const wrong = await run('curl', ['--silent', '--aws-sigv4', 'aws:amz:eu-west-1:execute-api', '--user', `${CREDENTIALS.AWS_ACCESS_KEY_ID}:not-the-secret`, '-X', 'DELETE', `${url}/message-wall/curl-wall`]);
+    const wrong = await run('curl', [
+      '--silent',
+      '--aws-sigv4',
+      'aws:amz:eu-west-1:execute-api',
+      '--user',
+      `${CREDENTIALS.AWS_ACCESS_KEY_ID}:not-the-secret`,
+      '-X',
+      'DELETE',
+      `${url}/message-wall/curl-wall`,
+    ]);
     expect(wrong.stdout).toBe('{"message":"Forbidden"}');
   });
 

@@ -4,7 +4,16 @@ import { join } from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { DEFAULT_TIMEOUT_MS, ImageError, MAX_IMAGE_BYTES, parseSmokeArgs, readImage, SAMPLE_EXPECTATION, SAMPLE_IMAGE, UsageError } from '../../src/index.js';
+import {
+  DEFAULT_TIMEOUT_MS,
+  ImageError,
+  MAX_IMAGE_BYTES,
+  parseSmokeArgs,
+  readImage,
+  SAMPLE_EXPECTATION,
+  SAMPLE_IMAGE,
+  UsageError,
+} from '../../src/index.js';
 
 const cwd = '/somewhere';
 
@@ -35,8 +44,14 @@ describe('parseSmokeArgs', () => {
   });
 
   it('resolves --image from the directory the command was typed in, with no class expected unless --expect-class', () => {
-    expect(parseSmokeArgs(['http://x', '--image', 'bird.png'], cwd)).toMatchObject({ imagePath: '/somewhere/bird.png', expectClass: undefined });
-    expect(parseSmokeArgs(['http://x', '--image', '/a/b.jpg', '--expect-class', 'robin'], cwd)).toMatchObject({ imagePath: '/a/b.jpg', expectClass: { label: 'robin' } });
+    expect(parseSmokeArgs(['http://x', '--image', 'bird.png'], cwd)).toMatchObject({
+      imagePath: '/somewhere/bird.png',
+      expectClass: undefined,
+    });
+    expect(parseSmokeArgs(['http://x', '--image', '/a/b.jpg', '--expect-class', 'robin'], cwd)).toMatchObject({
+      imagePath: '/a/b.jpg',
+      expectClass: { label: 'robin' },
+    });
   });
 
   it('returns null for --help', () => {
@@ -49,7 +64,10 @@ describe('parseSmokeArgs', () => {
     [['http://a', 'http://b'], /Pass exactly one base URL \(got "http:\/\/a" "http:\/\/b"\)/],
     [['http://a', '--format', 'html'], /--format is text or markdown, not "html"/],
     [['http://a', '--verbose'], /Unknown option '--verbose'/],
-    [['http://a', '--skip-ml', '--image', 'x.jpg'], /--skip-ml leaves the classification out: drop --image and --expect-class, or --skip-ml/],
+    [
+      ['http://a', '--skip-ml', '--image', 'x.jpg'],
+      /--skip-ml leaves the classification out: drop --image and --expect-class, or --skip-ml/,
+    ],
   ])('refuses %j with a usage error that says what to do', (argv, message) => {
     expect(() => parseSmokeArgs(argv, cwd)).toThrow(UsageError);
     expect(() => parseSmokeArgs(argv, cwd)).toThrow(message);
@@ -74,7 +92,9 @@ describe('readImage', () => {
   });
 
   it('refuses a missing file, an empty one, an unknown extension and one too big for a Lambda event', () => {
-    expect(() => readImage(join(dir, 'missing.jpg'))).toThrow(/Cannot read the image .*missing\.jpg \(ENOENT\): pass an existing file with --image/);
+    expect(() => readImage(join(dir, 'missing.jpg'))).toThrow(
+      /Cannot read the image .*missing\.jpg \(ENOENT\): pass an existing file with --image/,
+    );
     writeFileSync(join(dir, 'empty.jpg'), '');
     expect(() => readImage(join(dir, 'empty.jpg'))).toThrow(/is empty: pass a real image with --image/);
     writeFileSync(join(dir, 'bird.bmp'), 'BM');

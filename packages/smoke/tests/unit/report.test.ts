@@ -58,7 +58,9 @@ describe('formatReport', () => {
   it('prints Markdown whose cells cannot break the table or inject HTML', () => {
     const hostile: SmokeReport = {
       ...report,
-      steps: [{ ...failedStep, attempts: [{ status: 500, durationMs: 3 }], actual: '500 "<script>|```"', note: 'status 500, not 200 | <b>' }],
+      steps: [
+        { ...failedStep, attempts: [{ status: 500, durationMs: 3 }], actual: '500 "<script>|```"', note: 'status 500, not 200 | <b>' },
+      ],
     };
     const out = formatReport(hostile, 'markdown');
     expect(out.split('\n').slice(0, 6)).toEqual([
@@ -69,9 +71,13 @@ describe('formatReport', () => {
       '| # | step | request | result | status | time | detail |',
       '| ---: | --- | --- | --- | --- | ---: | --- |',
     ]);
-    expect(out).toContain('| 1 | POST an image (a&#124;b.jpg): its class | <code>POST /ml-inference</code> | **FAILED** | 500 | 3 ms | status 500, not 200 &#124; &lt;b&gt; |');
+    expect(out).toContain(
+      '| 1 | POST an image (a&#124;b.jpg): its class | <code>POST /ml-inference</code> | **FAILED** | 500 | 3 ms | status 500, not 200 &#124; &lt;b&gt; |',
+    );
     // The answer goes into a fenced block longer than any backtick run inside it.
-    expect(out).toContain('````text\nexpected: 200 JSON with bird_class a label and model {name, version}\nanswered: 500 "<script>|```"\n````');
+    expect(out).toContain(
+      '````text\nexpected: 200 JSON with bird_class a label and model {name, version}\nanswered: 500 "<script>|```"\n````',
+    );
   });
 
   it('names each failed step on one line for stderr', () => {

@@ -15,7 +15,9 @@ describe('newWallId', () => {
 describe('normalizeBaseUrl', () => {
   it('drops trailing slashes and keeps a stage path', () => {
     expect(normalizeBaseUrl('https://abc.execute-api.eu-west-1.amazonaws.com/')).toBe('https://abc.execute-api.eu-west-1.amazonaws.com');
-    expect(normalizeBaseUrl('https://abc.execute-api.eu-west-1.amazonaws.com/prod//')).toBe('https://abc.execute-api.eu-west-1.amazonaws.com/prod');
+    expect(normalizeBaseUrl('https://abc.execute-api.eu-west-1.amazonaws.com/prod//')).toBe(
+      'https://abc.execute-api.eu-west-1.amazonaws.com/prod',
+    );
     expect(normalizeBaseUrl('http://127.0.0.1:3000')).toBe('http://127.0.0.1:3000');
   });
 
@@ -32,11 +34,15 @@ describe('normalizeBaseUrl', () => {
 
 describe('runSmoke options', () => {
   it('refuses to run without an image unless the classification is skipped', async () => {
-    await expect(runSmoke({ baseUrl: 'http://127.0.0.1:9' })).rejects.toThrow(/No image to classify: pass one \(--image <file>\), or --skip-ml/);
+    await expect(runSmoke({ baseUrl: 'http://127.0.0.1:9' })).rejects.toThrow(
+      /No image to classify: pass one \(--image <file>\), or --skip-ml/,
+    );
   });
 
   it('refuses a wall id outside the rule (it would hit the shared wall or a 400)', async () => {
-    await expect(runSmoke({ baseUrl: 'http://127.0.0.1:9', skipMl: true, wallId: '../content' })).rejects.toThrow(/breaks the wall-id rule/);
+    await expect(runSmoke({ baseUrl: 'http://127.0.0.1:9', skipMl: true, wallId: '../content' })).rejects.toThrow(
+      /breaks the wall-id rule/,
+    );
     await expect(runSmoke({ baseUrl: 'http://127.0.0.1:9', skipMl: true, wallId: '' })).rejects.toThrow(/breaks the wall-id rule/);
   });
 });

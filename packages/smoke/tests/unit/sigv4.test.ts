@@ -32,12 +32,18 @@ describe('signRequest against the AWS SigV4 test suite', () => {
   });
 
   it('signs post-vanilla', () => {
-    expect(signRequest({ method: 'POST', url: 'https://example.amazonaws.com/' }, SUITE).signature).toBe('5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b');
+    expect(signRequest({ method: 'POST', url: 'https://example.amazonaws.com/' }, SUITE).signature).toBe(
+      '5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b',
+    );
   });
 
   it('adds and signs X-Amz-Security-Token for temporary credentials, and signs the given headers', () => {
     const signed = signRequest(
-      { method: 'DELETE', url: 'https://abc123.execute-api.eu-west-1.amazonaws.com/message-wall', headers: { 'Content-Type': 'text/plain' } },
+      {
+        method: 'DELETE',
+        url: 'https://abc123.execute-api.eu-west-1.amazonaws.com/message-wall',
+        headers: { 'Content-Type': 'text/plain' },
+      },
       { ...SUITE, credentials: { ...SUITE.credentials, sessionToken: 'session-token' }, region: 'eu-west-1', service: 'execute-api' },
     );
     expect(signed.headers['X-Amz-Security-Token']).toBe('session-token');
@@ -47,14 +53,18 @@ describe('signRequest against the AWS SigV4 test suite', () => {
     );
     // Another token, another signature: the token is covered.
     const other = signRequest(
-      { method: 'DELETE', url: 'https://abc123.execute-api.eu-west-1.amazonaws.com/message-wall', headers: { 'Content-Type': 'text/plain' } },
+      {
+        method: 'DELETE',
+        url: 'https://abc123.execute-api.eu-west-1.amazonaws.com/message-wall',
+        headers: { 'Content-Type': 'text/plain' },
+      },
       { ...SUITE, credentials: { ...SUITE.credentials, sessionToken: 'another-token' }, region: 'eu-west-1', service: 'execute-api' },
     );
     expect(other.signature).not.toBe(signed.signature);
   });
 });
 
-describe('the smoke test\'s signing decision', () => {
+describe("the smoke test's signing decision", () => {
   const keys = { AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret' };
   const api = 'https://abc123.execute-api.eu-west-1.amazonaws.com';
 
@@ -75,21 +85,29 @@ describe('the smoke test\'s signing decision', () => {
   it('auto signs for https with credentials, never for plain http (the local runtime) or without credentials', () => {
     const signing = createSigner('auto', api, keys);
     expect(signing.description).toBe('DELETE requests are signed (SigV4, execute-api, eu-west-1, long-term key AKIA…MPLE)');
-    expect(signing.signer?.({ method: 'DELETE', url: `${api}/message-wall` })['Authorization']).toMatch(/\/eu-west-1\/execute-api\/aws4_request, /);
+    expect(signing.signer?.({ method: 'DELETE', url: `${api}/message-wall` })['Authorization']).toMatch(
+      /\/eu-west-1\/execute-api\/aws4_request, /,
+    );
     expect(createSigner('auto', 'http://127.0.0.1:3000', { ...keys, AWS_REGION: 'us-east-1' }).signer).toBeNull();
-    expect(createSigner('auto', api, {}).description).toBe('DELETE requests are not signed: no AWS credentials in the environment (--sign auto)');
+    expect(createSigner('auto', api, {}).description).toBe(
+      'DELETE requests are not signed: no AWS credentials in the environment (--sign auto)',
+    );
     expect(createSigner('never', api, keys).signer).toBeNull();
   });
 
   it('always refuses to run without credentials or a region, saying how to give them', () => {
-    expect(() => createSigner('always', api, {})).toThrow(/--sign always, but no AWS credentials in the environment: set AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY/);
+    expect(() => createSigner('always', api, {})).toThrow(
+      /--sign always, but no AWS credentials in the environment: set AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY/,
+    );
     expect(() => createSigner('always', 'https://api.example.com', keys)).toThrow(/no region .*set AWS_REGION/);
     expect(createSigner('always', 'http://127.0.0.1:3000', { ...keys, AWS_REGION: 'us-east-1' }).signer).not.toBeNull();
   });
 
   it('explains a 403 to DELETE: IAM authorization needed when unsigned, the permission or signature when signed', () => {
     const forbidden = { kind: 'answer', status: 403, headers: new Headers(), body: '{"message":"Forbidden"}', durationMs: 1 } as const;
-    expect(explainForbidden(forbidden, false)).toMatch(/^status 403: this route needs IAM authorization \(SigV4.*AWS_ACCESS_KEY_ID.*--sign auto/);
+    expect(explainForbidden(forbidden, false)).toMatch(
+      /^status 403: this route needs IAM authorization \(SigV4.*AWS_ACCESS_KEY_ID.*--sign auto/,
+    );
     expect(explainForbidden(forbidden, true)).toMatch(/signed request.*execute-api:Invoke.*protected_routes_policy_arn/);
     expect(explainForbidden({ ...forbidden, status: 200 }, false)).toBeNull();
   });
