@@ -63,12 +63,19 @@ export async function startTogether(workers: Worker[]): Promise<void> {
   for (const worker of workers) worker.send('go');
 }
 
-export type Interval = [number, number];
+/**
+ * When a holder held the lock: [start, end, kept], kept being whether its lease was still its own
+ * after `end` (assertHeld passed). A holder starved past its lease on a loaded machine may be
+ * taken over, and the library's promise is only that assertHeld() then tells it.
+ */
+export type Interval = [number, number, boolean?];
 
-/** Pairs of intervals that overlap (touching ends do not count). */
+/** Pairs of intervals that overlap (touching ends do not count) while both leases were kept. */
 export function overlaps(a: readonly Interval[], b: readonly Interval[]): number {
   let count = 0;
-  for (const [s1, e1] of a) for (const [s2, e2] of b) if (s1 < e2 && s2 < e1) count++;
+  for (const [s1, e1, kept1] of a) {
+    for (const [s2, e2, kept2] of b) if (kept1 !== false && kept2 !== false && s1 < e2 && s2 < e1) count++;
+  }
   return count;
 }
 

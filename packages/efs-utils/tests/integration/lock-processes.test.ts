@@ -120,7 +120,7 @@ describe('a holder that dies', () => {
   });
 
   it('is taken over by exactly one of many waiters at a time', async () => {
-    const staleMs = 300;
+    const staleMs = 1_000;
     const holder = spawnWorker('hold', { file, mode: 'exclusive', staleMs });
     await holder.ready();
     const heldAt = (await holder.next())['at'] as number;
@@ -134,18 +134,22 @@ describe('a holder that dies', () => {
 
     intervals.sort((a, b) => a[0] - b[0]);
     expect(intervals[0]?.[0]).toBeGreaterThanOrEqual(heldAt + staleMs);
-    for (let i = 1; i < intervals.length; i++) {
-      expect(intervals[i]?.[0], `waiter ${i} started before waiter ${i - 1} released`).toBeGreaterThanOrEqual(
-        intervals[i - 1]?.[1] ?? Infinity,
-      );
-    }
+    // One at a time: no two holders whose leases held (assertHeld passed after their interval)
+    // overlap. A holder starved past its lease on a loaded machine may be taken over, and is told
+    // so; most keep theirs.
+    const keptLeases = intervals.filter(([, , kept]) => kept !== false);
+    expect(keptLeases.length).toBeGreaterThanOrEqual(4);
+    keptLeases.forEach((interval, i) => {
+      const others = keptLeases.filter((_, j) => j !== i);
+      expect(overlaps([interval], others), `waiter ${i} overlapped another holder`).toBe(0);
+    });
   });
 });
 
 describe('a shared holder that dies', () => {
   // A writer waiting behind a dead reader must reap the reader's lease, although the writer's
   // own reservation (the directory the reader's entry sits in) is renamed on every renewal.
-  const staleMs = 500;
+  const staleMs = 1_000;
   const now = (): number => performance.timeOrigin + performance.now();
   const lockDirHasReservation = (): boolean => {
     try {
@@ -177,6 +181,7 @@ describe('a shared holder that dies', () => {
     expect(interval[0]).toBeGreaterThanOrEqual(heldAt + staleMs);
     const shared = await readerIntervals(readers);
     expect(shared).toHaveLength(80);
+    expect(interval[2], 'the writer kept its lease through its interval').toBe(true);
     expect(overlaps([interval], shared)).toBe(0);
   });
 
@@ -198,6 +203,7 @@ describe('a shared holder that dies', () => {
     expect(interval[0]).toBeGreaterThanOrEqual(killedAt);
     const shared = await readerIntervals(readers);
     expect(shared).toHaveLength(80);
+    expect(interval[2], 'the writer kept its lease through its interval').toBe(true);
     expect(overlaps([interval], shared)).toBe(0);
   });
 });
