@@ -8,11 +8,12 @@
 //
 // Needs the package and its dependencies built (`turbo run bench` builds them first).
 /* global fetch */
-import { fork } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { percentile, runLoad } from './load-runner.mjs';
 
 import { defineFunction } from '@lambda-efs/function-spec';
 import { startLocalApi } from '@lambda-efs/local-runtime';
@@ -52,19 +53,7 @@ async function fillWall(url, count, concurrency) {
 }
 
 function load(options) {
-  return new Promise((resolve, reject) => {
-    const child = fork(LOAD, [JSON.stringify(options)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    child.on('message', (message) => {
-      if (message === 'ready') child.send('go');
-      else resolve(message);
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => code !== 0 && reject(new Error(`load generator exited with ${code}`)));
-  });
-}
-
-function percentile(sorted, p) {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+  return runLoad(LOAD, options);
 }
 
 /** CPU time (user + system) of a process so far, ms, from /proc (Linux); undefined elsewhere. */

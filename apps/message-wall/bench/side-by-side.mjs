@@ -29,12 +29,14 @@
 // The local runtime is the root scripts/start.mjs, as `pnpm start` runs it after its build, with
 // its defaults (text logs, freezing, watch); its log goes to a file, as to a terminal.
 /* global fetch */
-import { fork, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { appendFileSync, chmodSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { percentile, runLoad } from './load-runner.mjs';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const LOAD = fileURLToPath(new URL('./http-load.mjs', import.meta.url));
@@ -144,19 +146,7 @@ async function startLocalRuntime(dir, name, script, env) {
 }
 
 function load(options) {
-  return new Promise((resolve, reject) => {
-    const child = fork(LOAD, [JSON.stringify(options)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    child.on('message', (message) => {
-      if (message === 'ready') child.send('go');
-      else resolve(message);
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => code !== 0 && reject(new Error(`load generator exited with ${code}`)));
-  });
-}
-
-function percentile(sorted, p) {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+  return runLoad(LOAD, options);
 }
 
 /**
