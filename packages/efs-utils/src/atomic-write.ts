@@ -1,6 +1,7 @@
 import type { FileHandle } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { InvalidArgumentError } from './errors.js';
+import { Lease } from './lock/lease.js';
 import { platform } from './platform.js';
 import type { FileIdentity } from './fs-helpers.js';
 import { closeQuietly, errorCode, fsyncDirectory, holdsFile, isAmbiguous, siblingTempPath, unlinkQuietly } from './fs-helpers.js';
@@ -47,7 +48,10 @@ interface WritePlan {
  * content (or no file) in place, removes the temporary file and rejects with the original error.
  *
  * The data goes to `.<basename>.<random>.tmp` in the same directory (exclusive create, fsync),
- * which is then renamed onto `path`. If `path` is a symlink, the link itself is replaced by a
+ * which is then renamed onto `path`. Under an exclusive lock on a file of the same directory the
+ * temporary file is `.<locked name>.<lease token>.tmp` instead: a process that takes the lock
+ * over removes it, so that this rename, if NFS delivers it late, fails instead of replacing a
+ * newer file; the writer then gets `LockCompromisedError`. If `path` is a symlink, the link itself is replaced by a
  * regular file; pass the link's target to write through it. Ownership is not preserved (the file
  * belongs to the writer, as with any new file).
  *
@@ -73,19 +77,64 @@ interface WritePlan {
  */
 export async function atomicWriteFile(path: string, data: string | Uint8Array, options?: AtomicWriteOptions): Promise<void> {
   const plan = planWrite(path, data, options);
+  const lease = fencedLease(path, plan.lock);
+  if (lease === undefined) return writeAndRename(path, plan, siblingTempPath(path, 'tmp'), undefined);
+  // One at a time per lease: its temporary file has one name.
+  const previous = commitsInFlight.get(lease) ?? Promise.resolve();
+  const mine = previous.then(() => writeAndRename(path, plan, lease.commitTempPath, lease));
+  commitsInFlight.set(
+    lease,
+    mine.catch(() => {}),
+  );
+  return mine;
+}
+
+/**
+ * An exclusive lease of ours on a file in the same directory (usually `path` itself): its
+ * taker-over can fence the commit, because the temporary file's name derives from the lease
+ * (`.<locked name>.<token>.tmp`): it removes that name, and a rename arriving late fails (see
+ * lock/fence.ts). A lock elsewhere, a shared one, or another Lock implementation is checked
+ * before the rename but cannot be fenced.
+ */
+function fencedLease(path: string, held: Lock | undefined): Lease | undefined {
+  return held instanceof Lease && held.mode === 'exclusive' && dirname(held.path) === dirname(resolve(path)) ? held : undefined;
+}
+
+const commitsInFlight = new WeakMap<Lease, Promise<void>>();
+
+async function writeAndRename(path: string, plan: WritePlan, tmp: string, lease: Lease | undefined): Promise<void> {
   const mode = plan.mode ?? (await existingMode(path));
-  const tmp = siblingTempPath(path, 'tmp');
   // Nothing to clean up if this fails: 'wx' created nothing.
-  const handle = await platform.fsp.open(tmp, 'wx', mode ?? 0o666);
+  const handle = await openExclusive(tmp, mode ?? 0o666, lease !== undefined);
   try {
     const id = await fillAndClose(handle, plan.bytes, mode, plan.fsync);
-    await plan.lock?.assertHeld();
-    await renameVerified(tmp, path, id);
+    if (lease !== undefined) lease.assertHeldSync();
+    else await plan.lock?.assertHeld();
+    try {
+      await renameVerified(tmp, path, id);
+    } catch (error) {
+      // ENOENT: our taker-over removed the temporary file. Say so rather than the raw error.
+      lease?.confirmSync('the file was being replaced');
+      throw error;
+    }
+    // The rename may have been retransmitted for long: it counts only if the lease outlived it (F3).
+    lease?.confirmSync('the file was being replaced');
   } catch (error) {
     await unlinkQuietly(tmp);
     throw error;
   }
   if (plan.fsync) await fsyncDirectory(dirname(path));
+}
+
+/** A fenced name is ours alone: what is there (EEXIST) is a leftover of an earlier failed attempt. */
+async function openExclusive(tmp: string, mode: number, ours: boolean): Promise<FileHandle> {
+  try {
+    return await platform.fsp.open(tmp, 'wx', mode);
+  } catch (error) {
+    if (!ours || errorCode(error) !== 'EEXIST') throw error;
+    await unlinkQuietly(tmp);
+    return platform.fsp.open(tmp, 'wx', mode);
+  }
 }
 
 function planWrite(path: unknown, data: unknown, options: AtomicWriteOptions | undefined): WritePlan {

@@ -1,7 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { InvalidArgumentError } from './errors.js';
 import { errorCode } from './fs-helpers.js';
-import { platform } from './platform.js';
+import { APPEND_EXISTING, platform } from './platform.js';
 import { Lease } from './lock/lease.js';
 import { withLock, type LockOptions } from './lock.js';
 import type { Lock, LockMode } from './types.js';
@@ -84,10 +84,14 @@ export async function readLines(path: string, options?: ReadLinesOptions): Promi
 }
 
 async function writeAppend(path: string, data: Buffer, held: Lock, fsync: boolean): Promise<void> {
-  await assertStillHeld(held);
-  // From here to the write there is no await: nothing can run between check and commit.
-  const fd = platform.fs.openSync(path, 'a', 0o666);
+  // A foreign Lock's check may be asynchronous: it runs first. Ours runs after the open, so a
+  // process stopped after its check sends its WRITE to the file it opened before the check;
+  // a taker-over replaces that file (see lock/fence.ts), so the late WRITE changes nothing.
+  if (!(held instanceof Lease)) await held.assertHeld();
+  const fd = openForAppend(path, held);
   try {
+    // From the check to the write there is no await: nothing of this process runs in between.
+    if (held instanceof Lease) held.assertHeldSync();
     let written = 0;
     while (written < data.length) written += platform.fs.writeSync(fd, data, written, data.length - written);
     if (fsync) platform.fs.fsyncSync(fd);
@@ -97,6 +101,20 @@ async function writeAppend(path: string, data: Buffer, held: Lock, fsync: boolea
   // On NFS the WRITE goes out at close and can be retransmitted for a long time: the line
   // counts as appended only if the lease provably outlived it (F3).
   if (held instanceof Lease) held.confirmSync('the line was being written');
+}
+
+/**
+ * Opens the file for appending. A missing one is created only after a check of the lease, so a
+ * holder that lost its lease creates nothing (the check before the write still follows).
+ */
+function openForAppend(path: string, held: Lock): number {
+  try {
+    return platform.fs.openSync(path, APPEND_EXISTING, 0o666);
+  } catch (error) {
+    if (errorCode(error) !== 'ENOENT') throw error;
+  }
+  if (held instanceof Lease) held.assertHeldSync();
+  return platform.fs.openSync(path, 'a', 0o666);
 }
 
 function readWholeLines(path: string): string[] {

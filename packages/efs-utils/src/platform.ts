@@ -20,14 +20,26 @@ export interface SyncFs {
   unlinkSync(path: string): void;
   mkdirSync(path: string): unknown;
   symlinkSync(target: string, path: string): void;
-  lstatSync(path: string): { readonly mtimeMs: number };
+  lstatSync(path: string): {
+    readonly mtimeMs: number;
+    readonly mode: number;
+    isFile(): boolean;
+    isDirectory(): boolean;
+    isSymbolicLink(): boolean;
+  };
   existsSync(path: string): boolean;
-  openSync(path: string, flags: 'a', mode: number): number;
+  /** `APPEND_EXISTING`: like 'a' without creating the file. */
+  openSync(path: string, flags: 'a' | 'wx' | typeof APPEND_EXISTING, mode: number): number;
   writeSync(fd: number, data: Uint8Array, offset: number, length: number): number;
+  fchmodSync(fd: number, mode: number): void;
   fsyncSync(fd: number): void;
   closeSync(fd: number): void;
   readFileSync(path: string, encoding: 'utf8'): string;
+  readFileSync(path: string): Uint8Array;
 }
+
+/** open(2) flags: append to a file that exists (ENOENT otherwise). */
+export const APPEND_EXISTING: number = nodeFs.constants.O_WRONLY | nodeFs.constants.O_APPEND;
 
 /** The subset of `node:fs/promises` used by atomicWriteFile, atomicMove, switchSymlink and removeTree. */
 export type AsyncFs = Pick<typeof nodeFsPromises, 'open' | 'rename' | 'stat' | 'lstat' | 'unlink' | 'link' | 'realpath' | 'symlink' | 'rm'>;

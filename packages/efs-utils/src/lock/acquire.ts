@@ -3,7 +3,8 @@ import { errorCode } from '../fs-helpers.js';
 import { platform } from '../platform.js';
 import type { LockMode } from '../types.js';
 import { monotonicMs, sleep } from './clock.js';
-import { RESERVED_PREFIX, SHARED_DIR, leaseName, type LockLayout } from './layout.js';
+import { reapAndFence } from './fence.js';
+import { EXCLUSIVE_PREFIX, FENCE_PREFIX, RESERVED_PREFIX, SHARED_DIR, leaseName, type LockLayout } from './layout.js';
 import { Lease, lstatExists, removeEmptyDir } from './lease.js';
 import { Staging, StagingPool } from './staging.js';
 
@@ -59,8 +60,10 @@ export async function acquire(request: AcquireRequest): Promise<Lease> {
         try {
           staging.bump();
         } catch (error) {
-          if (errorCode(error) !== 'ENOENT') throw error;
-          staging = Staging.create(layout, mode); // swept by another process while idle
+          // ENOENT: swept by another process while idle. ENOTDIR: our staging name is a fence's
+          // blocker (our lease was taken over while we held it; see fence.ts).
+          if (errorCode(error) !== 'ENOENT' && errorCode(error) !== 'ENOTDIR') throw error;
+          staging = Staging.create(layout, mode);
           continue;
         }
       }
@@ -124,13 +127,14 @@ function tryTake(layout: LockLayout, staging: Staging): TakeResult {
       const entry = staging.mode === 'exclusive' ? `${layout.lockDir}/${staging.entryName}` : `${layout.sharedDir}/${staging.entryName}`;
       return lstatExists(entry) ? 'taken' : 'staging-gone';
     }
-    if (code === 'ENOTDIR') {
+    if (code === 'ENOTDIR' && !isDirectory(layout.lockDir)) {
       throw new InvalidArgumentError(
         `${layout.lockDir} exists and is not a directory, so it is not a lock made by efs-utils or proper-lockfile. ` +
           'Remove it if no process uses it.',
         { cause: error },
       );
     }
+    if (code === 'ENOTDIR') return 'staging-gone'; // our staging name is a fence's blocker
     if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
   }
   if (staging.mode === 'exclusive') return 'busy';
@@ -187,9 +191,15 @@ async function reserveAndDrain(
   try {
     platform.fs.renameSync(staging.stagedEntryPath, entry);
   } catch (error) {
-    if (errorCode(error) !== 'ENOENT' || !lstatExists(entry)) {
+    if (errorCode(error) !== 'ENOENT') {
       reopen(layout, reservation(seq));
       throw error;
+    }
+    if (!lstatExists(entry)) {
+      // Not a lost reply: the lock directory went away (our rename was delayed past our
+      // reservation's lease, and it was reopened and released), or our staged entry did.
+      reopen(layout, reservation(seq));
+      return lstatExists(staging.stagedEntryPath) ? 'not-shared' : 'staging-used';
     }
   }
   removeEmptyDir(staging.dir);
@@ -346,10 +356,25 @@ function observeAndReap(layout: LockLayout, mode: LockMode, staleness: Staleness
         ? reap(layout, entry.path)
         : name.startsWith(RESERVED_PREFIX)
           ? reopen(layout, `${layout.lockDir}/${name}`)
-          : reap(layout, name)) || reaped;
+          : mayHaveCommitted(name, names)
+            ? reapAndFence(layout, name)
+            : reap(layout, name)) || reaped;
   }
   if (reaped && mode === 'exclusive') removeEmptyDir(layout.sharedDir);
   return reaped;
+}
+
+/**
+ * Whether the stale entry `name` may belong to a holder with a commit on its way, so that its
+ * takeover must be fenced: a fence marker (its fencer may be committing the copy), or an exclusive
+ * entry in a listing without shared/ or a reservation. An exclusive entry next to those is a
+ * writer still draining readers, which never committed under that name (it renames its entry once
+ * drained), and fencing there would not even keep new holders out: they join shared/.
+ */
+function mayHaveCommitted(name: string, listing: readonly string[]): boolean {
+  if (name.startsWith(FENCE_PREFIX)) return true;
+  if (!name.startsWith(EXCLUSIVE_PREFIX)) return false;
+  return !listing.some((entry) => entry === SHARED_DIR || entry.startsWith(RESERVED_PREFIX));
 }
 
 function reap(layout: LockLayout, name: string): boolean {
@@ -367,6 +392,14 @@ function reap(layout: LockLayout, name: string): boolean {
     // Trash left behind is harmless.
   }
   return true;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return platform.fs.lstatSync(path).isDirectory();
+  } catch {
+    return true; // gone: nothing there that is not a lock directory
+  }
 }
 
 /** The names in a directory; undefined when it is gone. */

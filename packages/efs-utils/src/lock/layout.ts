@@ -10,8 +10,11 @@ import { basename, dirname, resolve } from 'node:path';
  *   d.<token>.<seq>/<token>.<seq>        shared/ after writer <token> reserved the next turn:
  *                                        the draining readers' leases; its name is the
  *                                        writer's reservation, renewed like a lease
- * <dir>/.<name>.lock.<token>             a would-be holder's staging directory (fresh each time)
+ *   f.<holder>.<fencer>.<seq>            a reaped exclusive lease while its taker-over fences it
+ * <dir>/.<name>.lock.<token>             a would-be holder's staging directory (or, a symlink:
+ *                                        the release of a reaped holder, blocked; see fence.ts)
  * <dir>/.<name>.lock.reaped.<token>      a lease being removed after it went stale
+ * <dir>/.<name>.<token>.tmp              new content of <name> by holder <token>, renamed in to commit
  * ```
  */
 export interface LockLayout {
@@ -21,11 +24,17 @@ export interface LockLayout {
   readonly sharedDir: string;
   stagingDir(token: string): string;
   trashPath(token: string): string;
+  /**
+   * Where the holder with `token` writes the target's new content before renaming it in. A name
+   * its taker-over can derive from the lease, and remove, so that a late rename fails.
+   */
+  commitTempPath(token: string): string;
 }
 
 export const EXCLUSIVE_PREFIX = 'x.';
 export const SHARED_DIR = 'shared';
 export const RESERVED_PREFIX = 'd.';
+export const FENCE_PREFIX = 'f.';
 
 export function lockLayout(path: string): LockLayout {
   const target = resolve(path);
@@ -38,6 +47,8 @@ export function lockLayout(path: string): LockLayout {
     sharedDir: `${lockDir}/${SHARED_DIR}`,
     stagingDir: (token) => `${parent}/.${name}.lock.${token}`,
     trashPath: (token) => `${parent}/.${name}.lock.reaped.${token}`,
+    // The name shortened as siblingTempPath does, so the temp name stays under NAME_MAX.
+    commitTempPath: (token) => `${parent}/.${[...name].slice(0, 48).join('')}.${token}.tmp`,
   };
 }
 

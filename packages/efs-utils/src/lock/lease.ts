@@ -87,6 +87,11 @@ export class Lease implements Lock {
     return this.#state === 'held';
   }
 
+  /** Where atomicWriteFile puts this holder's new content of the target: a name its taker-over removes (see fence.ts). */
+  get commitTempPath(): string {
+    return this.#layout.commitTempPath(this.#token);
+  }
+
   async assertHeld(): Promise<void> {
     this.assertHeldSync();
   }
@@ -141,8 +146,9 @@ export class Lease implements Lock {
 
   #removeEntry(): void {
     // The fast release: move the lock directory back to our staging name, to reuse it next
-    // time. Only while the lease is fresh on both clocks: then nobody can have reaped it, and
-    // (requests finishing within staleMs / 2) the rename lands before anyone could.
+    // time. Only while the lease is fresh on both clocks: then nobody can have reaped it. A
+    // rename that lands late anyway finds the blocker a taker-over put at that name (ENOTDIR,
+    // see fence.ts) and we release by name below.
     if (this.mode === 'exclusive' && this.pool !== undefined && this.#fresh()) {
       const dir = this.#staging.dir;
       let moved = false;

@@ -121,6 +121,7 @@ function createOwn(create: () => void): void {
 }
 
 const ABANDONED_AFTER_MS = 10 * 60_000;
+const BLOCKER_KEPT_MS = 24 * 60 * 60_000;
 const lastSweep = new Map<string, number>();
 
 /** At most once per lock path and process per ten minutes: the hot path lists nothing. */
@@ -148,11 +149,13 @@ function removeAbandonedStaging(layout: LockLayout): void {
   } catch {
     return;
   }
-  const cutoff = platform.wallMs() - ABANDONED_AFTER_MS;
+  const now = platform.wallMs();
   for (const name of names) {
     if (!name.startsWith(prefix)) continue;
     try {
-      if (platform.fs.lstatSync(`${parent}/${name}`).mtimeMs > cutoff) continue;
+      const stats = platform.fs.lstatSync(`${parent}/${name}`);
+      // A symlink is a fence's release blocker (see fence.ts): kept long after any retransmission gave up.
+      if (stats.mtimeMs > now - (stats.isSymbolicLink() ? BLOCKER_KEPT_MS : ABANDONED_AFTER_MS)) continue;
       const trash = layout.trashPath(platform.token());
       platform.fs.renameSync(`${parent}/${name}`, trash);
       platform.fs.rmSync(trash, { recursive: true, force: true });

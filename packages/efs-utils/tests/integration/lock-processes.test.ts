@@ -1,7 +1,19 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { appendLine, lock } from '../../src/index.js';
 import { eventually, overlaps, startTogether, Worker, type Interval } from '../helpers/workers.js';
 
 let dir: string;
@@ -232,5 +244,46 @@ describe('a holder that stalls past its lease', () => {
     expect(interval[1] - interval[0]).toBeGreaterThanOrEqual(1_000 - 5);
     expect(() => readFileSync(file, 'utf8')).toThrow(/ENOENT/);
     expect(readdirSync(dir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+  });
+
+  // What a holder's requests that NFS delivers late would do, done by hand on a real file system
+  // once its lease was taken over: the WRITE through the descriptor it opened under the lease, the
+  // rename of its new version (atomicWriteFile's temporary file), the rename of its release.
+  it('cannot change anything once taken over: its late write, commit and release land nowhere', async () => {
+    const staleMs = 300;
+    writeFileSync(file, 'before\n', { mode: 0o640 });
+    const stalled = spawnWorker('hold', { file, mode: 'exclusive', staleMs });
+    await stalled.ready();
+    await stalled.next(); // held
+    const [entry] = readdirSync(`${file}.lock`);
+    const token = entry?.split('.')[1] ?? '';
+    expect(entry).toMatch(/^x\.[0-9a-f]+\.[0-9a-z]+$/);
+    const lateWrite = openSync(file, 'a');
+    const lateVersion = join(dir, `.content.${token}.tmp`);
+    writeFileSync(lateVersion, 'an older version\n');
+    stalled.kill('SIGSTOP');
+
+    await appendLine(file, 'acknowledged after the takeover', { staleMs, timeoutMs: 10_000 });
+    const next = await lock(file, { staleMs, timeoutMs: 10_000 });
+    try {
+      writeSync(lateWrite, 'a late WRITE\n');
+      closeSync(lateWrite);
+      expect(() => renameSync(lateVersion, file)).toThrow(/ENOENT/);
+      expect(() => renameSync(`${file}.lock`, join(dir, `.content.lock.${token}`))).toThrow(/ENOTDIR/);
+      await next.assertHeld();
+    } finally {
+      await next.release();
+    }
+    expect(readFileSync(file, 'utf8')).toBe('before\nacknowledged after the takeover\n');
+    expect(statSync(file).mode & 0o777).toBe(0o640);
+
+    stalled.kill('SIGCONT');
+    stalled.send('check');
+    expect(await stalled.next()).toMatchObject({
+      assertHeld: 'ELOCKCOMPROMISED',
+      append: 'ELOCKCOMPROMISED',
+      atomicWrite: 'ELOCKCOMPROMISED',
+    });
+    expect(readFileSync(file, 'utf8')).toBe('before\nacknowledged after the takeover\n');
   });
 });

@@ -48,3 +48,27 @@ describe('regressions found by the NFS simulation (after 0.1)', () => {
     await expectHolds('F7', [3, 4, 5, 7, 13]);
   });
 });
+
+describe('regressions found by the NFS simulation (the fenced takeover)', () => {
+  // Failed with the protocol as of commit 8c70a54, which only refused to report a late commit
+  // as success: the late WRITE itself still overwrote the next holder's acknowledged line (50,
+  // 112), a late atomic rename replaced a newer version (98), and a waiter's delayed entry
+  // rename made lock() fail with a raw ENOENT. A taker-over now fences the old holder.
+  it('F3: a WRITE or rename delivered after a takeover changes nothing acknowledged', async () => {
+    await expectHolds('F3', [50, 98, 112]);
+  });
+
+  // The same with processes stopped between a commit's last check and its write (a SIGSTOP, a
+  // debugger): 128, 252 lost an acknowledged line, 13 an acknowledged version; 219 a raw ENOENT.
+  it('F4: a process stopped between its check and its write changes nothing acknowledged', async () => {
+    await expectHolds('F4', [13, 128, 219, 252]);
+  });
+
+  // Found while building the fence: it copied the file while a writer got in through the shared/
+  // that a dead writer's reopened reservation left next to its stale entry, and the copy then
+  // replaced that writer's acknowledged line. Such an entry (next to shared/ or a reservation)
+  // never committed anything: it is reaped without a fence.
+  it('a fence never runs while a writer can get in through shared/', async () => {
+    await expectHolds('random', [260]);
+  });
+});

@@ -126,9 +126,10 @@ function makeRun(epoch, proc, runSeed) {
     existsSync: (path) => call('exists', path),
     openSync: (path, flags, mode) => call('open', path, flags, mode),
     writeSync: (fd, data, offset, length) => call('write', fd, Buffer.from(data.subarray(offset, offset + length)), null),
+    fchmodSync: (fd, mode) => call('fchmod', fd, mode),
     fsyncSync: (fd) => call('flush', fd),
     closeSync: (fd) => call('close', fd),
-    readFileSync: (path) => call('readFile', path),
+    readFileSync: (path, encoding) => (encoding === 'utf8' ? call('readFile', path, 'utf8') : Buffer.from(call('readFile', path, null))),
   };
   const fsp = {
     open: async (path, flags, mode) => handle(call('open', path, flags, mode ?? 0o666)),
