@@ -20,9 +20,25 @@ describe('the lock protocol on a simulated NFS', () => {
     });
     const text = report.failures.map((failure) => formatFailure(failure, only === undefined ? 60 : 100_000)).join('\n\n');
     if (text) console.log(text);
-    console.log(`${report.runs} seeds, ${report.steps} steps, ${report.acked} acknowledged appends`);
+    console.log(
+      `${report.runs} seeds, ${report.steps} steps, ${report.acked} acknowledged appends, ${report.switched} switches of current`,
+    );
     expect(report.failures.map((failure) => `${failure.seed}: ${failure.violations.join('; ')}`)).toEqual([]);
   }, 600_000);
+
+  // A tenth as many seeds of the release workload: `current` always names a whole release.
+  it.skipIf(only !== undefined)(
+    `keeps current a whole release, for ${Math.ceil(count / 10)} seeds`,
+    async () => {
+      const seeds = Array.from({ length: Math.ceil(count / 10) }, (_, i) => first + i);
+      const report = await runSeeds(seeds, { pool, stopAfter: 5, config: (seed) => profileConfig('releases', seed) });
+      const text = report.failures.map((failure) => formatFailure(failure)).join('\n\n');
+      if (text) console.log(text);
+      expect(report.failures.map((failure) => `${failure.seed}: ${failure.violations.join('; ')}`)).toEqual([]);
+      expect(report.switched).toBeGreaterThan(seeds.length);
+    },
+    600_000,
+  );
 
   // A tenth as many seeds of the dead-holder workload (F7): a holder killed while holding the
   // lock, a writer that must get in within the bound, readers coming and going around them.

@@ -214,6 +214,29 @@ async function runTask(state, plan, task, ops) {
           event('rel');
           await guard('release', () => held.release());
         }
+      } else if (op.k === 'release') {
+        // The model-release switch (ml-inference's model:install, the provisioner): under
+        // current's lock, stage a release, move it into releases/ and point current at it.
+        const held = await guard('lock', () => lib.lock(plan.current, { ...options, mode: 'exclusive' }));
+        event('acq', { mode: 'exclusive', on: 'current' });
+        try {
+          if (op.holdMs > 0) await state.sleep(op.holdMs);
+          const names = state.call('readdir', plan.releases);
+          const version = Math.max(0, ...names.map((name) => Number(/^v(\d+)$/.exec(name)?.[1] ?? 0))) + 1;
+          const staging = `${plan.dir}/.staging-${state.proc}-${version}`;
+          await lib.removeTree(staging);
+          state.call('mkdir', staging);
+          await lib.atomicWriteFile(`${staging}/manifest`, `v${version}\n`, { fsync: false });
+          await lib.atomicWriteFile(`${staging}/data`, `payload of v${version}\n`, { fsync: false });
+          await lib.atomicMove(staging, `${plan.releases}/v${version}`, { lock: held });
+          await held.assertHeld();
+          await lib.switchSymlink(plan.current, `releases/v${version}`);
+          await held.assertHeld();
+          event('switched', { version });
+        } finally {
+          event('rel');
+          await guard('release', () => held.release());
+        }
       } else if (op.k === 'wait') {
         await state.sleep(op.ms);
       } else if (op.k === 'die') {

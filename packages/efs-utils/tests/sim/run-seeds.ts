@@ -6,6 +6,7 @@ export interface SeedReport {
   readonly runs: number;
   readonly steps: number;
   readonly acked: number;
+  readonly switched: number;
 }
 
 export async function runSeeds(
@@ -17,12 +18,14 @@ export async function runSeeds(
   let runs = 0;
   let steps = 0;
   let acked = 0;
+  let switched = 0;
   try {
     for (const seed of seeds) {
       const result = await pool.run(seed, (options.config ?? configFor)(seed));
       runs += 1;
       steps += result.steps;
       acked += result.acked;
+      switched += result.switched;
       if (result.violations.length > 0) {
         failures.push(result);
         if (failures.length >= (options.stopAfter ?? Infinity)) break;
@@ -31,7 +34,7 @@ export async function runSeeds(
   } finally {
     if (options.pool === undefined) await pool.close();
   }
-  return { failures, runs, steps, acked };
+  return { failures, runs, steps, acked, switched };
 }
 
 /** A failing seed as a person reads it: what broke, how to replay it, and the steps before. */

@@ -12,6 +12,8 @@
  * - appends: every acknowledged line is in the file exactly once, and every line is whole;
  * - atomicWriteFile: acknowledged versions increase, and the file never holds an older one
  *   than the newest acknowledged;
+ * - current (the releases workload): always a symlink to a whole release, and never an older one
+ *   than the newest acknowledged switch (within the fault model: switchSymlink is not fenced);
  * - lock() and release() fail only with efs-utils' own errors, and nobody waits forever;
  * - liveness (the dead-holder workload): a writer waiting behind a holder that was killed gets
  *   the lock within `livenessBoundMs` of the later of its request and the kill.
@@ -33,8 +35,8 @@ export interface SimConfig {
   readonly tasksPerProcess: number;
   readonly opsPerTask: number;
   readonly staleMs: number;
-  /** Op mix weights. */
-  readonly mix: { append: number; read: number; rmw: number; hold: number };
+  /** Op mix weights (`release`: build a release and switch `current` to it, under `current`'s lock). */
+  readonly mix: { append: number; read: number; rmw: number; hold: number; release?: number };
   readonly lookupTtlMs: number;
   readonly listingTtlMs: number;
   /** Probability that a request's reply is lost after it executed (the retry's answer wins). */
@@ -67,9 +69,10 @@ export interface SimConfig {
  * F1 shared mode without faults, F2 long-lived lookup caches, F3 delayed requests,
  * F4 frozen processes, F5 lost replies; F7 a holder killed while holding the lock (mostly
  * shared) with a writer waiting and readers coming, over caches and lost replies (F6 is the
- * in-process queue, a unit test).
+ * in-process queue, a unit test); `releases` the model-release switch (atomicMove of a staged
+ * release, then switchSymlink of `current`) among appends and holders, with every fault.
  */
-export type Profile = 'random' | 'F1' | 'F2' | 'F3' | 'F4' | 'F5' | 'F7';
+export type Profile = 'random' | 'F1' | 'F2' | 'F3' | 'F4' | 'F5' | 'F7' | 'releases';
 
 export function profileConfig(profile: Profile, seed: number): SimConfig {
   const base = configFor(seed);
@@ -96,6 +99,8 @@ export function profileConfig(profile: Profile, seed: number): SimConfig {
       return { ...base, ...none, processes: 3, freeze: 0.01, freezeMidCall: true, mix: { append: 2, read: 0, rmw: 1, hold: 2 } };
     case 'F5':
       return { ...base, ...none, processes: 3, lostReply: 0.05, mix: { append: 2, read: 2, rmw: 1, hold: 1 } };
+    case 'releases':
+      return { ...base, mix: { append: 1, read: 0, rmw: 0, hold: 1, release: 3 } };
     case 'F7':
       // Within the fault model, without delays and freezes: those may cost a waiting writer its
       // reservation (it renews late) and then any bound on its wait is arbitrary.
@@ -150,6 +155,8 @@ export interface SimResult {
   readonly steps: number;
   readonly trace: string[];
   readonly acked: number;
+  /** Acknowledged switches of `current` (the releases workload). */
+  readonly switched: number;
 }
 
 /** Builds the library from src once into a private directory the worker threads import. */
@@ -294,6 +301,8 @@ class World {
   readonly #sections: Section[] = [];
   readonly #acked = new Set<string>();
   readonly #versions: number[] = [];
+  /** Acknowledged switches of `current`, by release version. */
+  readonly #switched: number[] = [];
   /** Writers of the dead-holder workload still waiting for the lock: task key → when they asked. */
   readonly #waitingWriters = new Map<string, number>();
   #crashedAt: number | undefined;
@@ -308,6 +317,8 @@ class World {
     this.#dir = `/efs/run${epoch}`;
     this.#server.mkdir(1, 'efs');
     this.#server.mkdir(this.#server.lookup(1, 'efs'), `run${epoch}`);
+    // Only for the release workload: an extra directory changes every other seed's listings.
+    if ((config.mix.release ?? 0) > 0) this.#server.mkdir(this.#server.lookup(this.#server.lookup(1, 'efs'), `run${epoch}`), 'releases');
     this.#procs = threads.map((thread, id) => ({
       id,
       thread,
@@ -358,7 +369,12 @@ class World {
       }
       tasks.push(ops);
     }
-    return { file: `${this.#dir}/content`, register: `${this.#dir}/register`, staleMs: this.#config.staleMs, tasks };
+    return { ...this.#paths(), staleMs: this.#config.staleMs, tasks };
+  }
+
+  #paths(): { file: string; register: string; current: string; releases: string; dir: string } {
+    const dir = this.#dir;
+    return { file: `${dir}/content`, register: `${dir}/register`, current: `${dir}/current`, releases: `${dir}/releases`, dir };
   }
 
   /** P0 dies holding the lock, P1 waits for it exclusively, the others keep reading. */
@@ -386,7 +402,7 @@ class World {
       ]);
     }
     proc.tasksLeft = tasks.length;
-    return { file: `${this.#dir}/content`, register: `${this.#dir}/register`, staleMs, tasks };
+    return { ...this.#paths(), staleMs, tasks };
   }
 
   run(): SimResult {
@@ -427,13 +443,21 @@ class World {
       this.#step += 1;
       this.#rng.pick(choices)();
       this.#checkData();
+      this.#checkCurrent();
       this.#checkLiveness();
     }
     if (this.violations.length === 0 && this.#step >= this.#config.maxSteps) {
       const left = this.#procs.filter((proc) => proc.state !== 'done' && !proc.crashed).map((proc) => `P${proc.id}`);
       this.violations.push(`no progress: ${left.join(', ')} still running after ${this.#step} steps`);
     }
-    return { seed: this.#seed, violations: this.violations, steps: this.#step, trace: this.#trace, acked: this.#acked.size };
+    return {
+      seed: this.#seed,
+      violations: this.violations,
+      steps: this.#step,
+      trace: this.#trace,
+      acked: this.#acked.size,
+      switched: this.#switched.length,
+    };
   }
 
   /** Ends the run: a blocked process's call fails with ESIMDEAD, then every thread is told to stop. */
@@ -693,6 +717,20 @@ class World {
         }
         break;
       }
+      case 'switched': {
+        const version = data.version as number;
+        const newest = this.#switched.at(-1) ?? 0;
+        if (version <= newest && this.#withinFaultModel())
+          this.violations.push(`lost update: ${key} acknowledged switching current to v${version} after v${newest}`);
+        this.#switched.push(version);
+        const section = current();
+        if (section) {
+          if (section.start < 0) section.start = this.#step;
+          section.end = this.#step;
+          this.#checkOverlap(section);
+        }
+        break;
+      }
       case 'asked':
         this.#waitingWriters.set(key, this.#now);
         break;
@@ -746,6 +784,43 @@ class World {
         this.#waitingWriters.delete(key);
       }
     }
+  }
+
+  /**
+   * switchSymlink and atomicMove are not fenced (README): a taken-over holder's late switch can
+   * point `current` back at an older (whole) release. Only within the fault model must it not.
+   */
+  #withinFaultModel(): boolean {
+    return this.#config.maxDelayMs < this.#config.staleMs / 2 && !this.#config.freezeMidCall;
+  }
+
+  /** `current`, when there, names a whole release (both files, their full content), never an older one than acknowledged. */
+  #checkCurrent(): void {
+    if ((this.#config.mix.release ?? 0) === 0) return;
+    const link = this.#server.resolveFresh(`${this.#dir}/current`);
+    if (link === undefined) return;
+    let target: string;
+    try {
+      target = this.#server.readlink(link);
+    } catch {
+      this.violations.push('current is not a symlink');
+      return;
+    }
+    const match = /^releases\/v(\d+)$/.exec(target);
+    if (!match) {
+      this.violations.push(`current points at ${JSON.stringify(target)}, not a release`);
+      return;
+    }
+    const version = Number(match[1]);
+    const manifest = this.#server.contentOf(`${this.#dir}/${target}/manifest`)?.toString('utf8');
+    const data = this.#server.contentOf(`${this.#dir}/${target}/data`)?.toString('utf8');
+    if (manifest !== `v${version}\n` || data !== `payload of v${version}\n`) {
+      this.violations.push(
+        `current points at ${target}, which is not a whole release (manifest ${JSON.stringify(manifest)}, data ${JSON.stringify(data)})`,
+      );
+    }
+    const newest = this.#switched.at(-1) ?? 0;
+    if (version < newest && this.#withinFaultModel()) this.violations.push(`current is v${version}, older than acknowledged v${newest}`);
   }
 
   #checkData(): void {
