@@ -5,7 +5,7 @@ import type { LockMode } from '../types.js';
 import { monotonicMs, sleep } from './clock.js';
 import { reapAndFence } from './fence.js';
 import { EXCLUSIVE_PREFIX, FENCE_PREFIX, RESERVED_PREFIX, SHARED_DIR, leaseName, type LockLayout } from './layout.js';
-import { Lease, lstatExists, removeEmptyDir } from './lease.js';
+import { Lease, lstatExists, removeEmptyDir, renameOwn } from './lease.js';
 import { Staging, StagingPool } from './staging.js';
 
 export interface AcquireRequest {
@@ -277,18 +277,6 @@ function reopen(layout: LockLayout, reservation: string): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-/** A rename of one of our own names; a lost reply counts as done when the new name is there. */
-function renameOwn(from: string, to: string): boolean {
-  try {
-    platform.fs.renameSync(from, to);
-    return true;
-  } catch (error) {
-    const code = errorCode(error);
-    if (code !== 'ENOENT' && code !== 'ESTALE') throw error;
-    return lstatExists(to);
   }
 }
 

@@ -1,7 +1,7 @@
 import { errorCode } from '../fs-helpers.js';
 import { platform } from '../platform.js';
 import { EXCLUSIVE_PREFIX, FENCE_PREFIX, leaseName, type LockLayout } from './layout.js';
-import { lstatExists } from './lease.js';
+import { lstatExists, renameOwn } from './lease.js';
 
 /**
  * Taking over an exclusive lease, fenced (F3).
@@ -37,13 +37,13 @@ export function reapAndFence(layout: LockLayout, name: string): boolean {
   if (name.startsWith(EXCLUSIVE_PREFIX) && !blockLateRelease(layout, holder)) return false;
   const token = platform.token();
   const marker = (seq: number): string => `${layout.lockDir}/${FENCE_PREFIX}${holder}.${leaseName(token, seq)}`;
-  if (!renameOwnName(`${layout.lockDir}/${name}`, marker(0))) return false;
+  if (!renameOwn(`${layout.lockDir}/${name}`, marker(0))) return false;
   // From here on the lock directory holds our marker: nobody can take the lock.
   for (const owner of fencer === undefined ? [holder] : [holder, fencer]) removeQuietly(layout.commitTempPath(owner));
   let seq = 0;
   try {
     replaceInode(layout, token, () => {
-      if (!renameOwnName(marker(seq), marker(seq + 1))) return false;
+      if (!renameOwn(marker(seq), marker(seq + 1))) return false;
       seq += 1;
       return true;
     });
@@ -132,18 +132,6 @@ function replaceInode(layout: LockLayout, token: string, stillOurs: () => boolea
     // ENOENT on the rename: a waiter that reaped our marker removed our copy (it fences now), or
     // our rename happened and its reply was lost. Either way the fence is done or being done.
     if (errorCode(error) !== 'ENOENT' && errorCode(error) !== 'ESTALE') throw error;
-  }
-}
-
-/** A rename of a name only we use as destination; a lost reply counts as done when the new name is there. */
-function renameOwnName(from: string, to: string): boolean {
-  try {
-    platform.fs.renameSync(from, to);
-    return true;
-  } catch (error) {
-    const code = errorCode(error);
-    if (code !== 'ENOENT' && code !== 'ESTALE') throw error;
-    return lstatExists(to);
   }
 }
 

@@ -264,6 +264,18 @@ function reservations(layout: LockLayout): string[] {
   }
 }
 
+/** A rename of one of our own names; a lost reply counts as done when the new name is there. */
+export function renameOwn(from: string, to: string): boolean {
+  try {
+    platform.fs.renameSync(from, to);
+    return true;
+  } catch (error) {
+    const code = errorCode(error);
+    if (code !== 'ENOENT' && code !== 'ESTALE') throw error;
+    return lstatExists(to);
+  }
+}
+
 export function lstatExists(path: string): boolean {
   try {
     platform.fs.lstatSync(path);

@@ -709,12 +709,7 @@ class World {
             this.violations.push(`lost update: ${key} acknowledged register version ${version} after version ${newest}`);
           this.#versions.push(version);
         }
-        const section = current();
-        if (section) {
-          if (section.start < 0) section.start = this.#step;
-          section.end = this.#step;
-          this.#checkOverlap(section);
-        }
+        this.#validated(current());
         break;
       }
       case 'switched': {
@@ -723,12 +718,7 @@ class World {
         if (version <= newest && this.#withinFaultModel())
           this.violations.push(`lost update: ${key} acknowledged switching current to v${version} after v${newest}`);
         this.#switched.push(version);
-        const section = current();
-        if (section) {
-          if (section.start < 0) section.start = this.#step;
-          section.end = this.#step;
-          this.#checkOverlap(section);
-        }
+        this.#validated(current());
         break;
       }
       case 'asked':
@@ -758,6 +748,14 @@ class World {
         break;
     }
     return undefined;
+  }
+
+  /** A successful check or commit: the task's holding window extends to this step. */
+  #validated(section: Section | undefined): void {
+    if (section === undefined) return;
+    if (section.start < 0) section.start = this.#step;
+    section.end = this.#step;
+    this.#checkOverlap(section);
   }
 
   #checkOverlap(section: Section): void {
