@@ -82,14 +82,16 @@ export interface DeployedFunction {
   /** The reserved concurrency this environment gives it (`functions.reservedConcurrency`), or `null`. */
   readonly reservedConcurrency: number | null;
   readonly role: IamRole;
-  readonly securityGroup: SecurityGroup;
+  /** Its security group in the VPC; `null` for a function without a file system, which runs outside the VPC. */
+  readonly securityGroup: SecurityGroup | null;
   readonly logGroup: CloudwatchLogGroup;
 }
 
 /**
- * One Lambda function per declaration: its own IAM role (VPC and log permissions, plus EFS mount,
- * and write unless read-only, through its own access point), its own security group (HTTPS out,
- * NFS to the mount targets), a log group with retention, the esbuild bundle as a zip whose hash
+ * One Lambda function per declaration: its own IAM role (log permissions; with a file system also
+ * VPC permissions and EFS mount, and write unless read-only, through its own access point), with a
+ * file system its own security group in the VPC (HTTPS out, NFS to the mount targets; a function
+ * without one runs outside the VPC), a log group with retention, the esbuild bundle as a zip whose hash
  * redeploys on change, and, with provisioned concurrency, a published version behind an alias.
  * It also grants the functions to the file system (ingress rules and file system policy).
  */
@@ -112,44 +114,9 @@ export class Functions extends Construct {
       const functionName = `${namePrefix}-${definition.name}`;
       const tags = { Name: functionName };
 
-      const securityGroup = new SecurityGroup(scope, 'security-group', {
-        name: `${functionName}-function`,
-        description: `Lambda function ${functionName}: HTTPS${props.config.plainHttpEgress.includes(definition.name) ? ' and HTTP' : ''} out, NFS to the EFS mount targets`,
-        vpcId: props.vpcId,
-        revokeRulesOnDelete: true,
-        // Lambda releases a function's network interfaces lazily after it is deleted.
-        timeouts: { delete: '45m' },
-        tags,
-      });
-      new VpcSecurityGroupEgressRule(scope, 'https-out', {
-        securityGroupId: securityGroup.id,
-        cidrIpv4: '0.0.0.0/0',
-        ipProtocol: 'tcp',
-        fromPort: HTTPS_PORT,
-        toPort: HTTPS_PORT,
-        description: 'HTTPS to AWS APIs and the internet',
-      });
-      if (props.config.plainHttpEgress.includes(definition.name)) {
-        // It accepts http:// URLs from callers: without this rule they would time out (EFETCHTIMEOUT).
-        new VpcSecurityGroupEgressRule(scope, 'http-out', {
-          securityGroupId: securityGroup.id,
-          cidrIpv4: '0.0.0.0/0',
-          ipProtocol: 'tcp',
-          fromPort: HTTP_PORT,
-          toPort: HTTP_PORT,
-          description: 'HTTP to the internet (http:// image URLs)',
-        });
-      }
-      if (definition.fileSystem !== null) {
-        new VpcSecurityGroupEgressRule(scope, 'nfs-out', {
-          securityGroupId: securityGroup.id,
-          referencedSecurityGroupId: fileSystem.securityGroup.id,
-          ipProtocol: 'tcp',
-          fromPort: NFS_PORT,
-          toPort: NFS_PORT,
-          description: 'NFS to the EFS mount targets',
-        });
-      }
+      // Only a function with a file system needs the VPC (its mount targets are there); one
+      // without (the web page) runs outside it: no network interfaces, no NAT in its path.
+      const securityGroup = definition.fileSystem === null ? null : functionSecurityGroup(scope, definition, functionName, tags, props);
 
       const logGroup = new CloudwatchLogGroup(scope, 'log-group', {
         name: `/aws/lambda/${functionName}`,
@@ -166,7 +133,9 @@ export class Functions extends Construct {
         Version: '2012-10-17',
         Statement: [
           // Lambda manages the function's network interfaces; EC2 offers no resource-level scope for these.
-          { Sid: 'ManageVpcNetworkInterfaces', Effect: 'Allow', Action: VPC_ACCESS_ACTIONS, Resource: '*' },
+          ...(securityGroup === null
+            ? []
+            : [{ Sid: 'ManageVpcNetworkInterfaces', Effect: 'Allow' as const, Action: VPC_ACCESS_ACTIONS, Resource: '*' }]),
           {
             Sid: 'WriteOwnLogs',
             Effect: 'Allow',
@@ -219,7 +188,7 @@ export class Functions extends Construct {
 
     const fileSystemPolicy = fileSystem.grantClients(
       identities.flatMap(({ definition, role, securityGroup }) =>
-        definition.fileSystem === null
+        definition.fileSystem === null || securityGroup === null
           ? []
           : [
               {
@@ -281,10 +250,14 @@ export class Functions extends Construct {
         // From this environment's configuration, not the declaration: see FunctionsConfig.reservedConcurrency.
         ...(reserved === null ? {} : { reservedConcurrentExecutions: reserved }),
         environment: { variables: environment },
-        vpcConfig: {
-          subnetIds: props.subnets.map((subnet) => subnet.subnetId),
-          securityGroupIds: [securityGroup.id],
-        },
+        ...(securityGroup === null
+          ? {}
+          : {
+              vpcConfig: {
+                subnetIds: props.subnets.map((subnet) => subnet.subnetId),
+                securityGroupIds: [securityGroup.id],
+              },
+            }),
         ...(mount === null
           ? {}
           : {
@@ -329,4 +302,52 @@ export class Functions extends Construct {
     });
     this.functions = new Map(deployed.map((fn) => [fn.definition.name, fn]));
   }
+}
+
+/** A function's security group in the VPC: HTTPS out (and HTTP for `plainHttpEgress`), NFS to the mount targets. */
+function functionSecurityGroup(
+  scope: Construct,
+  definition: FunctionDefinition,
+  functionName: string,
+  tags: Record<string, string>,
+  props: FunctionsProps,
+): SecurityGroup {
+  const plainHttp = props.config.plainHttpEgress.includes(definition.name);
+  const securityGroup = new SecurityGroup(scope, 'security-group', {
+    name: `${functionName}-function`,
+    description: `Lambda function ${functionName}: HTTPS${plainHttp ? ' and HTTP' : ''} out, NFS to the EFS mount targets`,
+    vpcId: props.vpcId,
+    revokeRulesOnDelete: true,
+    // Lambda releases a function's network interfaces lazily after it is deleted.
+    timeouts: { delete: '45m' },
+    tags,
+  });
+  new VpcSecurityGroupEgressRule(scope, 'https-out', {
+    securityGroupId: securityGroup.id,
+    cidrIpv4: '0.0.0.0/0',
+    ipProtocol: 'tcp',
+    fromPort: HTTPS_PORT,
+    toPort: HTTPS_PORT,
+    description: 'HTTPS to AWS APIs and the internet',
+  });
+  if (plainHttp) {
+    // It accepts http:// URLs from callers: without this rule they would time out (EFETCHTIMEOUT).
+    new VpcSecurityGroupEgressRule(scope, 'http-out', {
+      securityGroupId: securityGroup.id,
+      cidrIpv4: '0.0.0.0/0',
+      ipProtocol: 'tcp',
+      fromPort: HTTP_PORT,
+      toPort: HTTP_PORT,
+      description: 'HTTP to the internet (http:// image URLs)',
+    });
+  }
+  new VpcSecurityGroupEgressRule(scope, 'nfs-out', {
+    securityGroupId: securityGroup.id,
+    referencedSecurityGroupId: props.fileSystem.securityGroup.id,
+    ipProtocol: 'tcp',
+    fromPort: NFS_PORT,
+    toPort: NFS_PORT,
+    description: 'NFS to the EFS mount targets',
+  });
+  return securityGroup;
 }

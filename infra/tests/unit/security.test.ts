@@ -252,7 +252,8 @@ describe.each([
     const subnets = resources(json, 'aws_subnet');
     const privateSubnets = new Set(Object.keys(subnets).filter((name) => name.startsWith('network_private-')));
     for (const fn of Object.values(resources(json, 'aws_lambda_function'))) {
-      const ids = (fn['vpc_config'] as { subnet_ids: string[] }).subnet_ids;
+      // A function without a file system runs outside the VPC (the web page).
+      const ids = (fn['vpc_config'] as { subnet_ids: string[] } | undefined)?.subnet_ids ?? [];
       for (const id of ids) expect(privateSubnets.has(/^\$\{aws_subnet\.([^.]+)\.id\}$/.exec(id)?.[1] ?? '')).toBe(true);
     }
     for (const subnet of Object.values(subnets)) expect(subnet['map_public_ip_on_launch']).toBe(false);

@@ -10,7 +10,7 @@ import { Functions } from '../../../src/constructs/functions.js';
 import { FileSystem } from '../../../src/constructs/file-system.js';
 import type { PolicyDocument } from '../../../src/iam.js';
 import { fixtureConfig } from '../../fixtures/config.js';
-import { fixtureSystem } from '../../fixtures/system.js';
+import { fixtureSystem, messageWall, webPage } from '../../fixtures/system.js';
 import { bundleFixtures, referenceTo, resources, synthScope, temporaryDirectory } from '../../helpers.js';
 import { buildFunctions, SUBNETS } from './build.js';
 
@@ -142,6 +142,22 @@ describe('Functions', () => {
       security_group_ids: [expect.stringMatching(referenceTo('aws_security_group', 'id'))],
     });
     expect(lambda('message-wall')['vpc_config']).not.toEqual(lambda('ml-inference')['vpc_config']);
+  });
+
+  it('keeps a function without a file system out of the VPC: no security group, no VPC permissions', async () => {
+    const withPage = fixtureSystem([messageWall, webPage]);
+    const pageBundles = await bundleFixtures(withPage, work.path);
+    const { json: pageJson } = synthScope((scope) => buildFunctions(scope, config, withPage, pageBundles));
+    const page = Object.values(resources(pageJson, 'aws_lambda_function')).find((fn) => fn['function_name'] === 'lambda-efs-dev-web');
+    expect(page).toBeDefined();
+    expect(page?.['vpc_config']).toBeUndefined();
+    expect(page?.['file_system_config']).toBeUndefined();
+    const groups = Object.values(resources(pageJson, 'aws_security_group')).map((group) => group['name']);
+    expect(groups).toContain('lambda-efs-dev-message-wall-function');
+    expect(groups).not.toContain('lambda-efs-dev-web-function');
+    const policies = Object.values(resources(pageJson, 'aws_iam_role_policy')).filter((policy) => String(policy['role']).includes('web'));
+    const statements = policies.flatMap((policy) => (JSON.parse(String(policy['policy'])) as PolicyDocument).Statement);
+    expect(statements.map((statement) => statement.Sid)).toEqual(['WriteOwnLogs']);
   });
 
   it("mounts each function's access point at its declared path", () => {
