@@ -184,6 +184,35 @@ function toTensor(
 }
 
 /**
+ * Starts libvips on a generated image through the pipeline's own operations (flatten, reduce,
+ * crop, colour conversion), as one job on libvips' threads: its first-use costs (the thread pool,
+ * the operations, the reducer) are then paid off the main thread, in parallel with onnxruntime's
+ * session creation, which blocks the main thread. Resolves when done; never rejects.
+ */
+export function warmUpResampler(sharp: Sharp, config: ModelConfig): Promise<void> {
+  try {
+    const { crop } = config;
+    const side = 2 * Math.max(crop.width, crop.height);
+    const [r, g, b] = config.background;
+    const job = sharp({ create: { width: side, height: side, channels: 3, background: { r: 128, g: 128, b: 128 } } })
+      .flatten({ background: { r, g, b } })
+      .resize(side / 2, side / 2, { fit: 'fill', kernel: KERNELS[config.interpolation], fastShrinkOnLoad: false })
+      .extract({ left: 0, top: 0, width: crop.width, height: crop.height })
+      .toColourspace('srgb')
+      .removeAlpha()
+      .raw({ depth: 'uchar' })
+      .toBuffer();
+    return job.then(
+      () => undefined,
+      () => undefined,
+    );
+  } catch {
+    // Only a warm-up (a stand-in sharp in tests may not chain).
+    return Promise.resolve();
+  }
+}
+
+/**
  * Runs a small generated JPEG through the whole pipeline once, so that libvips' first-use costs
  * (its thread pool, the JPEG decoder, the resampler) are not paid by a request. Never throws.
  */

@@ -14,7 +14,8 @@ import { describe, expect, it } from 'vitest';
 
 import { checkImageBytes } from '../../src/core/decode-image.js';
 import { DEFAULT_MODEL_CONFIG, resolveModelConfig, type ModelConfig } from '../../src/core/model-config.js';
-import { centerCropOffsets, preprocessImage, resizedSize, roundHalfEven } from '../../src/core/preprocess.js';
+import { centerCropOffsets, preprocessImage, resizedSize, roundHalfEven, warmUpResampler } from '../../src/core/preprocess.js';
+import type { Sharp } from '../../src/core/native.js';
 import { CorruptImageError, TooManyPixelsError } from '../../src/errors.js';
 import { animatedGif, encodeRaw, orientedJpeg, pixelBomb, sharp, solid, solidJpeg, syntheticPixels } from '../helpers/images.js';
 
@@ -286,5 +287,47 @@ describe('decoding the images people send', () => {
     const corrupt = Buffer.concat([jpeg.subarray(0, 120), Buffer.alloc(2_000, 0x5a)]);
     const error = await preprocessImage(sharp, corrupt, 'jpeg', DEFAULT_MODEL_CONFIG, limits).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CorruptImageError);
+  });
+});
+
+describe('warming libvips up while the session is created', () => {
+  /** A stand-in for sharp that records the pipeline it is asked for, and fails or throws on demand. */
+  function recordingSharp(outcome: 'ok' | 'rejects' | 'throws'): { sharp: Sharp; calls: [string, unknown][] } {
+    const calls: [string, unknown][] = [];
+    const pipeline: Record<string, (arg?: unknown) => unknown> = {};
+    for (const name of ['flatten', 'resize', 'extract', 'toColourspace', 'removeAlpha', 'raw']) {
+      pipeline[name] = (...args: unknown[]) => {
+        calls.push([name, args]);
+        return pipeline;
+      };
+    }
+    pipeline['toBuffer'] = () => (outcome === 'rejects' ? Promise.reject(new Error('libvips failed')) : Promise.resolve(Buffer.alloc(0)));
+    const fake = (input: unknown) => {
+      if (outcome === 'throws') throw new Error('not a sharp');
+      calls.push(['input', [input]]);
+      return pipeline;
+    };
+    return { sharp: fake as unknown as Sharp, calls };
+  }
+
+  it("runs one job through the model's own operations: its kernel, a reduction to its crop", async () => {
+    const config = resolveModelConfig(
+      { crop: { width: 224, height: 224 }, resize: { shorterSide: 256 }, interpolation: 'bicubic' },
+      'model.json',
+    );
+    const { sharp: fake, calls } = recordingSharp('ok');
+    await expect(warmUpResampler(fake, config)).resolves.toBeUndefined();
+    const [kind, [input]] = calls[0] as [string, [{ create: { width: number } }]];
+    expect(kind).toBe('input');
+    expect(input.create.width).toBe(448);
+    const resize = calls.find(([name]) => name === 'resize')?.[1] as [number, number, { kernel: string }];
+    expect(resize.slice(0, 2)).toEqual([224, 224]);
+    expect(resize[2].kernel).toBe('cubic');
+    expect(calls.find(([name]) => name === 'extract')?.[1]).toEqual([{ left: 0, top: 0, width: 224, height: 224 }]);
+  });
+
+  it('never rejects: a failing libvips or a stand-in without the API only costs the warm-up', async () => {
+    await expect(warmUpResampler(recordingSharp('rejects').sharp, DEFAULT_MODEL_CONFIG)).resolves.toBeUndefined();
+    await expect(warmUpResampler(recordingSharp('throws').sharp, DEFAULT_MODEL_CONFIG)).resolves.toBeUndefined();
   });
 });
