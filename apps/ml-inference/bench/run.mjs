@@ -3,7 +3,7 @@
 // Runs against the built package (dist/): build first. Not part of the tests.
 //
 //   node bench/run.mjs [--cold-runs 5] [--warm-runs 200] [--variants float32,float16,int8,int8-qdq]
-//                      [--work <dir>] [--json <file>] [--quiet-idle 85] [--quiet-wait 240]
+//                      [--work <dir>] [--json <file>] [--quiet-idle 85] [--quiet-wait 240] [--handler bundle|dist]
 //
 // The machine may be shared: before each measured block the script waits (up to --quiet-wait s)
 // until the CPUs were --quiet-idle % idle over 2 s, and reports how idle they were.
@@ -19,6 +19,10 @@
 //    page-cache drop of the model's files and the native libraries (sync + dd iflag=nocache):
 //    the "very first" cold start, reading from disk. The others find them in the page cache.
 //    Bytes read from the model directory come from the function's own "model loaded" log.
+//    The handler is what Lambda runs (--handler bundle, the default): the deployment package from
+//    infra's bundler (infra/dist: `pnpm build` first), natives in its node_modules/, extracted into
+//    a temporary directory and run with --enable-source-maps (the functions' NODE_OPTIONS);
+//    --handler dist imports the package's dist/handler.js instead (one module per source file).
 //    After the first, cold starts go round-robin across the models.
 // 3. Warm: one handler per model in this process answers `warm-runs` POSTs of the JPEG (after 20
 //    unmeasured), then the same number of GETs of it from a server on 127.0.0.1, in blocks of 20
@@ -26,11 +30,11 @@
 //    infer, answer.
 // Prints Markdown; --json also writes the raw numbers.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -48,6 +52,7 @@ const { values } = parseArgs({
     json: { type: 'string' },
     'quiet-idle': { type: 'string', default: '85' },
     'quiet-wait': { type: 'string', default: '240' },
+    handler: { type: 'string', default: 'bundle' },
   },
 });
 const coldRuns = Number(values['cold-runs']);
@@ -55,6 +60,7 @@ const warmRuns = Number(values['warm-runs']);
 const variants = values.variants.split(',');
 const work = values.work;
 mkdirSync(work, { recursive: true });
+if (values.handler !== 'bundle' && values.handler !== 'dist') throw new Error(`--handler is bundle or dist, not ${values.handler}`);
 
 const { writeResNetModel } = await import('@lambda-efs/onnx-models');
 const { installModel } = await import('../dist/install/install.js');
@@ -206,6 +212,9 @@ function nativeLibraryFiles() {
   }
   return files;
 }
+function nativeFilesUnder(dir) {
+  return filesUnder(dir).filter((path) => /\.(so(\.\d+)*|node)$/.test(path));
+}
 function dropPageCache(paths) {
   spawnSync('sync');
   for (const path of paths) spawnSync('dd', [`if=${path}`, 'iflag=nocache', 'count=0', 'status=none']);
@@ -222,7 +231,10 @@ function filesUnder(dir) {
 function coldStart(model, extraEnv = {}) {
   return new Promise((resolve, reject) => {
     const startedAt = performance.now();
-    const child = spawn(process.execPath, model.naive ? [NAIVE, model.modelPath] : [COLD, eventFile], {
+    const args = model.naive
+      ? [NAIVE, model.modelPath]
+      : [...handlerNodeArgs, COLD, eventFile, ...(handlerModule === undefined ? [] : [handlerModule])];
+    const child = spawn(process.execPath, args, {
       cwd: PACKAGE,
       env: {
         PATH: process.env.PATH,
@@ -292,7 +304,29 @@ function coldStart(model, extraEnv = {}) {
   });
 }
 
-const nativeFiles = nativeLibraryFiles();
+// What the cold starts import: the deployment package, extracted outside the workspace (so that
+// nothing resolves from the workspace's node_modules), or dist/handler.js.
+let handlerModule;
+let handlerNodeArgs = [];
+let taskDir;
+if (values.handler === 'bundle') {
+  const INFRA = fileURLToPath(new URL('../../../infra/dist/', import.meta.url));
+  const { bundleFunction } = await import(join(INFRA, 'bundling', 'bundle.js'));
+  const { readZip } = await import(join(INFRA, 'bundling', 'zip.js'));
+  const { functionDefinition } = await import('../dist/function.js');
+  log('bundling the deployment package…');
+  taskDir = mkdtempSync(join(os.tmpdir(), 'ml-bench-task-'));
+  const bundle = await bundleFunction(functionDefinition, { outDir: join(taskDir, '..', `${basename(taskDir)}-zip`) });
+  for (const entry of readZip(readFileSync(bundle.zipPath))) {
+    mkdirSync(dirname(join(taskDir, entry.name)), { recursive: true });
+    writeFileSync(join(taskDir, entry.name), entry.data);
+  }
+  rmSync(join(taskDir, '..', `${basename(taskDir)}-zip`), { recursive: true, force: true });
+  handlerModule = join(taskDir, 'handler.mjs');
+  handlerNodeArgs = ['--enable-source-maps'];
+  process.on('exit', () => rmSync(taskDir, { recursive: true, force: true }));
+}
+const nativeFiles = [...nativeLibraryFiles(), ...(taskDir === undefined ? [] : nativeFilesUnder(join(taskDir, 'node_modules')))];
 // The very first cold start of each model (page cache dropped), then the others round-robin across
 // the models, so that every model sees the same share of the machine's ups and downs.
 const cold = [];
@@ -448,7 +482,9 @@ lines.push(
     .join(' ')}.`,
 );
 lines.push('');
-lines.push('Cold start (fresh process → first answer: Node boot, imports, init with model load, one request):');
+lines.push(
+  `Cold start (fresh process → first answer: Node boot, imports, init with model load, one request) of ${values.handler === 'bundle' ? "the deployment package (infra's bundler: handler.mjs + natives in node_modules/, run with --enable-source-maps)" : 'dist/handler.js (unbundled: one module per source file)'}:`,
+);
 lines.push('');
 lines.push(
   '| model | optimized graph | bytes read | very first (page cache dropped) | then: p50 | min–max | boot | libraries | model read wait | session | first request | fresh memory: load | first request | whole process | peak RSS | CPU idle before |',
