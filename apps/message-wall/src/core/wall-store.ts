@@ -14,7 +14,7 @@ import {
   systemErrorCode,
 } from '../errors.js';
 import { checkMessage } from './message.js';
-import { closeQuietly, lastByte, openIfExists, readRange, readTail, readWhole } from './wall-file.js';
+import { closeQuietly, lastByte, openIfExists, readRange, readTail, readTextThen, readWhole, readWholeText } from './wall-file.js';
 import { parseWallId, wallUrlPath, type WallId } from './wall-id.js';
 
 /** Settings of a {@link WallStore}; the function builds them from its environment (config.ts). */
@@ -179,9 +179,8 @@ export class WallStore {
         // right after this message: its first `wholeEnd` bytes never change once written (writers
         // only append, repair by renaming a new file in and DELETE unlinks), and they are read
         // through the descriptor opened under the lock; the message itself follows them.
-        const reply = this.#replyBefore(file, before, tail, message);
         return {
-          text: `${reply.toString('utf8')}${message}\n`,
+          text: this.#reply(file, before, tail, message),
           messageBytes,
           wallBytes: before.wholeEnd + messageBytes + 1,
           lockWaitMs,
@@ -195,20 +194,24 @@ export class WallStore {
   }
 
   /**
-   * The reply's part before the new message (all whole lines before it, or the last `tail - 1`),
-   * from the descriptor opened under the lock. On NFS a read through it can fail with ESTALE when
-   * another client replaced (repair) or removed (DELETE) the file since: then from the file as it
-   * is now, if it still holds the message at the same place (a repair keeps every whole line).
+   * The reply: the whole lines before the new message (all, or the last `tail - 1`), then the
+   * message, read from the descriptor opened under the lock. On NFS a read through it can fail
+   * with ESTALE when another client replaced (repair) or removed (DELETE) the file since: then
+   * from the file as it is now, if it still holds the message at the same place (a repair keeps
+   * every whole line).
    */
-  #replyBefore(file: string, before: BeforeAppend, tail: number | undefined, message: string): Buffer {
-    if (before.fd === undefined || tail === 1) return Buffer.alloc(0);
-    const read = (fd: number): Buffer =>
-      tail === undefined ? readRange(fd, 0, before.wholeEnd) : readTail(fd, before.wholeEnd, tail - 1, this.#chunkBytes).bytes;
+  #reply(file: string, before: BeforeAppend, tail: number | undefined, message: string): string {
+    const ownLine = `${message}\n`;
+    if (before.fd === undefined || tail === 1) return ownLine;
+    const read = (fd: number): string =>
+      tail === undefined
+        ? readTextThen(fd, before.wholeEnd, ownLine)
+        : `${readTail(fd, before.wholeEnd, tail - 1, this.#chunkBytes).bytes.toString('utf8')}${ownLine}`;
     try {
       return read(before.fd);
     } catch (error) {
       if (systemErrorCode(error) !== 'ESTALE') throw error;
-      const line = Buffer.from(`${message}\n`, 'utf8');
+      const line = Buffer.from(ownLine, 'utf8');
       const now = openIfExists(file);
       try {
         const holdsMessage =
@@ -267,8 +270,8 @@ export class WallStore {
     const wall = openIfExists(file);
     if (wall === undefined) return { text: '' };
     try {
-      const { bytes } = tail === undefined ? readWhole(wall.fd, wall.size) : readTail(wall.fd, wall.size, tail, this.#chunkBytes);
-      return { text: bytes.toString('utf8') };
+      if (tail === undefined) return { text: readWholeText(wall.fd, wall.size) };
+      return { text: readTail(wall.fd, wall.size, tail, this.#chunkBytes).bytes.toString('utf8') };
     } finally {
       closeQuietly(wall.fd);
     }

@@ -89,8 +89,9 @@ describe('faults while appending', () => {
   });
 
   it('answers 500 and stores nothing when the wall file cannot be opened for writing', async () => {
+    // Any open of the wall file but for reading ('r'), whatever flags efs-utils spells it with.
     faults.openSync = (real, path, flags, ...rest) => {
-      if (flags === 'a') throw fsError('EACCES');
+      if (path === join(dir, 'content') && flags !== 'r') throw fsError('EACCES');
       return (real.openSync as (...a: unknown[]) => unknown)(path, flags, ...rest);
     };
     const response = await post('not stored');

@@ -80,6 +80,29 @@ describe('posting, reading, deleting', () => {
   });
 });
 
+describe('the read buffer shared by every read of the process', () => {
+  it('answers each wall with its own bytes, a large wall before a small one included', async () => {
+    // 200 KiB of multi-byte text: the buffer grows past it; the small wall after must not show its rest.
+    const large = Array.from({ length: 2000 }, (_, i) => `message ${i} é中🎉 ${'x'.repeat(80)}`);
+    writeFileSync(join(dir, 'content'), `${large.join('\n')}\n`);
+    const largeReply = await store.post(null, 'last ü');
+    expect(largeReply.text).toBe(`${large.join('\n')}\nlast ü\n`);
+    expect((await store.read(null)).text).toBe(largeReply.text);
+
+    expect((await store.post('small', 'ß')).text).toBe('ß\n');
+    expect((await store.post('small', 'two')).text).toBe('ß\ntwo\n');
+    expect((await store.read('small')).text).toBe('ß\ntwo\n');
+    expect((await store.read(null)).text).toBe(largeReply.text);
+  });
+
+  it('leaves out an unterminated tail when reading into it', async () => {
+    writeFileSync(join(dir, 'content'), 'one\ntwo\nhalf-writ');
+    expect((await store.read(null)).text).toBe('one\ntwo\n');
+    writeFileSync(join(dir, 'content'), 'no newline at all');
+    expect((await store.read(null)).text).toBe('');
+  });
+});
+
 describe('tail', () => {
   it('reads the last messages backwards in doubling chunks', async () => {
     const small = storeOn(dir, { readChunkBytes: 3 });
