@@ -18,6 +18,9 @@
 //            runtime, PATH its dist/index.js, e.g. the last commit's, for before/after in one run)
 //            --compare-start SCRIPT (the third peer's start script instead: a copy of
 //            start-wall-only.mjs in another checkout, serving that checkout's message wall)
+//            --warm-posts N (local runtimes only: N POSTs with ?tail=1 to another wall, /message-wall/
+//            bench-warmup, after the warm-up GETs, so that every environment has run the POST code
+//            before the measured phase; default 0: environments as fresh as after a start)
 //            --write (append the table to ../BENCHMARKS.md)
 //
 // Each round: every peer on a fresh directory; the same `seed` messages of about 40 bytes POSTed
@@ -30,7 +33,7 @@
 // its defaults (text logs, freezing, watch); its log goes to a file, as to a terminal.
 /* global fetch */
 import { spawn } from 'node:child_process';
-import { appendFileSync, chmodSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, chmodSync, closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -57,6 +60,7 @@ const COMPARE_RUNTIME = option('--compare-runtime', undefined);
 const COMPARE_START = option('--compare-start', undefined);
 const COMPARING = COMPARE_RUNTIME !== undefined || COMPARE_START !== undefined;
 const WARMUP_GETS = 200;
+const WARM_POSTS = Number(option('--warm-posts', 0));
 const SLICES = Number(option('--slices', 1));
 /** Seed answers compared between the peers (indexes of the seeding POSTs). */
 const COMPARED = new Set([0, 1, Math.floor(SEED / 2), SEED - 2, SEED - 1]);
@@ -105,7 +109,7 @@ async function startPython(dir) {
   const child = spawn('python3', [PYTHON_PEER, String(port), dir], { stdio: ['ignore', 'ignore', 'inherit'] });
   const base = `http://127.0.0.1:${port}`;
   await waitForHttp(`${base}/`, child, 'the Python peer');
-  return { name: 'python', wallUrl: `${base}/message-wall`, stop: () => stop(child) };
+  return { name: 'python', pid: child.pid, wallUrl: `${base}/message-wall`, stop: () => stop(child) };
 }
 
 /** `pnpm start` without its build step (done before): the root scripts/start.mjs, defaults on. */
@@ -142,12 +146,48 @@ async function startLocalRuntime(dir, name, script, env) {
     console.error(readFileSync(logFile, 'utf8').slice(-4000));
     throw error;
   }
-  return { name, wallUrl: `${base}/message-wall`, stop: () => stop(child), logFile };
+  return { name, pid: child.pid, wallUrl: `${base}/message-wall`, stop: () => stop(child), logFile };
 }
 
 function load(options) {
   return runLoad(LOAD, options);
 }
+
+/** CPU time (user + system, clock ticks) of `pid` and its descendants, by pid (Linux /proc; empty elsewhere). */
+function cpuTicksOfTree(pid) {
+  const stats = new Map();
+  let entries;
+  try {
+    entries = readdirSync('/proc').filter((name) => /^[0-9]+$/.test(name));
+  } catch {
+    return stats;
+  }
+  const parentOf = new Map();
+  for (const name of entries) {
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parentOf.set(Number(name), Number(fields[1]));
+      stats.set(Number(name), Number(fields[11]) + Number(fields[12]));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const inTree = (candidate) => {
+    for (let at = candidate; at !== undefined && at > 1; at = parentOf.get(at)) if (at === pid) return true;
+    return false;
+  };
+  return new Map([...stats].filter(([candidate]) => inTree(candidate)));
+}
+
+/** CPU ms the peer's processes (server and, for the local runtime, its environments) used between two readings. */
+function cpuMsBetween(before, after) {
+  let ticks = 0;
+  for (const [pid, total] of after) ticks += total - (before.get(pid) ?? 0);
+  return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+// Linux's USER_HZ: /proc/<pid>/stat counts CPU time in these.
+const CLOCK_TICKS_PER_SECOND = 100;
 
 /**
  * One phase (`requests` requests of one kind) on every peer, in `SLICES` slices taken in turn
@@ -155,7 +195,7 @@ function load(options) {
  * alike. A peer's rate is its requests over the time its own slices took.
  */
 async function phase(peers, method, query, prefix) {
-  const results = new Map(peers.map((peer) => [peer, { elapsedMs: 0, latencies: [], responseBytes: 0 }]));
+  const results = new Map(peers.map((peer) => [peer, { elapsedMs: 0, latencies: [], responseBytes: 0, cpuMs: 0 }]));
   const perSlice = Math.ceil(REQUESTS / SLICES);
   for (let slice = 0; slice < SLICES; slice++) {
     const order = slice % 2 === 0 ? peers : [...peers].reverse();
@@ -163,7 +203,9 @@ async function phase(peers, method, query, prefix) {
       const requests = Math.min(perSlice, REQUESTS - slice * perSlice);
       if (requests <= 0) continue;
       const url = `${peer.wallUrl}${query}`;
+      const cpuBefore = cpuTicksOfTree(peer.pid);
       const result = await load({ url, method, clients: CLIENTS, requests, prefix: `${prefix} s${slice}` });
+      const cpuMs = cpuMsBetween(cpuBefore, cpuTicksOfTree(peer.pid));
       const ok = result.statuses['200'] ?? 0;
       if (ok !== requests)
         throw new Error(`${peer.name}: ${method} ${url}: ${JSON.stringify(result.statuses)} (all ${requests} should be 200)`);
@@ -171,6 +213,7 @@ async function phase(peers, method, query, prefix) {
       total.elapsedMs += result.elapsedMs;
       total.latencies.push(...result.latencies);
       total.responseBytes += result.responseBytes;
+      total.cpuMs += cpuMs;
     }
   }
   return new Map(
@@ -183,6 +226,7 @@ async function phase(peers, method, query, prefix) {
           p50: percentile(sorted, 50),
           p99: percentile(sorted, 99),
           kib: total.responseBytes / REQUESTS / 1024,
+          cpuMsPerRequest: total.cpuMs / REQUESTS,
         },
       ];
     }),
@@ -222,6 +266,10 @@ async function runRound(starts, round) {
     for (const peer of peers) {
       rows.set(peer, { peer: peer.name, round, answers: await seed(peer.wallUrl) });
       await load({ url: peer.wallUrl, method: 'GET', clients: CLIENTS, requests: WARMUP_GETS, prefix: '' });
+      // The Python peer serves one wall whatever the path: its warm-up stays the GETs.
+      if (WARM_POSTS > 0 && peer.name !== 'python') {
+        await load({ url: `${peer.wallUrl}/bench-warmup?tail=1`, method: 'POST', clients: CLIENTS, requests: WARM_POSTS, prefix: 'warm' });
+      }
     }
     for (const [peer, measured] of await phase(peers, 'POST', '', `bench r${round}`)) rows.get(peer).post = measured;
     for (const [peer, measured] of await phase(peers, 'GET', '')) rows.get(peer).get = measured;
@@ -273,7 +321,8 @@ for (let round = 1; round <= ROUNDS; round++) {
   rounds.push({ round, python, runtime, ratio, comparedRuntime: compared, compared: python.answers.size });
   console.error(
     `round ${round}: POST python ${Math.round(python.post.rps)}/s p50 ${python.post.p50.toFixed(1)} ms; pnpm start ${Math.round(runtime.post.rps)}/s p50 ${runtime.post.p50.toFixed(1)} ms; ratio ${ratio.toFixed(2)}; ` +
-      `GET ${Math.round(python.get.rps)} / ${Math.round(runtime.get.rps)}; ?tail=1 ${Math.round(runtime.tail.rps)}; ${python.answers.size} answers byte-identical` +
+      `GET ${Math.round(python.get.rps)} / ${Math.round(runtime.get.rps)}; ?tail=1 ${Math.round(runtime.tail.rps)}; ` +
+      `CPU ms per POST ${python.post.cpuMsPerRequest.toFixed(2)} / ${runtime.post.cpuMsPerRequest.toFixed(2)}; ${python.answers.size} answers byte-identical` +
       (compared === undefined
         ? ''
         : `; compared build: POST ${Math.round(compared.post.rps)}/s (ratio ${(compared.post.rps / python.post.rps).toFixed(2)}), GET ${Math.round(compared.get.rps)}, ?tail=1 ${Math.round(compared.tail.rps)}`),
@@ -289,6 +338,19 @@ const table = [
       `| ${r.round} | ${fmt(r.python.post)} | ${fmt(r.runtime.post)} | **${r.ratio.toFixed(2)}** | ${Math.round(r.python.get.rps)} | ${Math.round(r.runtime.get.rps)} | ${(r.runtime.get.rps / r.python.get.rps).toFixed(2)} | ${Math.round(r.runtime.tail.rps)} | ${r.runtime.tail.p50.toFixed(1)} |`,
   ),
   `| median | ${Math.round(median(rounds.map((r) => r.python.post.rps)))} | ${median(rounds.map((r) => r.python.post.p50)).toFixed(1)} | ${median(rounds.map((r) => r.python.post.p99)).toFixed(1)} | ${Math.round(median(rounds.map((r) => r.runtime.post.rps)))} | ${median(rounds.map((r) => r.runtime.post.p50)).toFixed(1)} | ${median(rounds.map((r) => r.runtime.post.p99)).toFixed(1)} | **${median(rounds.map((r) => r.ratio)).toFixed(2)}** | ${Math.round(median(rounds.map((r) => r.python.get.rps)))} | ${Math.round(median(rounds.map((r) => r.runtime.get.rps)))} | ${median(rounds.map((r) => r.runtime.get.rps / r.python.get.rps)).toFixed(2)} | ${Math.round(median(rounds.map((r) => r.runtime.tail.rps)))} | ${median(rounds.map((r) => r.runtime.tail.p50)).toFixed(1)} |`,
+].join('\n');
+// CPU time of each peer's processes per request: what the work costs, whatever else the machine runs.
+const cpu2 = (m) => m.cpuMsPerRequest.toFixed(2);
+const cpuTable = [
+  `| round | Python POST | pnpm start POST | ratio | Python GET | pnpm start GET | pnpm start POST ?tail=1 |${rounds[0]?.comparedRuntime === undefined ? '' : ' compared POST | compared GET | compared POST ?tail=1 |'}`,
+  `| ---: | ---: | ---: | ---: | ---: | ---: | ---: |${rounds[0]?.comparedRuntime === undefined ? '' : ' ---: | ---: | ---: |'}`,
+  ...rounds.map(
+    (r) =>
+      `| ${r.round} | ${cpu2(r.python.post)} | ${cpu2(r.runtime.post)} | ${(r.runtime.post.cpuMsPerRequest / r.python.post.cpuMsPerRequest).toFixed(2)} | ${cpu2(r.python.get)} | ${cpu2(r.runtime.get)} | ${cpu2(r.runtime.tail)} |` +
+      (r.comparedRuntime === undefined
+        ? ''
+        : ` ${cpu2(r.comparedRuntime.post)} | ${cpu2(r.comparedRuntime.get)} | ${cpu2(r.comparedRuntime.tail)} |`),
+  ),
 ].join('\n');
 const withCompared = rounds.filter((r) => r.comparedRuntime !== undefined);
 const comparedTable =
@@ -309,7 +371,7 @@ const machine = `${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${(t
   .map((n) => n.toFixed(1))
   .join(' / ')} after`;
 const command = `node apps/message-wall/bench/side-by-side.mjs ${process.argv.slice(2).join(' ')}`.trim();
-const text = `Command: \`${command}\` (${new Date().toISOString()})\n\nMachine: ${machine}\n\nAnswers compared byte for byte each round: ${rounds[0]?.compared ?? 0} (empty wall, ${COMPARED.size} seed POSTs, the seeded wall); all identical. Wall after the POSTs: ${rounds[0]?.runtime.wallAfter} messages (pnpm start, ?tail=1 POSTs included), ${rounds[0]?.python.wallAfter} (Python).\n\n${table}\n${comparedTable}\n`;
+const text = `Command: \`${command}\` (${new Date().toISOString()})\n\nMachine: ${machine}\n\nAnswers compared byte for byte each round: ${rounds[0]?.compared ?? 0} (empty wall, ${COMPARED.size} seed POSTs, the seeded wall); all identical. Wall after the POSTs: ${rounds[0]?.runtime.wallAfter} messages (pnpm start, ?tail=1 POSTs included), ${rounds[0]?.python.wallAfter} (Python).\n\n${table}\n${comparedTable}\n\nCPU time per request of each peer's processes (the server; for the local runtimes, the runtime and its environments), ms; the load generator is not counted:\n\n${cpuTable}\n`;
 console.log(text);
 if (process.argv.includes('--write')) {
   appendFileSync(new URL('../BENCHMARKS.md', import.meta.url), `\n${text}`);
