@@ -1,6 +1,7 @@
 import type { Stats } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { CrossDeviceError, DestinationExistsError } from './errors.js';
+import { CrossDeviceError, DestinationExistsError, InvalidArgumentError } from './errors.js';
+import { Lease } from './lock/lease.js';
 import { platform } from './platform.js';
 import { errorCode, holdsFile, isAmbiguous, lstatIfExists, sameFile, unlinkQuietly } from './fs-helpers.js';
 import type { Lock } from './types.js';
@@ -17,7 +18,11 @@ export interface AtomicMoveOptions {
   readonly overwrite?: boolean;
   /**
    * A lock held for the move. Its `assertHeld()` runs just before the rename (or link), so a
-   * holder whose lease was lost never moves anything: it gets `LockCompromisedError`.
+   * holder whose lease was lost never moves anything: it gets `LockCompromisedError`. A move is
+   * not fenced against a takeover (its source is the caller's): without `overwrite` a late one
+   * can replace nothing; with `overwrite`, one of our locks is refused, because a move that NFS
+   * delivers late could replace what the next holder put there (write with `atomicWriteFile`
+   * under the lock instead, or publish with `switchSymlink`).
    * @default undefined (no lock check)
    */
   readonly lock?: Lock;
@@ -74,6 +79,12 @@ export async function atomicMove(from: string, to: string, options?: AtomicMoveO
   const { overwrite, lock } = options ?? {};
   assertOptionalBoolean('options.overwrite', overwrite);
   assertOptionalLock('options.lock', lock);
+  if (overwrite === true && lock instanceof Lease) {
+    throw new InvalidArgumentError(
+      'atomicMove: options.overwrite with options.lock cannot be made safe on NFS: a move delivered late, after another process ' +
+        'took the lock over, would replace what that process put there. Write the file with atomicWriteFile under the lock, or move without overwrite.',
+    );
+  }
   // A missing source rejects here with the fs ENOENT error, as is.
   const source = await platform.fsp.lstat(from);
   if (overwrite === true) {

@@ -1,7 +1,8 @@
 import type { FileHandle } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname } from 'node:path';
 import { InvalidArgumentError } from './errors.js';
-import { Lease } from './lock/lease.js';
+import { fencingLease, oneCommitAtATime } from './fenced-commit.js';
+import type { Lease } from './lock/lease.js';
 import { platform } from './platform.js';
 import type { FileIdentity } from './fs-helpers.js';
 import { closeQuietly, errorCode, fsyncDirectory, holdsFile, isAmbiguous, siblingTempPath, unlinkQuietly } from './fs-helpers.js';
@@ -27,9 +28,11 @@ export interface AtomicWriteOptions {
    */
   readonly fsync?: boolean;
   /**
-   * A lock held on `path` (or on whatever the write belongs to). Its `assertHeld()` runs just
-   * before the rename, so a holder whose lease was lost never commits: it gets
-   * `LockCompromisedError` and the file keeps its old content.
+   * An exclusive lock held on `path` or on another file of its directory. Checked just before
+   * the rename, so a holder whose lease was lost never commits (`LockCompromisedError`, the
+   * file keeps its old content), and fenced: a rename delivered late after a takeover fails.
+   * A shared lock, or one on a file in another directory, is refused (it could not fence the
+   * write). Another `Lock` implementation is checked, not fenced.
    * @default undefined (no lock check)
    */
   readonly lock?: Lock;
@@ -51,8 +54,8 @@ interface WritePlan {
  * which is then renamed onto `path`. Under an exclusive lock on a file of the same directory the
  * temporary file is `.<locked name>.<lease token>.tmp` instead: a process that takes the lock
  * over removes it, so that this rename, if NFS delivers it late, fails instead of replacing a
- * newer file; the writer then gets `LockCompromisedError`. If `path` is a symlink, the link itself is replaced by a
- * regular file; pass the link's target to write through it. Ownership is not preserved (the file
+ * newer file; the writer then gets `LockCompromisedError`. If `path` is a symlink, the link
+ * itself is replaced by a regular file; pass the link's target to write through it. Ownership is not preserved (the file
  * belongs to the writer, as with any new file).
  *
  * If the error comes from the directory fsync after the rename, the new content is already in
@@ -77,30 +80,10 @@ interface WritePlan {
  */
 export async function atomicWriteFile(path: string, data: string | Uint8Array, options?: AtomicWriteOptions): Promise<void> {
   const plan = planWrite(path, data, options);
-  const lease = fencedLease(path, plan.lock);
+  const lease = fencingLease('atomicWriteFile', path, plan.lock);
   if (lease === undefined) return writeAndRename(path, plan, siblingTempPath(path, 'tmp'), undefined);
-  // One at a time per lease: its temporary file has one name.
-  const previous = commitsInFlight.get(lease) ?? Promise.resolve();
-  const mine = previous.then(() => writeAndRename(path, plan, lease.commitTempPath, lease));
-  commitsInFlight.set(
-    lease,
-    mine.catch(() => {}),
-  );
-  return mine;
+  return oneCommitAtATime(lease, () => writeAndRename(path, plan, lease.commitTempPath, lease));
 }
-
-/**
- * An exclusive lease of ours on a file in the same directory (usually `path` itself): its
- * taker-over can fence the commit, because the temporary file's name derives from the lease
- * (`.<locked name>.<token>.tmp`): it removes that name, and a rename arriving late fails (see
- * lock/fence.ts). A lock elsewhere, a shared one, or another Lock implementation is checked
- * before the rename but cannot be fenced.
- */
-function fencedLease(path: string, held: Lock | undefined): Lease | undefined {
-  return held instanceof Lease && held.mode === 'exclusive' && dirname(held.path) === dirname(resolve(path)) ? held : undefined;
-}
-
-const commitsInFlight = new WeakMap<Lease, Promise<void>>();
 
 async function writeAndRename(path: string, plan: WritePlan, tmp: string, lease: Lease | undefined): Promise<void> {
   const mode = plan.mode ?? (await existingMode(path));

@@ -3,7 +3,10 @@ import { dirname } from 'node:path';
 import { InvalidArgumentError } from './errors.js';
 import { platform } from './platform.js';
 import { errorCode, fsyncDirectory, holdsFile, isAmbiguous, lstatIfExists, siblingTempPath, unlinkQuietly } from './fs-helpers.js';
-import { assertPath } from './validate.js';
+import { fencingLease, oneCommitAtATime } from './fenced-commit.js';
+import { Lease } from './lock/lease.js';
+import type { Lock } from './types.js';
+import { assertOptionalLock, assertOptions, assertPath } from './validate.js';
 
 /**
  * Points the symlink `linkPath` at `target` atomically: every reader on every host resolves
@@ -31,14 +34,48 @@ import { assertPath } from './validate.js';
  * await switchSymlink('/mnt/efs/models/m/current', 'releases/v8');
  * ```
  */
-export async function switchSymlink(linkPath: string, target: string): Promise<void> {
+export async function switchSymlink(linkPath: string, target: string, options?: SwitchSymlinkOptions): Promise<void> {
   assertPath('linkPath', linkPath);
   assertPath('target', target);
+  assertOptions('options', options);
+  assertOptionalLock('options.lock', options?.lock);
+  const held = options?.lock;
+  const lease = fencingLease('switchSymlink', linkPath, held);
+  if (lease === undefined) return switchVia(linkPath, target, siblingTempPath(linkPath, 'tmp'), held);
+  return oneCommitAtATime(lease, () => switchVia(linkPath, target, lease.commitTempPath, lease));
+}
+
+/** Options for {@link switchSymlink}. */
+export interface SwitchSymlinkOptions {
+  /**
+   * An exclusive lock held on `linkPath` (or another file of its directory), as a release
+   * switch takes. Checked just before the rename and fenced: a switch that NFS delivers late,
+   * after another process took the lock over, fails instead of pointing the link back at an
+   * older target. A shared lock, or one in another directory, is refused.
+   * @default undefined (no lock check)
+   */
+  readonly lock?: Lock;
+}
+
+async function switchVia(linkPath: string, target: string, tmp: string, held: Lock | undefined): Promise<void> {
   refuseNonSymlink(linkPath, await lstatIfExists(linkPath));
-  const tmp = siblingTempPath(linkPath, 'tmp');
+  const lease = held instanceof Lease ? held : undefined;
+  // A fenced name is ours alone: what is there is a leftover of an earlier failed attempt.
+  if (lease !== undefined) await unlinkQuietly(tmp);
   await platform.fsp.symlink(target, tmp);
   try {
-    await renameVerified(tmp, linkPath, await platform.fsp.lstat(tmp));
+    const id = await platform.fsp.lstat(tmp);
+    if (lease !== undefined) lease.assertHeldSync();
+    else await held?.assertHeld();
+    try {
+      await renameVerified(tmp, linkPath, id);
+    } catch (error) {
+      // ENOENT: our taker-over removed the temporary link. Say so rather than the raw error.
+      lease?.confirmSync('the link was being switched');
+      throw error;
+    }
+    // The rename may have been retransmitted for long: it counts only if the lease outlived it.
+    lease?.confirmSync('the link was being switched');
   } catch (error) {
     await unlinkQuietly(tmp);
     throw explain(error, linkPath);

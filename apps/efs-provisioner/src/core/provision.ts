@@ -333,7 +333,7 @@ async function commitInstalled(
 
 async function switchTo(set: ReleaseSet, version: string, held: Lock, earlier: readonly HistoryEvent[] = []): Promise<void> {
   await held.assertHeld();
-  await switchSymlink(set.currentLink, `releases/${version}`);
+  await switchSymlink(set.currentLink, `releases/${version}`, { lock: held });
   await set.appendHistory([...earlier, { at: new Date().toISOString(), event: 'activated', version }], held);
 }
 

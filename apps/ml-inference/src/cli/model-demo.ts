@@ -54,7 +54,7 @@ runMain(async () => {
     if (systemErrorCode(error) !== 'ENOENT') throw error;
   }
   if (existsSync(join(modelDir, 'releases', DEMO_VERSION, 'release.json'))) {
-    await withLock(current, () => switchSymlink(current, `releases/${DEMO_VERSION}`));
+    await withLock(current, (lock) => switchSymlink(current, `releases/${DEMO_VERSION}`, { lock }));
     process.stdout.write(`Model "${name}": current -> releases/${DEMO_VERSION} (already installed, now current).\n`);
     return;
   }

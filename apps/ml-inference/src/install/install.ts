@@ -144,7 +144,7 @@ export async function installModel(options: InstallOptions): Promise<InstallResu
       if (activate) {
         previous = await readlinkIfExists(current);
         await lock.assertHeld();
-        await switchSymlink(current, `releases/${version}`);
+        await switchSymlink(current, `releases/${version}`, { lock });
       }
     });
     return { releaseDir, version, activated: activate, previous, files, optimized };

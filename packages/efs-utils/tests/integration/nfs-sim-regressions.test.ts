@@ -68,6 +68,12 @@ describe('regressions found by the NFS simulation (the fenced takeover)', () => 
   // that a dead writer's reopened reservation left next to its stale entry, and the copy then
   // replaced that writer's acknowledged line. Such an entry (next to shared/ or a reservation)
   // never committed anything: it is reaped without a fence.
+  // The release switch under current's lock (switchSymlink with { lock }), fenced like an atomic
+  // write: with 8c70a54 a switch delivered late pointed current back at an older release.
+  it('a release switch delivered late never points current back at an older release', async () => {
+    await expectHolds('releases', [13, 244, 319, 409]);
+  });
+
   it('a fence never runs while a writer can get in through shared/', async () => {
     await expectHolds('random', [260]);
   });

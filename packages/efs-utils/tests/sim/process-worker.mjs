@@ -230,7 +230,7 @@ async function runTask(state, plan, task, ops) {
           await lib.atomicWriteFile(`${staging}/data`, `payload of v${version}\n`, { fsync: false });
           await lib.atomicMove(staging, `${plan.releases}/v${version}`, { lock: held });
           await held.assertHeld();
-          await lib.switchSymlink(plan.current, `releases/v${version}`);
+          await lib.switchSymlink(plan.current, `releases/v${version}`, { lock: held });
           await held.assertHeld();
           event('switched', { version });
         } finally {

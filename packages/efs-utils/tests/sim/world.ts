@@ -13,7 +13,7 @@
  * - atomicWriteFile: acknowledged versions increase, and the file never holds an older one
  *   than the newest acknowledged;
  * - current (the releases workload): always a symlink to a whole release, and never an older one
- *   than the newest acknowledged switch (within the fault model: switchSymlink is not fenced);
+ *   than the newest acknowledged switch;
  * - lock() and release() fail only with efs-utils' own errors, and nobody waits forever;
  * - liveness (the dead-holder workload): a writer waiting behind a holder that was killed gets
  *   the lock within `livenessBoundMs` of the later of its request and the kill.
@@ -715,8 +715,7 @@ class World {
       case 'switched': {
         const version = data.version as number;
         const newest = this.#switched.at(-1) ?? 0;
-        if (version <= newest && this.#withinFaultModel())
-          this.violations.push(`lost update: ${key} acknowledged switching current to v${version} after v${newest}`);
+        if (version <= newest) this.violations.push(`lost update: ${key} acknowledged switching current to v${version} after v${newest}`);
         this.#switched.push(version);
         this.#validated(current());
         break;
@@ -784,14 +783,6 @@ class World {
     }
   }
 
-  /**
-   * switchSymlink and atomicMove are not fenced (README): a taken-over holder's late switch can
-   * point `current` back at an older (whole) release. Only within the fault model must it not.
-   */
-  #withinFaultModel(): boolean {
-    return this.#config.maxDelayMs < this.#config.staleMs / 2 && !this.#config.freezeMidCall;
-  }
-
   /** `current`, when there, names a whole release (both files, their full content), never an older one than acknowledged. */
   #checkCurrent(): void {
     if ((this.#config.mix.release ?? 0) === 0) return;
@@ -818,7 +809,7 @@ class World {
       );
     }
     const newest = this.#switched.at(-1) ?? 0;
-    if (version < newest && this.#withinFaultModel()) this.violations.push(`current is v${version}, older than acknowledged v${newest}`);
+    if (version < newest) this.violations.push(`current is v${version}, older than acknowledged v${newest}`);
   }
 
   #checkData(): void {
