@@ -6,7 +6,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import type { FunctionLogRecord } from '../logs/logger.js';
-import type { BootstrapConfig, ErrorShape, FromEnvironment, FunctionResult, InvokeMessage } from './protocol.js';
+import {
+  BODY_FD,
+  type BootstrapConfig,
+  type ErrorShape,
+  type FromEnvironment,
+  type FunctionResult,
+  type InvokeMessage,
+} from './protocol.js';
 
 /** Everything needed to start one execution environment. */
 export interface EnvironmentSpec {
@@ -121,6 +128,10 @@ export class ExecutionEnvironment {
   #frozen = false;
   readonly #written: { readonly stdout: LineSplitter; readonly stderr: LineSplitter };
   #resolveReady: ((outcome: InitOutcome) => void) | undefined;
+  // Bytes read from the body pipe, and the result message waiting for its body's bytes.
+  readonly #bodyChunks: Buffer[] = [];
+  #bodyReceived = 0;
+  #awaitingBody: { readonly message: ResultMessage; readonly pending: PendingInvoke } | undefined;
 
   constructor(spec: EnvironmentSpec, events: EnvironmentEvents) {
     this.#events = events;
@@ -129,7 +140,8 @@ export class ExecutionEnvironment {
       cwd: spec.cwd,
       env: spec.env,
       execArgv: [...spec.execArgv],
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      // The fifth: the body pipe (BODY_FD), for large text bodies.
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc', 'pipe'],
       // Structured clone, not JSON: results travel as already-serialized JSON strings (as
       // Lambda's runtime makes them), which JSON mode would escape a second time (~30% of a
       // large answer's cost).
@@ -153,6 +165,14 @@ export class ExecutionEnvironment {
     // What escapes the bootstrap's capture (Node's fatal errors) arrives on the pipes.
     forwardLines(this.#child.stdout, (line) => this.#events.raw(line, 'stdout'));
     forwardLines(this.#child.stderr, (line) => this.#events.raw(line, 'stderr'));
+    const bodyPipe = this.#child.stdio[BODY_FD] as NodeJS.ReadableStream | null | undefined;
+    bodyPipe?.on('data', (chunk: Buffer) => {
+      this.#bodyChunks.push(chunk);
+      this.#bodyReceived += chunk.length;
+      this.#settleAwaitedBody();
+    });
+    // A killed environment's end goes away: its half-sent body is dropped with it.
+    bodyPipe?.on('error', () => {});
     this.#exited = new Promise((resolve) => {
       this.#child.once('exit', (code, signal) => {
         this.#onExit(signal === null ? `exit status ${code ?? 0}` : `signal: ${SIGNAL_NAMES[signal] ?? signal}`, spawnedAt);
@@ -179,6 +199,7 @@ export class ExecutionEnvironment {
       error: { errorType: 'Runtime.ExitError', errorMessage: `Runtime exited with error: ${exit}` },
     });
     const pending = this.#pending;
+    this.#awaitingBody = undefined;
     if (pending !== undefined) {
       this.#pending = undefined;
       clearTimeout(pending.timer);
@@ -280,20 +301,50 @@ export class ExecutionEnvironment {
         const pending = this.#pending;
         // A late answer to an invocation that already timed out: the process is being killed.
         if (pending === undefined || pending.id !== message.id) return;
-        this.#pending = undefined;
-        clearTimeout(pending.timer);
-        this.maxRssKb = Math.max(this.maxRssKb, message.rss);
-        this.lastUsedAt = Date.now();
-        pending.resolve(
-          message.t === 'result'
-            ? { kind: 'result', result: message.result, durationMs: message.ms }
-            : { kind: 'error', error: message.error, durationMs: message.ms },
-        );
+        if (message.t === 'result' && message.bodyBytes !== undefined) {
+          // Its body's bytes come through the body pipe: answer once they are all in.
+          this.#awaitingBody = { message, pending };
+          this.#settleAwaitedBody();
+          return;
+        }
+        this.#settle(pending, message, message.t === 'result' ? message.result : undefined);
         return;
       }
     }
   }
+
+  #settle(pending: PendingInvoke, message: ResultMessage | ErrorMessage, result: FunctionResult | undefined): void {
+    // Timed out meanwhile (the process is being killed): nothing to answer.
+    if (this.#pending !== pending) return;
+    this.#pending = undefined;
+    clearTimeout(pending.timer);
+    this.maxRssKb = Math.max(this.maxRssKb, message.rss);
+    this.lastUsedAt = Date.now();
+    pending.resolve(
+      message.t === 'result'
+        ? { kind: 'result', result: result ?? message.result, durationMs: message.ms }
+        : { kind: 'error', error: message.error, durationMs: message.ms },
+    );
+  }
+
+  /** Answers the result waiting for its body once the body pipe has delivered all its bytes. */
+  #settleAwaitedBody(): void {
+    const awaited = this.#awaitingBody;
+    const bytes = awaited?.message.bodyBytes;
+    if (awaited === undefined || bytes === undefined || this.#bodyReceived < bytes) return;
+    this.#awaitingBody = undefined;
+    const all = this.#bodyChunks.length === 1 ? (this.#bodyChunks[0] as Buffer) : Buffer.concat(this.#bodyChunks, this.#bodyReceived);
+    this.#bodyChunks.length = 0;
+    this.#bodyReceived = all.length - bytes;
+    // The environment writes the next body only after the next invoke: nothing follows, but keep it right.
+    if (this.#bodyReceived > 0) this.#bodyChunks.push(all.subarray(bytes));
+    const value = (awaited.message.result as { readonly value: unknown }).value;
+    this.#settle(awaited.pending, awaited.message, { value, body: all.subarray(0, bytes) });
+  }
 }
+
+type ResultMessage = Extract<FromEnvironment, { readonly t: 'result' }>;
+type ErrorMessage = Extract<FromEnvironment, { readonly t: 'error' }>;
 
 /** Turns chunks of text into whole lines (a line may span chunks). */
 class LineSplitter {

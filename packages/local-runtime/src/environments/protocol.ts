@@ -4,6 +4,13 @@
  * Field names are short: they cross the channel on every invocation.
  */
 
+/**
+ * The environment's descriptor of the body pipe: a large text body's UTF-8 bytes go there, written
+ * at once from the buffer the environment keeps, instead of being copied into the IPC message
+ * (a copy into fresh memory per answer). The result message that follows says how many.
+ */
+export const BODY_FD = 4;
+
 /** How the bootstrap finds the handler: passed as the child's only argument, JSON. */
 export interface BootstrapConfig {
   readonly entry: string;
@@ -65,6 +72,16 @@ export type FromEnvironment =
   | { readonly t: 'log'; readonly ts: string; readonly level: string; readonly id: string | undefined; readonly msg: string }
   /** Text written to process.stdout or process.stderr directly (not through console). */
   | { readonly t: 'out'; readonly s: 'stdout' | 'stderr'; readonly d: string }
-  /** `ms`: handler duration; `rss`: peak resident set, KiB. */
-  | { readonly t: 'result'; readonly id: string; readonly result: FunctionResult; readonly ms: number; readonly rss: number }
+  /**
+   * `ms`: handler duration; `rss`: peak resident set, KiB. `bodyBytes`: the result's text body
+   * (its `value.body` left '') was written to the body pipe before this message, this many bytes.
+   */
+  | {
+      readonly t: 'result';
+      readonly id: string;
+      readonly result: FunctionResult;
+      readonly bodyBytes?: number;
+      readonly ms: number;
+      readonly rss: number;
+    }
   | { readonly t: 'error'; readonly id: string; readonly error: ErrorShape; readonly ms: number; readonly rss: number };
