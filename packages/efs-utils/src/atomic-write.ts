@@ -1,8 +1,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { InvalidArgumentError } from './errors.js';
-import { fencingLease, oneCommitAtATime } from './fenced-commit.js';
-import type { Lease } from './lock/lease.js';
+import { commitRename, fencingLease, oneCommitAtATime } from './fenced-commit.js';
 import { platform } from './platform.js';
 import type { FileIdentity } from './fs-helpers.js';
 import { closeQuietly, errorCode, fsyncDirectory, holdsFile, isAmbiguous, siblingTempPath, unlinkQuietly } from './fs-helpers.js';
@@ -81,27 +80,18 @@ interface WritePlan {
 export async function atomicWriteFile(path: string, data: string | Uint8Array, options?: AtomicWriteOptions): Promise<void> {
   const plan = planWrite(path, data, options);
   const lease = fencingLease('atomicWriteFile', path, plan.lock);
-  if (lease === undefined) return writeAndRename(path, plan, siblingTempPath(path, 'tmp'), undefined);
-  return oneCommitAtATime(lease, () => writeAndRename(path, plan, lease.commitTempPath, lease));
+  if (lease === undefined) return writeAndRename(path, plan, siblingTempPath(path, 'tmp'), false);
+  return oneCommitAtATime(lease, () => writeAndRename(path, plan, lease.commitTempPath, true));
 }
 
-async function writeAndRename(path: string, plan: WritePlan, tmp: string, lease: Lease | undefined): Promise<void> {
+/** `fenced`: `tmp` is the lease's own name (a leftover there is ours). */
+async function writeAndRename(path: string, plan: WritePlan, tmp: string, fenced: boolean): Promise<void> {
   const mode = plan.mode ?? (await existingMode(path));
   // Nothing to clean up if this fails: 'wx' created nothing.
-  const handle = await openExclusive(tmp, mode ?? 0o666, lease !== undefined);
+  const handle = await openExclusive(tmp, mode ?? 0o666, fenced);
   try {
     const id = await fillAndClose(handle, plan.bytes, mode, plan.fsync);
-    if (lease !== undefined) lease.assertHeldSync();
-    else await plan.lock?.assertHeld();
-    try {
-      await renameVerified(tmp, path, id);
-    } catch (error) {
-      // ENOENT: our taker-over removed the temporary file. Say so rather than the raw error.
-      lease?.confirmSync('the file was being replaced');
-      throw error;
-    }
-    // The rename may have been retransmitted for long: it counts only if the lease outlived it (F3).
-    lease?.confirmSync('the file was being replaced');
+    await commitRename(plan.lock, 'the file was being replaced', () => renameVerified(tmp, path, id));
   } catch (error) {
     await unlinkQuietly(tmp);
     throw error;

@@ -40,3 +40,23 @@ export function oneCommitAtATime<T>(lease: Lease, commit: () => Promise<T>): Pro
   );
   return mine;
 }
+
+/**
+ * The commit of a write helper: checks the lock right before `rename` (synchronously for our
+ * leases: nothing of this process runs in between), and afterwards counts the rename only if the
+ * lease outlived it: a rename that NFS retransmitted for long, or one that failed because a
+ * taker-over removed our temporary name, gets `LockCompromisedError` (it may or may not have
+ * happened), not success or a raw error.
+ */
+export async function commitRename(held: Lock | undefined, what: string, rename: () => Promise<void>): Promise<void> {
+  const lease = held instanceof Lease ? held : undefined;
+  if (lease !== undefined) lease.assertHeldSync();
+  else await held?.assertHeld();
+  try {
+    await rename();
+  } catch (error) {
+    lease?.confirmSync(what);
+    throw error;
+  }
+  lease?.confirmSync(what);
+}

@@ -3,8 +3,7 @@ import { dirname } from 'node:path';
 import { InvalidArgumentError } from './errors.js';
 import { platform } from './platform.js';
 import { errorCode, fsyncDirectory, holdsFile, isAmbiguous, lstatIfExists, siblingTempPath, unlinkQuietly } from './fs-helpers.js';
-import { fencingLease, oneCommitAtATime } from './fenced-commit.js';
-import { Lease } from './lock/lease.js';
+import { commitRename, fencingLease, oneCommitAtATime } from './fenced-commit.js';
 import type { Lock } from './types.js';
 import { assertOptionalLock, assertOptions, assertPath } from './validate.js';
 
@@ -41,8 +40,8 @@ export async function switchSymlink(linkPath: string, target: string, options?: 
   assertOptionalLock('options.lock', options?.lock);
   const held = options?.lock;
   const lease = fencingLease('switchSymlink', linkPath, held);
-  if (lease === undefined) return switchVia(linkPath, target, siblingTempPath(linkPath, 'tmp'), held);
-  return oneCommitAtATime(lease, () => switchVia(linkPath, target, lease.commitTempPath, lease));
+  if (lease === undefined) return switchVia(linkPath, target, siblingTempPath(linkPath, 'tmp'), held, false);
+  return oneCommitAtATime(lease, () => switchVia(linkPath, target, lease.commitTempPath, lease, true));
 }
 
 /** Options for {@link switchSymlink}. */
@@ -57,25 +56,14 @@ export interface SwitchSymlinkOptions {
   readonly lock?: Lock;
 }
 
-async function switchVia(linkPath: string, target: string, tmp: string, held: Lock | undefined): Promise<void> {
+/** `fenced`: `tmp` is the lease's own name, so what is there is a leftover of an earlier failed attempt. */
+async function switchVia(linkPath: string, target: string, tmp: string, held: Lock | undefined, fenced: boolean): Promise<void> {
   refuseNonSymlink(linkPath, await lstatIfExists(linkPath));
-  const lease = held instanceof Lease ? held : undefined;
-  // A fenced name is ours alone: what is there is a leftover of an earlier failed attempt.
-  if (lease !== undefined) await unlinkQuietly(tmp);
+  if (fenced) await unlinkQuietly(tmp);
   await platform.fsp.symlink(target, tmp);
   try {
     const id = await platform.fsp.lstat(tmp);
-    if (lease !== undefined) lease.assertHeldSync();
-    else await held?.assertHeld();
-    try {
-      await renameVerified(tmp, linkPath, id);
-    } catch (error) {
-      // ENOENT: our taker-over removed the temporary link. Say so rather than the raw error.
-      lease?.confirmSync('the link was being switched');
-      throw error;
-    }
-    // The rename may have been retransmitted for long: it counts only if the lease outlived it.
-    lease?.confirmSync('the link was being switched');
+    await commitRename(held, 'the link was being switched', () => renameVerified(tmp, linkPath, id));
   } catch (error) {
     await unlinkQuietly(tmp);
     throw explain(error, linkPath);
