@@ -219,15 +219,16 @@ async function reserveAndDrain(
     for (;;) {
       // rmdir succeeds only on an empty directory: exactly when the last reader has left. It
       // fails with ENOENT when our reservation was reopened (we were too slow to renew it), or
-      // when our own rmdir executed and its reply was lost: while the reservation is fresh,
-      // nobody can have reopened it, so ENOENT can only mean the latter.
-      const fresh = reservationFresh();
+      // when our own rmdir executed and its reply was lost. If the reservation is still fresh
+      // *after* the rmdir came back, the whole rmdir happened while nobody could reopen it, so
+      // ENOENT can only mean the latter. (Judged before the call, a process preempted between
+      // the judgement and the call took a reopened reservation for drained: two holders.)
       try {
         platform.fs.rmdirSync(reservation(seq));
         break;
       } catch (error) {
         const code = errorCode(error);
-        if (code === 'ENOENT' && fresh) break;
+        if (code === 'ENOENT' && reservationFresh()) break;
         if (code === 'ENOENT' || code === 'ESTALE') {
           lease.releaseSync();
           return 'staging-used';

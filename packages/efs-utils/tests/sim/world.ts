@@ -72,7 +72,7 @@ export interface SimConfig {
  * in-process queue, a unit test); `releases` the model-release switch (atomicMove of a staged
  * release, then switchSymlink of `current`) among appends and holders, with every fault.
  */
-export type Profile = 'random' | 'F1' | 'F2' | 'F3' | 'F4' | 'F5' | 'F7' | 'releases';
+export type Profile = 'random' | 'F1' | 'F2' | 'F3' | 'F4' | 'F5' | 'F7' | 'F8' | 'releases';
 
 export function profileConfig(profile: Profile, seed: number): SimConfig {
   const base = configFor(seed);
@@ -101,6 +101,18 @@ export function profileConfig(profile: Profile, seed: number): SimConfig {
       return { ...base, ...none, processes: 3, lostReply: 0.05, mix: { append: 2, read: 2, rmw: 1, hold: 1 } };
     case 'releases':
       return { ...base, mix: { append: 1, read: 0, rmw: 0, hold: 1, release: 3 } };
+    case 'F8':
+      // Shared mode (writers draining readers) with processes stopped anywhere, also between
+      // a check and the request it guards (a preempted or SIGSTOPped process).
+      return {
+        ...base,
+        ...none,
+        processes: 3,
+        tasksPerProcess: 2,
+        freeze: 0.01,
+        freezeMidCall: true,
+        mix: { append: 2, read: 3, rmw: 0, hold: 1 },
+      };
     case 'F7':
       // Within the fault model, without delays and freezes: those may cost a waiting writer its
       // reservation (it renews late) and then any bound on its wait is arbitrary.
