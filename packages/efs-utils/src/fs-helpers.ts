@@ -64,8 +64,12 @@ export async function holdsFile(path: string, id: FileIdentity): Promise<boolean
  * NAME_MAX (255 bytes) even for 4-byte characters.
  */
 export function siblingTempPath(path: string, suffix: 'tmp' | 'trash'): string {
-  const stem = [...basename(path)].slice(0, 48).join('');
-  return join(dirname(path), `.${stem}.${platform.token()}.${suffix}`);
+  return join(dirname(path), `.${tempStem(basename(path))}.${platform.token()}.${suffix}`);
+}
+
+/** A file name shortened for a temporary name built on it (48 characters, under NAME_MAX even for 4-byte ones). */
+export function tempStem(name: string): string {
+  return [...name].slice(0, 48).join('');
 }
 
 /** Best-effort unlink for cleanup paths: never throws, so it cannot mask the error being reported. */

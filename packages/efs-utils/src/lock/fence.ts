@@ -92,7 +92,7 @@ function blockLateRelease(layout: LockLayout, holder: string): boolean {
 }
 
 /** What a release blocker points at: nothing, but it says what it is to a person listing the directory. */
-export const FENCE_BLOCKER_TARGET = 'fenced-after-takeover';
+const FENCE_BLOCKER_TARGET = 'fenced-after-takeover';
 
 /**
  * Replaces the protected file by a copy of itself (same bytes, same permission bits), committed

@@ -1,4 +1,5 @@
 import { basename, dirname, resolve } from 'node:path';
+import { tempStem } from '../fs-helpers.js';
 
 /**
  * Where the lock protocol keeps its entries for one protected path.
@@ -47,8 +48,7 @@ export function lockLayout(path: string): LockLayout {
     sharedDir: `${lockDir}/${SHARED_DIR}`,
     stagingDir: (token) => `${parent}/.${name}.lock.${token}`,
     trashPath: (token) => `${parent}/.${name}.lock.reaped.${token}`,
-    // The name shortened as siblingTempPath does, so the temp name stays under NAME_MAX.
-    commitTempPath: (token) => `${parent}/.${[...name].slice(0, 48).join('')}.${token}.tmp`,
+    commitTempPath: (token) => `${parent}/.${tempStem(name)}.${token}.tmp`,
   };
 }
 
