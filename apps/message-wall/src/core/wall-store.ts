@@ -1,5 +1,6 @@
-import { lstat, mkdir, readdir, unlink } from 'node:fs/promises';
-import { dirname, isAbsolute, join, relative } from 'node:path';
+import { lstatSync } from 'node:fs';
+import { mkdir, readdir, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 
 import { appendLine, atomicWriteFile, lock, type Lock } from '@lambda-efs/efs-utils';
 
@@ -112,19 +113,21 @@ const READ_ATTEMPTS = 3;
 export class WallStore {
   readonly #options: WallStoreOptions;
   readonly #chunkBytes: number;
+  /** What every wall's path starts with: the directory, normalized, with a separator. */
+  readonly #inside: string;
 
   constructor(options: WallStoreOptions) {
     this.#options = options;
     this.#chunkBytes = options.readChunkBytes ?? DEFAULT_READ_CHUNK_BYTES;
+    this.#inside = join(options.dir, 'x').slice(0, -1); // '' for '.'
   }
 
   /** The file of a wall. Throws {@link InvalidWallIdError} for an invalid id; never a path outside `dir`. */
   wallPath(id: WallId): string {
     const { dir, fileName } = this.#options;
     const file = id === null ? join(dir, fileName) : join(dir, 'walls', parseWallId(id), fileName);
-    // Defense in depth: the id pattern already makes this impossible.
-    const inside = relative(dir, file);
-    if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) {
+    // Defense in depth: the id pattern already makes this impossible (join normalizes any "..").
+    if (!file.startsWith(this.#inside) || file.startsWith('..') || file.length === this.#inside.length) {
       throw new InvalidWallIdError('Wall id is invalid: use 1 to 64 letters, digits, "-" or "_", for example /message-wall/alice.');
     }
     return file;
@@ -229,7 +232,7 @@ export class WallStore {
     const file = this.wallPath(id);
     return guard(`Deleting ${describe(id)}`, async () => {
       // A per-user wall that was never posted to has no directory to lock in: nothing to delete.
-      if (id !== null && !(await isDirectory(dirname(file)))) return { existed: false, lockWaitMs: 0 };
+      if (id !== null && !isDirectory(dirname(file))) return { existed: false, lockWaitMs: 0 };
       const { held, lockWaitMs } = await this.#lock(id, file, options);
       try {
         await assertStillHeld(held, id);
@@ -246,7 +249,7 @@ export class WallStore {
    * (`walls.lock`), so concurrent creators in every environment never pass the cap together.
    */
   async #createWall(id: string, wallDir: string, options: WriteOptions): Promise<boolean> {
-    if (await isDirectory(wallDir)) return false;
+    if (isDirectory(wallDir)) return false;
     const maxWalls = this.#options.maxWalls;
     if (maxWalls === undefined) {
       await mkdir(wallDir, { recursive: true, mode: 0o750 });
@@ -256,7 +259,7 @@ export class WallStore {
     await mkdir(walls, { recursive: true, mode: 0o750 });
     const { held } = await this.#lock(id, walls, options, 'the walls directory');
     try {
-      if (await isDirectory(wallDir)) return false;
+      if (isDirectory(wallDir)) return false;
       if ((await countWalls(walls)) >= maxWalls) throw new WallLimitError(describe(id), maxWalls);
       await assertStillHeld(held, id);
       await mkdir(wallDir, { mode: 0o750 });
@@ -371,14 +374,16 @@ async function removeFile(file: string): Promise<boolean> {
     return true;
   } catch (error) {
     if (systemErrorCode(error) === 'ENOENT') return false;
-    if (!(await exists(file))) return true;
+    if (!exists(file)) return true;
     throw error;
   }
 }
 
-async function exists(path: string): Promise<boolean> {
+// Synchronous, as the store's reads and appends: a POST to a per-user wall checks its directory
+// every time, and an async lstat would cost a thread-pool round trip (two more context switches).
+function exists(path: string): boolean {
   try {
-    await lstat(path);
+    lstatSync(path);
     return true;
   } catch (error) {
     if (systemErrorCode(error) === 'ENOENT') return false;
@@ -386,9 +391,9 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-async function isDirectory(path: string): Promise<boolean> {
+function isDirectory(path: string): boolean {
   try {
-    return (await lstat(path)).isDirectory();
+    return lstatSync(path).isDirectory();
   } catch (error) {
     const code = systemErrorCode(error);
     if (code === 'ENOENT' || code === 'ENOTDIR') return false;
