@@ -48,7 +48,7 @@ export interface HttpFunctionOptions {
   readonly internalMessage?: (requestId: string) => string;
   /** Time kept back from the deadline to answer in. @default 500 */
   readonly deadlineMarginMs?: number;
-  /** @default {@link functionLog} (Powertools, with the invocation's context) */
+  /** @default {@link functionLog} (JSON lines with Powertools' keys and the invocation's context) */
   readonly log?: LogSink;
 }
 
