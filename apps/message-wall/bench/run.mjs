@@ -81,7 +81,7 @@ function median(values) {
 function handlerStats(lines) {
   const entries = [];
   for (const line of lines) {
-    // The handler's Powertools line (after the local runtime's "[name] " prefix in text format).
+    // The handler's log line (after the local runtime's "[name] " prefix in text format).
     const start = line.indexOf('{');
     if (start === -1 || !line.includes('"request served"')) continue;
     const entry = JSON.parse(line.slice(start));

@@ -22,7 +22,7 @@ export type Handler = HttpHandler;
 
 export interface HandlerOptions {
   readonly config: MessageWallConfig;
-  /** @default Powertools' logger on stdout */
+  /** @default lambda-http's function log (JSON lines with Powertools' keys) */
   readonly log?: LogSink;
 }
 

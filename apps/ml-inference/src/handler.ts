@@ -45,7 +45,7 @@ export interface Handler {
 
 export interface HandlerOptions {
   readonly config: MlInferenceConfig;
-  /** @default Powertools' logger on stdout */
+  /** @default lambda-http's function log (JSON lines with Powertools' keys) */
   readonly log?: LogSink;
   /** DNS for image URLs. @default the system resolver */
   readonly resolve?: Resolver;

@@ -32,7 +32,7 @@ export type Handler = (event: HttpApiEventV2 | unknown, context?: InvocationCont
 export interface HandlerOptions {
   /** The page and its assets. @default the ones embedded at build time */
   readonly site?: Site;
-  /** @default lambda-http's function log (Powertools) */
+  /** @default lambda-http's function log (JSON lines with Powertools' keys) */
   readonly log?: LogSink;
 }
 

@@ -56,7 +56,7 @@ export async function coldStart(eventFile: string, env: Record<string, string>):
   return {
     statusCode: parsed.statusCode,
     body: JSON.parse(parsed.body) as Record<string, unknown>,
-    // Powertools writes INFO on stdout, WARN and ERROR on stderr.
+    // The function log writes INFO on stdout, WARN and ERROR on stderr (as Powertools does).
     logs: [...lines, ...result.stderr.split('\n')]
       .filter((line) => line.startsWith('{'))
       .map((line) => JSON.parse(line) as Record<string, unknown>),
