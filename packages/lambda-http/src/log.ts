@@ -80,6 +80,8 @@ function readProcessLog(env: NodeJS.ProcessEnv = process.env): ProcessLog {
   };
 }
 
+const RESERVED_FIELDS = ['timestamp', 'service', 'sampling_rate'] as const;
+
 /** The keys of the invocation in progress (set by {@link addLogContext}). */
 let contextKeys: Readonly<Record<string, unknown>> = {};
 /** The request id of the context last given to {@link addLogContext}: logged as function_request_id already. */
@@ -96,6 +98,8 @@ export const functionLog: LogSink = (entry) => {
   const { level, message, requestId, ...fields } = entry;
   const severity = SEVERITY[level] ?? INFO;
   if (severity < settings.minimum) return;
+  // As Powertools, fields do not replace these keys (level and message are taken out above).
+  for (const key of RESERVED_FIELDS) if (key in fields) delete (fields as Record<string, unknown>)[key];
   const line = serialize({
     level,
     message,
