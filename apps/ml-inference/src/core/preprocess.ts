@@ -101,24 +101,20 @@ export async function preprocessImage(
   const resized = resizedSize(config.resize, oriented.width, oriented.height);
   const { crop } = config;
   const { left, top } = centerCropOffsets(resized.width, resized.height, crop);
-  const [r, g, b] = config.background;
 
   // libvips does every reduction (it matches Pillow's); enlargements are done afterwards in
   // resample.ts, which matches Pillow's pixel-centre convention (libvips' is half a pixel off).
   const reduced = { width: Math.min(resized.width, oriented.width), height: Math.min(resized.height, oriented.height) };
   const enlarge = reduced.width < resized.width || reduced.height < resized.height;
-  let pipeline = sharp(bytes, options).autoOrient().flatten({ background: { r, g, b } });
-  if (reduced.width !== oriented.width || reduced.height !== oriented.height) {
-    pipeline = pipeline.resize(reduced.width, reduced.height, {
-      fit: 'fill',
-      kernel: KERNELS[config.interpolation],
-      fastShrinkOnLoad: false,
-    });
-  }
-  if (!enlarge) pipeline = pipeline.extract({ left, top, width: crop.width, height: crop.height });
+  const pipeline = libvipsSteps(
+    sharp(bytes, options).autoOrient(),
+    config,
+    reduced.width !== oriented.width || reduced.height !== oriented.height ? reduced : undefined,
+    enlarge ? undefined : { left, top, width: crop.width, height: crop.height },
+  );
   let decoded: { pixels: Uint8Array; width: number; height: number };
   try {
-    const { data, info } = await pipeline.toColourspace('srgb').removeAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    const { data, info } = await pipeline.toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`decoded ${info.channels} channels`);
     decoded = { pixels: data, width: info.width, height: info.height };
   } catch (error) {
@@ -183,25 +179,48 @@ function toTensor(
   return out;
 }
 
+type SharpImage = ReturnType<Sharp>;
+
 /**
- * Starts libvips on a generated image through the pipeline's own operations (flatten, reduce,
- * crop, colour conversion), as one job on libvips' threads: its first-use costs (the thread pool,
- * the operations, the reducer) are then paid off the main thread, in parallel with onnxruntime's
- * session creation, which blocks the main thread. Resolves when done; never rejects.
+ * What libvips does of the pipeline: flatten onto the model's background, reduce to `reduceTo`
+ * (if given), cut out `crop` (if given), then sRGB, 8-bit, no alpha.
+ */
+function libvipsSteps(
+  image: SharpImage,
+  config: ModelConfig,
+  reduceTo: { readonly width: number; readonly height: number } | undefined,
+  crop: { readonly left: number; readonly top: number; readonly width: number; readonly height: number } | undefined,
+): SharpImage {
+  const [r, g, b] = config.background;
+  let pipeline = image.flatten({ background: { r, g, b } });
+  if (reduceTo !== undefined) {
+    pipeline = pipeline.resize(reduceTo.width, reduceTo.height, {
+      fit: 'fill',
+      kernel: KERNELS[config.interpolation],
+      fastShrinkOnLoad: false,
+    });
+  }
+  if (crop !== undefined) pipeline = pipeline.extract(crop);
+  return pipeline.toColourspace('srgb').removeAlpha().raw({ depth: 'uchar' });
+}
+
+/**
+ * Starts libvips on a generated image through the pipeline's own steps ({@link libvipsSteps}), as
+ * one job on libvips' threads: its first-use costs (the thread pool, the operations, the reducer)
+ * are then paid off the main thread, in parallel with onnxruntime's session creation, which
+ * blocks the main thread. Resolves when done; never rejects.
  */
 export function warmUpResampler(sharp: Sharp, config: ModelConfig): Promise<void> {
   try {
     const { crop } = config;
     const side = 2 * Math.max(crop.width, crop.height);
-    const [r, g, b] = config.background;
-    const job = sharp({ create: { width: side, height: side, channels: 3, background: { r: 128, g: 128, b: 128 } } })
-      .flatten({ background: { r, g, b } })
-      .resize(side / 2, side / 2, { fit: 'fill', kernel: KERNELS[config.interpolation], fastShrinkOnLoad: false })
-      .extract({ left: 0, top: 0, width: crop.width, height: crop.height })
-      .toColourspace('srgb')
-      .removeAlpha()
-      .raw({ depth: 'uchar' })
-      .toBuffer();
+    const image = sharp({ create: { width: side, height: side, channels: 3, background: { r: 128, g: 128, b: 128 } } });
+    const job = libvipsSteps(
+      image,
+      config,
+      { width: side / 2, height: side / 2 },
+      { left: 0, top: 0, width: crop.width, height: crop.height },
+    ).toBuffer();
     return job.then(
       () => undefined,
       () => undefined,
