@@ -7,17 +7,7 @@ export {
   type HttpApiResultV2,
   type InvocationContext,
 } from './event.js';
-export {
-  addLogContext,
-  errorFields,
-  functionLog,
-  resetFunctionLog,
-  since,
-  stdoutLog,
-  type LogEntry,
-  type LogLevel,
-  type LogSink,
-} from './log.js';
+export { addLogContext, errorFields, functionLog, since, stdoutLog, type LogEntry, type LogLevel, type LogSink } from './log.js';
 export {
   FunctionError,
   InternalError,

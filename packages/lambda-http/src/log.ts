@@ -64,7 +64,8 @@ interface ProcessLog {
 
 let processLog: ProcessLog | undefined;
 
-function readProcessLog(env: NodeJS.ProcessEnv = process.env): ProcessLog {
+function readProcessLog(): ProcessLog {
+  const env = process.env;
   const named = [env['AWS_LAMBDA_LOG_LEVEL'], env['POWERTOOLS_LOG_LEVEL'], env['LOG_LEVEL']]
     .map((value) => value?.trim().toUpperCase())
     .find((value) => value !== undefined && value !== '' && SEVERITY[value] !== undefined);
@@ -84,8 +85,6 @@ const RESERVED_FIELDS = ['timestamp', 'service', 'sampling_rate'] as const;
 
 /** The keys of the invocation in progress (set by {@link addLogContext}). */
 let contextKeys: Readonly<Record<string, unknown>> = {};
-/** The request id of the context last given to {@link addLogContext}: logged as function_request_id already. */
-let contextRequestId: string | undefined;
 let invocations = 0;
 
 /**
@@ -108,7 +107,8 @@ export const functionLog: LogSink = (entry) => {
     ...contextKeys,
     sampling_rate: settings.samplingRate,
     xray_trace_id: xrayTraceId(process.env['_X_AMZN_TRACE_ID']),
-    ...(requestId === 'init' || requestId === contextRequestId ? {} : { requestId }),
+    // The context's request id is function_request_id already.
+    ...(requestId === 'init' || requestId === contextKeys['function_request_id'] ? {} : { requestId }),
     ...fields,
   });
   (severity >= WARN ? process.stderr : process.stdout).write(`${line}\n`);
@@ -124,7 +124,6 @@ export function addLogContext(context: InvocationContext | undefined): void {
   const settings = (processLog ??= readProcessLog());
   const { functionName, invokedFunctionArn, memoryLimitInMB } = context as LoggedContext;
   invocations += 1;
-  contextRequestId = context.awsRequestId;
   contextKeys = {
     cold_start: settings.onDemand && invocations === 1,
     function_arn: invokedFunctionArn,
@@ -132,14 +131,6 @@ export function addLogContext(context: InvocationContext | undefined): void {
     function_name: functionName,
     function_request_id: context.awsRequestId,
   };
-}
-
-/** Forgets the process's settings and context, so that a test can change the environment. */
-export function resetFunctionLog(): void {
-  processLog = undefined;
-  contextKeys = {};
-  contextRequestId = undefined;
-  invocations = 0;
 }
 
 /** X-Ray's trace id from `_X_AMZN_TRACE_ID` (`Root=1-…;Parent=…;Sampled=1`). */
