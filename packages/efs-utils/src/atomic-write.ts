@@ -54,8 +54,8 @@ interface WritePlan {
  * temporary file is `.<locked name>.<lease token>.tmp` instead: a process that takes the lock
  * over removes it, so that this rename, if NFS delivers it late, fails instead of replacing a
  * newer file; the writer then gets `LockCompromisedError`. If `path` is a symlink, the link
- * itself is replaced by a regular file; pass the link's target to write through it. Ownership is not preserved (the file
- * belongs to the writer, as with any new file).
+ * itself is replaced by a regular file; pass the link's target to write through it. Ownership
+ * is not preserved (the file belongs to the writer, as with any new file).
  *
  * If the error comes from the directory fsync after the rename, the new content is already in
  * place but its durability is unknown; writing again is safe.

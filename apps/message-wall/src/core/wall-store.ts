@@ -379,8 +379,9 @@ async function removeFile(file: string): Promise<boolean> {
   }
 }
 
-// Synchronous, as the store's reads and appends: a POST to a per-user wall checks its directory
-// every time, and an async lstat would cost a thread-pool round trip (two more context switches).
+// exists() and isDirectory() are synchronous, as the store's reads and appends: a POST to a
+// per-user wall checks its directory every time, and an async lstat would cost a thread-pool
+// round trip (two more context switches).
 function exists(path: string): boolean {
   try {
     lstatSync(path);
