@@ -1,6 +1,7 @@
 // What run.mjs and side-by-side.mjs share: running a load generator (load.mjs or http-load.mjs)
-// in its own process, and the percentiles of its latencies.
+// in its own process, the percentiles of its latencies, and the CPU time processes used.
 import { fork } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Forks the generator `script` with `options`, starts it once it is ready, resolves with its report. */
 export function runLoad(script, options) {
@@ -18,4 +19,49 @@ export function runLoad(script, options) {
 /** The p-th percentile of ascending `sorted`. */
 export function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in these. */
+export const CLOCK_TICKS_PER_SECOND = 100;
+
+/** The fields of /proc/<pid>/stat after the command name; throws when the process is gone. */
+function statFields(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** CPU time (user + system) of a process so far, ms, from /proc (Linux); undefined elsewhere or when it is gone. */
+export function processCpuMs(pid) {
+  try {
+    const fields = statFields(pid);
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU time (user + system, clock ticks) of `pid` and its descendants, by pid (Linux /proc; empty elsewhere). */
+export function cpuTicksOfTree(pid) {
+  const stats = new Map();
+  let entries;
+  try {
+    entries = readdirSync('/proc').filter((name) => /^[0-9]+$/.test(name));
+  } catch {
+    return stats;
+  }
+  const parentOf = new Map();
+  for (const name of entries) {
+    try {
+      const fields = statFields(name);
+      parentOf.set(Number(name), Number(fields[1]));
+      stats.set(Number(name), Number(fields[11]) + Number(fields[12]));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const inTree = (candidate) => {
+    for (let at = candidate; at !== undefined && at > 1; at = parentOf.get(at)) if (at === pid) return true;
+    return false;
+  };
+  return new Map([...stats].filter(([candidate]) => inTree(candidate)));
 }

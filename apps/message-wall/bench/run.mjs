@@ -8,12 +8,12 @@
 //
 // Needs the package and its dependencies built (`turbo run bench` builds them first).
 /* global fetch */
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { percentile, runLoad } from './load-runner.mjs';
+import { percentile, processCpuMs, runLoad } from './load-runner.mjs';
 
 import { defineFunction } from '@lambda-efs/function-spec';
 import { startLocalApi } from '@lambda-efs/local-runtime';
@@ -54,16 +54,6 @@ async function fillWall(url, count, concurrency) {
 
 function load(options) {
   return runLoad(LOAD, options);
-}
-
-/** CPU time (user + system) of a process so far, ms, from /proc (Linux); undefined elsewhere. */
-function processCpuMs(pid) {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks, USER_HZ = 100
-  } catch {
-    return undefined;
-  }
 }
 
 function environmentsCpuMs(pids) {

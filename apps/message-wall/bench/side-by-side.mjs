@@ -33,13 +33,13 @@
 // its defaults (text logs, freezing, watch); its log goes to a file, as to a terminal.
 /* global fetch */
 import { spawn } from 'node:child_process';
-import { appendFileSync, chmodSync, closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, chmodSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { percentile, runLoad } from './load-runner.mjs';
+import { CLOCK_TICKS_PER_SECOND, cpuTicksOfTree, percentile, runLoad } from './load-runner.mjs';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const LOAD = fileURLToPath(new URL('./http-load.mjs', import.meta.url));
@@ -153,41 +153,12 @@ function load(options) {
   return runLoad(LOAD, options);
 }
 
-/** CPU time (user + system, clock ticks) of `pid` and its descendants, by pid (Linux /proc; empty elsewhere). */
-function cpuTicksOfTree(pid) {
-  const stats = new Map();
-  let entries;
-  try {
-    entries = readdirSync('/proc').filter((name) => /^[0-9]+$/.test(name));
-  } catch {
-    return stats;
-  }
-  const parentOf = new Map();
-  for (const name of entries) {
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      parentOf.set(Number(name), Number(fields[1]));
-      stats.set(Number(name), Number(fields[11]) + Number(fields[12]));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  const inTree = (candidate) => {
-    for (let at = candidate; at !== undefined && at > 1; at = parentOf.get(at)) if (at === pid) return true;
-    return false;
-  };
-  return new Map([...stats].filter(([candidate]) => inTree(candidate)));
-}
-
 /** CPU ms the peer's processes (server and, for the local runtime, its environments) used between two readings. */
 function cpuMsBetween(before, after) {
   let ticks = 0;
   for (const [pid, total] of after) ticks += total - (before.get(pid) ?? 0);
   return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
 }
-// Linux's USER_HZ: /proc/<pid>/stat counts CPU time in these.
-const CLOCK_TICKS_PER_SECOND = 100;
 
 /**
  * One phase (`requests` requests of one kind) on every peer, in `SLICES` slices taken in turn
