@@ -39,7 +39,7 @@ import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { CLOCK_TICKS_PER_SECOND, cpuTicksOfTree, percentile, runLoad } from './load-runner.mjs';
+import { CLOCK_TICKS_PER_SECOND, percentile, runLoad, usageOfTree } from './load-runner.mjs';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const LOAD = fileURLToPath(new URL('./http-load.mjs', import.meta.url));
@@ -153,11 +153,26 @@ function load(options) {
   return runLoad(LOAD, options);
 }
 
-/** CPU ms the peer's processes (server and, for the local runtime, its environments) used between two readings. */
-function cpuMsBetween(before, after) {
-  let ticks = 0;
-  for (const [pid, total] of after) ticks += total - (before.get(pid) ?? 0);
-  return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+/**
+ * What the peer's processes used between two readings of usageOfTree: CPU ms and minor page faults,
+ * of the server itself (`root`: the Python server, or the local runtime) and of its descendants (the
+ * local runtime's execution environments).
+ */
+function usageBetween(before, after) {
+  const used = { rootCpuMs: 0, childrenCpuMs: 0, rootFaults: 0, childrenFaults: 0 };
+  for (const [pid, now] of after) {
+    const then = before.get(pid) ?? { cpuTicks: 0, minorFaults: 0 };
+    const cpuMs = ((now.cpuTicks - then.cpuTicks) * 1000) / CLOCK_TICKS_PER_SECOND;
+    const faults = now.minorFaults - then.minorFaults;
+    if (now.root) {
+      used.rootCpuMs += cpuMs;
+      used.rootFaults += faults;
+    } else {
+      used.childrenCpuMs += cpuMs;
+      used.childrenFaults += faults;
+    }
+  }
+  return used;
 }
 
 /**
@@ -166,7 +181,12 @@ function cpuMsBetween(before, after) {
  * alike. A peer's rate is its requests over the time its own slices took.
  */
 async function phase(peers, method, query, prefix) {
-  const results = new Map(peers.map((peer) => [peer, { elapsedMs: 0, latencies: [], responseBytes: 0, cpuMs: 0 }]));
+  const results = new Map(
+    peers.map((peer) => [
+      peer,
+      { elapsedMs: 0, latencies: [], responseBytes: 0, rootCpuMs: 0, childrenCpuMs: 0, rootFaults: 0, childrenFaults: 0 },
+    ]),
+  );
   const perSlice = Math.ceil(REQUESTS / SLICES);
   for (let slice = 0; slice < SLICES; slice++) {
     const order = slice % 2 === 0 ? peers : [...peers].reverse();
@@ -174,9 +194,9 @@ async function phase(peers, method, query, prefix) {
       const requests = Math.min(perSlice, REQUESTS - slice * perSlice);
       if (requests <= 0) continue;
       const url = `${peer.wallUrl}${query}`;
-      const cpuBefore = cpuTicksOfTree(peer.pid);
+      const usageBefore = usageOfTree(peer.pid);
       const result = await load({ url, method, clients: CLIENTS, requests, prefix: `${prefix} s${slice}` });
-      const cpuMs = cpuMsBetween(cpuBefore, cpuTicksOfTree(peer.pid));
+      const used = usageBetween(usageBefore, usageOfTree(peer.pid));
       const ok = result.statuses['200'] ?? 0;
       if (ok !== requests)
         throw new Error(`${peer.name}: ${method} ${url}: ${JSON.stringify(result.statuses)} (all ${requests} should be 200)`);
@@ -184,7 +204,7 @@ async function phase(peers, method, query, prefix) {
       total.elapsedMs += result.elapsedMs;
       total.latencies.push(...result.latencies);
       total.responseBytes += result.responseBytes;
-      total.cpuMs += cpuMs;
+      for (const key of ['rootCpuMs', 'childrenCpuMs', 'rootFaults', 'childrenFaults']) total[key] += used[key];
     }
   }
   return new Map(
@@ -197,7 +217,11 @@ async function phase(peers, method, query, prefix) {
           p50: percentile(sorted, 50),
           p99: percentile(sorted, 99),
           kib: total.responseBytes / REQUESTS / 1024,
-          cpuMsPerRequest: total.cpuMs / REQUESTS,
+          cpuMsPerRequest: (total.rootCpuMs + total.childrenCpuMs) / REQUESTS,
+          serverCpuMsPerRequest: total.rootCpuMs / REQUESTS,
+          environmentsCpuMsPerRequest: total.childrenCpuMs / REQUESTS,
+          serverFaultsPerRequest: total.rootFaults / REQUESTS,
+          environmentsFaultsPerRequest: total.childrenFaults / REQUESTS,
         },
       ];
     }),
@@ -323,6 +347,18 @@ const cpuTable = [
         : ` ${cpu2(r.comparedRuntime.post)} | ${cpu2(r.comparedRuntime.get)} | ${cpu2(r.comparedRuntime.tail)} |`),
   ),
 ].join('\n');
+// The local runtimes' share: the runtime process (API Gateway's part) and its environments.
+const split = (m) =>
+  `${m.serverCpuMsPerRequest.toFixed(2)} | ${m.environmentsCpuMsPerRequest.toFixed(2)} | ${m.serverFaultsPerRequest.toFixed(1)} | ${m.environmentsFaultsPerRequest.toFixed(1)}`;
+const splitTable = [
+  `| round | Python faults | pnpm start: runtime CPU | environments CPU | runtime faults | environments faults |${rounds[0]?.comparedRuntime === undefined ? '' : ' compared: runtime CPU | environments CPU | runtime faults | environments faults |'}`,
+  `| ---: | ---: | ---: | ---: | ---: | ---: |${rounds[0]?.comparedRuntime === undefined ? '' : ' ---: | ---: | ---: | ---: |'}`,
+  ...rounds.map(
+    (r) =>
+      `| ${r.round} | ${r.python.post.serverFaultsPerRequest.toFixed(1)} | ${split(r.runtime.post)} |` +
+      (r.comparedRuntime === undefined ? '' : ` ${split(r.comparedRuntime.post)} |`),
+  ),
+].join('\n');
 const withCompared = rounds.filter((r) => r.comparedRuntime !== undefined);
 const comparedTable =
   withCompared.length === 0
@@ -342,7 +378,7 @@ const machine = `${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${(t
   .map((n) => n.toFixed(1))
   .join(' / ')} after`;
 const command = `node apps/message-wall/bench/side-by-side.mjs ${process.argv.slice(2).join(' ')}`.trim();
-const text = `Command: \`${command}\` (${new Date().toISOString()})\n\nMachine: ${machine}\n\nAnswers compared byte for byte each round: ${rounds[0]?.compared ?? 0} (empty wall, ${COMPARED.size} seed POSTs, the seeded wall); all identical. Wall after the POSTs: ${rounds[0]?.runtime.wallAfter} messages (pnpm start, ?tail=1 POSTs included), ${rounds[0]?.python.wallAfter} (Python).\n\n${table}\n${comparedTable}\n\nCPU time per request of each peer's processes (the server; for the local runtimes, the runtime and its environments), ms; the load generator is not counted:\n\n${cpuTable}\n`;
+const text = `Command: \`${command}\` (${new Date().toISOString()})\n\nMachine: ${machine}\n\nAnswers compared byte for byte each round: ${rounds[0]?.compared ?? 0} (empty wall, ${COMPARED.size} seed POSTs, the seeded wall); all identical. Wall after the POSTs: ${rounds[0]?.runtime.wallAfter} messages (pnpm start, ?tail=1 POSTs included), ${rounds[0]?.python.wallAfter} (Python).\n\n${table}\n${comparedTable}\n\nCPU time per request of each peer's processes (the server; for the local runtimes, the runtime and its environments), ms; the load generator is not counted:\n\n${cpuTable}\n\nPer POST: CPU ms of the local runtime's own process and of its execution environments, and minor page faults (first touches of memory, about 20 µs each on this VM):\n\n${splitTable}\n`;
 console.log(text);
 if (process.argv.includes('--write')) {
   appendFileSync(new URL('../BENCHMARKS.md', import.meta.url), `\n${text}`);
