@@ -5,7 +5,8 @@
 //   pnpm --filter @lambda-efs/message-wall build && node apps/message-wall/bench/side-by-side.mjs
 //   options: --rounds N (default 3)  --requests N (default 3000)  --clients N (default 8)
 //            --seed N (messages on the wall before the POSTs, default 1000)
-//            --python PATH (the peer, default /work/shared/bench/seed_wall_server.py)
+//            --python PATH (the peer, default bench/post-handler-server.py: the post's function behind
+//            Python's threaded HTTP server)
 //            --runtime-arg ARG (passed on to scripts/start.mjs, repeatable: --runtime-arg=--no-freeze)
 //            --slices N (each phase runs in N slices, the peers taking turns; default 1). More
 //            slices penalize the Python peer: its server speaks HTTP/1.0 (a connection per request)
@@ -52,7 +53,7 @@ const ROUNDS = Number(option('--rounds', 3));
 const REQUESTS = Number(option('--requests', 3000));
 const CLIENTS = Number(option('--clients', 8));
 const SEED = Number(option('--seed', 1000));
-const PYTHON_PEER = option('--python', '/work/shared/bench/seed_wall_server.py');
+const PYTHON_PEER = option('--python', fileURLToPath(new URL('./post-handler-server.py', import.meta.url)));
 const RUNTIME_ARGS = process.argv.filter((arg) => arg.startsWith('--runtime-arg=')).map((arg) => arg.slice('--runtime-arg='.length));
 const WALL_ONLY = process.argv.includes('--wall-only');
 const START_SCRIPT = WALL_ONLY ? fileURLToPath(new URL('./start-wall-only.mjs', import.meta.url)) : join(repoRoot, 'scripts/start.mjs');
