@@ -1,0 +1,131 @@
+// Would creating the onnxruntime session in a worker thread shorten a cold start? onnxruntime-node's
+// InferenceSession.create blocks its thread, so a worker is the only way to load sharp and
+// preprocess the image meanwhile. Three kinds of fresh process, alternating round by round, each
+// timed from spawn to its first scores:
+//   serial    onnxruntime, sharp, the session, decode + preprocess, one run (the function's order)
+//   threaded  the session in a worker thread while the main thread loads sharp and preprocesses;
+//             the tensor is transferred to the worker for the run
+//   naive     onnxruntime, a session from model.onnx with default options, one run of a pattern
+// The models and the image are the main bench's: run `node bench/run.mjs --variants int8-qdq` once.
+//
+//   node bench/worker-session.mjs [--rounds 10] [--variant int8-qdq]
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { isMainThread, parentPort, Worker } from 'node:worker_threads';
+import { parseArgs } from 'node:util';
+
+const require = createRequire(import.meta.url);
+const WORK = fileURLToPath(new URL('../.bench/', import.meta.url));
+const SIDE = 448;
+
+function modelPaths(variant) {
+  const release = `${WORK}models/resnet50-${variant}/releases/1`;
+  const optimizedDir = `${release}/optimized`;
+  const [key] = readdirSync(optimizedDir);
+  if (key === undefined) throw new Error(`no optimized graph in ${optimizedDir}: run node bench/run.mjs --variants ${variant} first`);
+  return { source: `${release}/model.onnx`, optimized: `${optimizedDir}/${key}/model.onnx` };
+}
+
+// The function's session options for a cached (pre-optimized) graph (src/core/session.ts).
+const OPTIONS = {
+  executionProviders: ['cpu'],
+  intraOpNumThreads: 2,
+  interOpNumThreads: 1,
+  executionMode: 'sequential',
+  graphOptimizationLevel: 'disabled',
+  enableCpuMemArena: true,
+  enableMemPattern: true,
+  logSeverityLevel: 3,
+  extra: { session: { 'intra_op.allow_spinning': '0' } },
+};
+
+/** The post's preprocessing: resize to 600×600 bilinear, centre crop 448, normalize, CHW float32. */
+async function preprocess(sharp) {
+  const jpeg = readFileSync(`${WORK}bird.jpg`);
+  const offset = (600 - SIDE) / 2;
+  const pixels = await sharp(jpeg)
+    .resize(600, 600, { fit: 'fill', kernel: 'linear' })
+    .extract({ left: offset, top: offset, width: SIDE, height: SIDE })
+    .removeAlpha()
+    .raw()
+    .toBuffer();
+  const plane = SIDE * SIDE;
+  const mean = [0.485, 0.456, 0.406];
+  const std = [0.229, 0.224, 0.225];
+  const tensor = new Float32Array(3 * plane);
+  for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) tensor[c * plane + i] = (pixels[i * 3 + c] / 255 - mean[c]) / std[c];
+  return tensor;
+}
+
+async function run(ort, session, data) {
+  const output = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', data, [1, 3, SIDE, SIDE]) });
+  return output[session.outputNames[0]].data;
+}
+
+const KINDS = {
+  async serial(model) {
+    const ort = require('onnxruntime-node');
+    const sharp = require('sharp');
+    const session = await ort.InferenceSession.create(model.optimized, OPTIONS);
+    return run(ort, session, await preprocess(sharp));
+  },
+  async threaded(model) {
+    const worker = new Worker(fileURLToPath(import.meta.url), { workerData: model.optimized });
+    const ready = new Promise((resolve) => worker.once('message', resolve));
+    const sharp = require('sharp');
+    const tensor = await preprocess(sharp);
+    await ready;
+    const scores = await new Promise((resolve) => {
+      worker.once('message', resolve);
+      worker.postMessage(tensor, [tensor.buffer]);
+    });
+    await worker.terminate();
+    return scores;
+  },
+  async naive(model) {
+    const ort = require('onnxruntime-node');
+    const session = await ort.InferenceSession.create(model.source);
+    return run(
+      ort,
+      session,
+      new Float32Array(3 * SIDE * SIDE).map((_, i) => Math.sin(i)),
+    );
+  },
+};
+
+if (!isMainThread) {
+  // The threaded kind's worker: the session, then one run per tensor it is sent.
+  const { workerData } = await import('node:worker_threads');
+  const ort = require('onnxruntime-node');
+  const session = await ort.InferenceSession.create(workerData, OPTIONS);
+  parentPort.postMessage('ready');
+  parentPort.on('message', async (tensor) => {
+    const scores = await run(ort, session, tensor);
+    parentPort.postMessage(scores, [scores.buffer]);
+  });
+} else if (process.argv[2] === '--child') {
+  // One cold start: argv = --child <kind> <variant> <spawn time, ms since the epoch>.
+  const [, , , kind, variant, spawnedAt] = process.argv;
+  const scores = await KINDS[kind](modelPaths(variant));
+  process.stdout.write(`${JSON.stringify({ ms: Date.now() - Number(spawnedAt), scores: scores.length })}\n`);
+} else {
+  const { values } = parseArgs({
+    options: { rounds: { type: 'string', default: '10' }, variant: { type: 'string', default: 'int8-qdq' } },
+  });
+  modelPaths(values.variant); // fails early when the main bench has not run
+  const kinds = Object.keys(KINDS);
+  const times = Object.fromEntries(kinds.map((kind) => [kind, []]));
+  for (let round = 0; round < Number(values.rounds); round++) {
+    for (const kind of round % 2 === 0 ? kinds : [...kinds].reverse()) {
+      const self = fileURLToPath(import.meta.url);
+      const out = execFileSync(process.execPath, [self, '--child', kind, values.variant, String(Date.now())], { encoding: 'utf8' });
+      times[kind].push(JSON.parse(out).ms);
+    }
+  }
+  const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
+  for (const kind of kinds) console.log(`${kind}: median ${median(times[kind])} ms (${times[kind].join(', ')})`);
+  const naive = median(times.naive);
+  console.log(`÷ naive: serial ${(median(times.serial) / naive).toFixed(2)}, threaded ${(median(times.threaded) / naive).toFixed(2)}`);
+}
