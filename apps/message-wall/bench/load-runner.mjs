@@ -1,5 +1,5 @@
 // What run.mjs and side-by-side.mjs share: running a load generator (load.mjs or http-load.mjs)
-// in its own process, the percentiles of its latencies, and the CPU time processes used.
+// in its own process, the percentiles of its latencies, and the CPU time and page faults of processes.
 import { fork } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
