@@ -41,21 +41,37 @@ export class LockTimeoutError extends EfsUtilsError {
 }
 
 /**
+ * Whether the operation a {@link LockCompromisedError} interrupted took effect: `'not-done'` when
+ * the lease was found lost before the commit (nothing was written), `'unknown'` when it could not
+ * be confirmed after the commit (a `write` or `rename` that may have landed before the takeover).
+ */
+export type CompromisedOutcome = 'not-done' | 'unknown';
+
+/**
  * The lease behind a lock was lost (not renewed in time, or taken over by another process
- * after `staleMs`). Nothing was committed; redo the whole read-modify-write under a new lock.
+ * after `staleMs`). With `outcome` `'not-done'` nothing was committed: redo the whole
+ * read-modify-write under a new lock. With `'unknown'` the commit may have happened: look
+ * (under a new lock) before redoing it, or it may happen twice.
  */
 export class LockCompromisedError extends EfsUtilsError {
   readonly path: string;
+  readonly outcome: CompromisedOutcome;
 
-  constructor(path: string, reason: string, options?: { cause?: unknown }) {
+  constructor(path: string, reason: string, options?: { cause?: unknown; outcome?: CompromisedOutcome }) {
+    const outcome = options?.outcome ?? 'not-done';
+    const what =
+      outcome === 'not-done'
+        ? 'Nothing was written; take the lock again and redo the operation.'
+        : 'It may or may not have taken effect: take the lock again and look before redoing the operation, or it may be done twice.';
     super(
       'ELOCKCOMPROMISED',
-      `The lock on ${path} is no longer held: ${reason}. Nothing was written; take the lock again ` +
-        `and redo the operation. If this repeats, raise staleMs or avoid blocking the event loop while holding the lock.`,
-      options,
+      `The lock on ${path} is no longer held: ${reason}. ${what} ` +
+        `If this repeats, raise staleMs or avoid blocking the event loop while holding the lock.`,
+      options?.cause === undefined ? undefined : { cause: options.cause },
     );
     this.name = 'LockCompromisedError';
     this.path = path;
+    this.outcome = outcome;
   }
 }
 

@@ -13,4 +13,5 @@ export {
   CrossDeviceError,
   DestinationExistsError,
   type EfsUtilsErrorCode,
+  type CompromisedOutcome,
 } from './errors.js';

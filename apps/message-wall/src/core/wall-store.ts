@@ -326,10 +326,18 @@ export class WallStore {
     try {
       await appendLine(file, message, { lock: held });
     } catch (error) {
-      if (systemErrorCode(error) === 'ELOCKCOMPROMISED') throw lockLost(error, id);
+      const line = Buffer.from(`${message}\n`, 'utf8');
+      if (systemErrorCode(error) === 'ELOCKCOMPROMISED') {
+        // Lost after the write ('unknown': efs-utils could not confirm the lease once the line was
+        // written, e.g. the environment starved past the lease): the file tells. The line whole at
+        // its place is stored, whatever others appended after it since; absent, it never will be
+        // (the write has returned; one that landed in a fenced-off file is gone with that file).
+        if (outcomeOf(error) === 'unknown' && holdsLineAt(file, offset, line, 'followed or not')) return;
+        throw lockLost(error, id);
+      }
       // An error from close() (NFS reports write errors there) can come after the data landed.
-      // Still under the lock, look: a whole line in place means the message is stored.
-      if (holdsLineAt(file, offset, Buffer.from(`${message}\n`, 'utf8'))) return;
+      // Still under the lock, look: a whole line in place, and last, means the message is stored.
+      if (holdsLineAt(file, offset, line, 'last')) return;
       throw error;
     }
   }
@@ -352,13 +360,14 @@ function checkTail(tail: number | undefined, raw: string = String(tail)): number
   return tail;
 }
 
-/** True when the file holds exactly `line` at `offset` and nothing after it. */
-function holdsLineAt(file: string, offset: number, line: Buffer): boolean {
+/** True when the file holds exactly `line` at `offset` (and, with `'last'`, nothing after it). */
+function holdsLineAt(file: string, offset: number, line: Buffer, position: 'last' | 'followed or not'): boolean {
   try {
     const wall = openIfExists(file);
     if (wall === undefined) return false;
     try {
-      return wall.size === offset + line.length && readRange(wall.fd, offset, line.length).equals(line);
+      const fits = position === 'last' ? wall.size === offset + line.length : wall.size >= offset + line.length;
+      return fits && readRange(wall.fd, offset, line.length).equals(line);
     } finally {
       closeQuietly(wall.fd);
     }
@@ -418,9 +427,14 @@ function wallGoneAfterPost(cause: unknown): InternalError {
   );
 }
 
+/** efs-utils' LockCompromisedError `outcome`: whether the interrupted write may have landed. */
+function outcomeOf(error: unknown): unknown {
+  return (error as { outcome?: unknown } | null)?.outcome;
+}
+
 function lockLost(cause: unknown, id: WallId): WallBusyError {
   return new WallBusyError(
-    `The ${describe(id)}'s lock was lost before the change was made (this environment was paused too long). Nothing was changed; retry.`,
+    `The ${describe(id)}'s lock was lost (this environment was paused too long) and the change was not made. Nothing was changed; retry.`,
     { cause },
   );
 }

@@ -100,3 +100,42 @@ describe('faults while appending', () => {
     expect(statSync(join(dir, 'content')).size).toBe(7);
   });
 });
+
+// The environment starves past its lease right after its write, and another takes the lock over
+// (the lease entry is reaped): efs-utils cannot confirm the lease, so the outcome is 'unknown'.
+// The POST looks at the file instead of guessing.
+describe('a lease lost right after the write', () => {
+  function loseLeaseAfterWrite(landed: boolean): void {
+    faults.writeSync = (real, fd, buffer, offset, length) => {
+      // A write that did not land: one a taker-over's fence sent into the replaced file.
+      const written = landed ? real.writeSync(fd as number, buffer as Buffer, offset as number, length as number) : (length as number);
+      const lockDir = join(dir, 'content.lock');
+      for (const entry of real.readdirSync(lockDir)) if (entry.startsWith('x.')) real.rmSync(join(lockDir, entry));
+      const now = performance.now();
+      const wallNow = Date.now();
+      vi.spyOn(performance, 'now').mockImplementation(() => now + 60_000);
+      vi.spyOn(Date, 'now').mockImplementation(() => wallNow + 60_000);
+      return written;
+    };
+  }
+  afterEach(() => vi.restoreAllMocks());
+
+  it('answers 200 when the line is in place: the message is stored', async () => {
+    loseLeaseAfterWrite(true);
+    const response = await post('landed before the takeover');
+    faults.writeSync = undefined;
+    vi.restoreAllMocks();
+    expect(response).toMatchObject({ statusCode: 200, body: 'before\nlanded before the takeover\n' });
+    expect((await get()).body).toBe('before\nlanded before the takeover\n');
+  });
+
+  it('answers 503 and says to retry when the line is not there: nothing was stored', async () => {
+    loseLeaseAfterWrite(false);
+    const response = await post('lost with the fenced file');
+    faults.writeSync = undefined;
+    vi.restoreAllMocks();
+    expect(response.statusCode).toBe(503);
+    expect(response.body).toMatch(/lock was lost .* the change was not made\. Nothing was changed; retry/);
+    expect((await get()).body).toBe('before\n');
+  });
+});

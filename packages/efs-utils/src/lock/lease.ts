@@ -119,8 +119,9 @@ export class Lease implements Lock {
   confirmSync(what: string): void {
     if (this.#state === 'held' && this.#fresh()) return;
     if (this.#state === 'held' && this.#renewEntry()) return;
-    throw new LockCompromisedError(this.path, `its lease may have been taken over while ${what}, which may or may not have happened`, {
+    throw new LockCompromisedError(this.path, `its lease may have been taken over while ${what}`, {
       cause: this.#lostCause,
+      outcome: 'unknown',
     });
   }
 
