@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { appendLine, LockCompromisedError } from '../../src/index.js';
 import { APPEND_EXISTING, platform, usePlatform, type Platform } from '../../src/platform.js';
+import { pausableClock } from '../helpers/pausable-clock.js';
 
 // A holder paused past its lease while another process took the lock over: the clock jumps by
 // twice staleMs and the holder's lease entry disappears (reaped by the taker-over), either just
@@ -25,18 +26,17 @@ afterEach(() => {
 /** Installs a platform whose `when` hook loses the lease (once) around the append's write. */
 function loseLeaseAt(when: 'before the write' | 'after the write'): void {
   const real = platform;
-  let pausedMs = 0;
+  const { clock, pause } = pausableClock(real);
   let lost = false;
   const loseLease = (): void => {
     if (lost) return;
     lost = true;
-    pausedMs += 2 * staleMs;
+    pause(2 * staleMs);
     for (const entry of readdirSync(`${file}.lock`)) if (entry.startsWith('x.')) rmSync(`${file}.lock/${entry}`);
   };
   restore = usePlatform({
     ...real,
-    monotonicMs: () => real.monotonicMs() + pausedMs,
-    wallMs: () => real.wallMs() + pausedMs,
+    ...clock,
     fs: {
       ...real.fs,
       openSync: (path, flags, mode) => {

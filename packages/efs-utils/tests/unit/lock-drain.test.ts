@@ -4,6 +4,7 @@ import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { lock, LockTimeoutError } from '../../src/index.js';
 import { platform, usePlatform, type Platform } from '../../src/platform.js';
+import { pausableClock } from '../helpers/pausable-clock.js';
 
 let dir: string;
 let restore: Platform | undefined;
@@ -26,19 +27,18 @@ describe('a writer draining readers', () => {
     const file = join(dir, 'content');
     const reader = await lock(file, { mode: 'shared', staleMs });
     const real = platform;
-    let pausedMs = 0;
+    const { clock, pause } = pausableClock(real);
     let preempted = false;
     restore = usePlatform({
       ...real,
-      monotonicMs: () => real.monotonicMs() + pausedMs,
-      wallMs: () => real.wallMs() + pausedMs,
+      ...clock,
       fs: {
         ...real.fs,
         rmdirSync: (path: string) => {
           if (!preempted && basename(path).startsWith('d.')) {
             preempted = true;
             // Preempted for longer than the lease: a waiter reopens the reservation, another reader joins.
-            pausedMs += 2 * staleMs;
+            pause(2 * staleMs);
             real.fs.renameSync(path, `${file}.lock/shared`);
             real.fs.symlinkSync('elsewhere:1', `${file}.lock/shared/joined.0`);
           }
