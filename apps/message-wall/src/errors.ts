@@ -129,7 +129,7 @@ export class WallLimitError extends MessageWallError {
   }
 }
 
-/** The wall's lock could not be taken in time, or was lost before the commit. Nothing was changed. */
+/** The wall's lock could not be taken in time, or was lost and the change did not land. Nothing was changed. */
 export class WallBusyError extends MessageWallError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('EBUSY', 503, message, { ...options, expose: true, headers: { 'retry-after': '1' } });
