@@ -2,7 +2,8 @@
 // InferenceSession.create blocks its thread, so a worker is the only way to load sharp and
 // preprocess the image meanwhile. Three kinds of fresh process, alternating round by round, each
 // timed from spawn to its first scores:
-//   serial    onnxruntime, sharp, the session, decode + preprocess, one run (the function's order)
+//   serial    onnxruntime, sharp, the session, decode + preprocess, one run (the function's order,
+//             its session options and preprocessing, from dist/: `pnpm build` first)
 //   threaded  the session in a worker thread while the main thread loads sharp and preprocesses;
 //             the tensor is transferred to the worker for the run
 //   naive     onnxruntime, a session from model.onnx with default options, one run of a pattern
@@ -16,6 +17,11 @@ import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
 import { parseArgs } from 'node:util';
 
+import { CONFIG_DEFAULTS } from '../dist/config.js';
+import { parseModelConfig } from '../dist/core/model-config.js';
+import { preprocessImage } from '../dist/core/preprocess.js';
+import { sessionOptions } from '../dist/core/session.js';
+
 const require = createRequire(import.meta.url);
 const WORK = fileURLToPath(new URL('../.bench/', import.meta.url));
 const SIDE = 448;
@@ -25,38 +31,19 @@ function modelPaths(variant) {
   const optimizedDir = `${release}/optimized`;
   const [key] = readdirSync(optimizedDir);
   if (key === undefined) throw new Error(`no optimized graph in ${optimizedDir}: run node bench/run.mjs --variants ${variant} first`);
-  return { source: `${release}/model.onnx`, optimized: `${optimizedDir}/${key}/model.onnx` };
+  const config = parseModelConfig(readFileSync(`${release}/model.json`, 'utf8'), `${release}/model.json`);
+  return { source: `${release}/model.onnx`, optimized: `${optimizedDir}/${key}/model.onnx`, config };
 }
 
-// The function's session options for a cached (pre-optimized) graph (src/core/session.ts).
-const OPTIONS = {
-  executionProviders: ['cpu'],
-  intraOpNumThreads: 2,
-  interOpNumThreads: 1,
-  executionMode: 'sequential',
-  graphOptimizationLevel: 'disabled',
-  enableCpuMemArena: true,
-  enableMemPattern: true,
-  logSeverityLevel: 3,
-  extra: { session: { 'intra_op.allow_spinning': '0' } },
-};
+// The function's own session options (a cached, pre-optimized graph) and preprocessing.
+const OPTIONS = sessionOptions({ threads: 2, preoptimized: true });
 
-/** The post's preprocessing: resize to 600×600 bilinear, centre crop 448, normalize, CHW float32. */
-async function preprocess(sharp) {
-  const jpeg = readFileSync(`${WORK}bird.jpg`);
-  const offset = (600 - SIDE) / 2;
-  const pixels = await sharp(jpeg)
-    .resize(600, 600, { fit: 'fill', kernel: 'linear' })
-    .extract({ left: offset, top: offset, width: SIDE, height: SIDE })
-    .removeAlpha()
-    .raw()
-    .toBuffer();
-  const plane = SIDE * SIDE;
-  const mean = [0.485, 0.456, 0.406];
-  const std = [0.229, 0.224, 0.225];
-  const tensor = new Float32Array(3 * plane);
-  for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) tensor[c * plane + i] = (pixels[i * 3 + c] / 255 - mean[c]) / std[c];
-  return tensor;
+/** The benchmark JPEG as the function preprocesses it (the release's model.json: resize, crop, normalize). */
+async function preprocess(sharp, model) {
+  const tensor = await preprocessImage(sharp, readFileSync(`${WORK}bird.jpg`), 'jpeg', model.config, {
+    maxPixels: CONFIG_DEFAULTS.maxImagePixels,
+  });
+  return tensor.data;
 }
 
 async function run(ort, session, data) {
@@ -69,13 +56,13 @@ const KINDS = {
     const ort = require('onnxruntime-node');
     const sharp = require('sharp');
     const session = await ort.InferenceSession.create(model.optimized, OPTIONS);
-    return run(ort, session, await preprocess(sharp));
+    return run(ort, session, await preprocess(sharp, model));
   },
   async threaded(model) {
     const worker = new Worker(fileURLToPath(import.meta.url), { workerData: model.optimized });
     const ready = new Promise((resolve) => worker.once('message', resolve));
     const sharp = require('sharp');
-    const tensor = await preprocess(sharp);
+    const tensor = await preprocess(sharp, model);
     await ready;
     const scores = await new Promise((resolve) => {
       worker.once('message', resolve);

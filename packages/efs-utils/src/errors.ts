@@ -67,7 +67,7 @@ export class LockCompromisedError extends EfsUtilsError {
       'ELOCKCOMPROMISED',
       `The lock on ${path} is no longer held: ${reason}. ${what} ` +
         `If this repeats, raise staleMs or avoid blocking the event loop while holding the lock.`,
-      options?.cause === undefined ? undefined : { cause: options.cause },
+      options,
     );
     this.name = 'LockCompromisedError';
     this.path = path;
