@@ -85,6 +85,9 @@ function plannedResource(plan: OfflinePlanResult, address: string): Record<strin
   return found.values;
 }
 
+// A timeout only catches a hang: a synth and plan take 35-45 s in CI and 95 s beside two busy loops.
+const PLAN_TIMEOUT_MS = 360_000;
+
 describe('terraform init, validate and plan of the synthesized dev stack, offline', () => {
   let plan: OfflinePlanResult;
 
@@ -92,7 +95,7 @@ describe('terraform init, validate and plan of the synthesized dev stack, offlin
     expect(findTerraform()).toMatch(/terraform(\.exe)?$/);
   });
 
-  it('synthesizes, inits, validates and plans with no error and no AWS call', { timeout: 180_000 }, async () => {
+  it('synthesizes, inits, validates and plans with no error and no AWS call', { timeout: PLAN_TIMEOUT_MS }, async () => {
     const result = await synthesize({ outdir: work.path, configs: [fixtureConfig()], system: fixtureSystem() });
     const stack = result.stacks[0];
     expect(stack?.id).toBe('lambda-efs-dev');
@@ -155,7 +158,7 @@ describe('terraform init, validate and plan of the synthesized dev stack, offlin
 describe('terraform plan of the synthesized prod stack, offline: DELETE needs SigV4', () => {
   let plan: OfflinePlanResult;
 
-  it('synthesizes and plans with no error', { timeout: 180_000 }, async () => {
+  it('synthesizes and plans with no error', { timeout: PLAN_TIMEOUT_MS }, async () => {
     const result = await synthesize({ outdir: join(work.path, 'prod'), configs: [fixtureProdConfig()], system: fixtureSystem() });
     plan = await offlinePlan(result.stacks[0]?.directory ?? '');
   });
@@ -183,7 +186,7 @@ describe('terraform plan of the synthesized prod stack, offline: DELETE needs Si
 });
 
 describe('terraform validate of the stack a real deploy applies (zones looked up, any region)', () => {
-  it('validates the data source, its precondition and the moved blocks', { timeout: 180_000 }, async () => {
+  it('validates the data source, its precondition and the moved blocks', { timeout: PLAN_TIMEOUT_MS }, async () => {
     const dir = join(work.path, 'real');
     const result = await synthesize({
       outdir: dir,

@@ -9,9 +9,12 @@ const only = process.env.EFS_SIM_SEED;
 const count = Number(process.env.EFS_SIM_SEEDS ?? 1000);
 const first = Number(process.env.EFS_SIM_FIRST ?? 1);
 const profile = (process.env.EFS_SIM_PROFILE ?? 'random') as Profile;
+// A timeout only catches a hang: 1,000 seeds take 2-5 minutes in CI, 7.5 beside two busy loops.
+const SIM_TIMEOUT_MS = 900_000;
 
 describe('the lock protocol on a simulated NFS', () => {
-  it(`holds every invariant for ${only === undefined ? `${count} random seeds` : `seed ${only}`}`, async () => {
+  const which = only === undefined ? `${count} random seeds` : `seed ${only}`;
+  it(`holds every invariant for ${which}`, { timeout: SIM_TIMEOUT_MS }, async () => {
     const seeds = only === undefined ? Array.from({ length: count }, (_, i) => first + i) : [Number(only)];
     const report = await runSeeds(seeds, {
       pool,
@@ -24,7 +27,7 @@ describe('the lock protocol on a simulated NFS', () => {
       `${report.runs} seeds, ${report.steps} steps, ${report.acked} acknowledged appends, ${report.switched} switches of current`,
     );
     expect(report.failures.map((failure) => `${failure.seed}: ${failure.violations.join('; ')}`)).toEqual([]);
-  }, 600_000);
+  });
 
   // A tenth as many seeds of the release workload: `current` always names a whole release.
   it.skipIf(only !== undefined)(
@@ -33,7 +36,7 @@ describe('the lock protocol on a simulated NFS', () => {
       const report = await expectTenthHolds('releases');
       expect(report.switched).toBeGreaterThan(report.runs);
     },
-    600_000,
+    SIM_TIMEOUT_MS,
   );
 
   // A tenth as many seeds of the dead-holder workload (F7): a holder killed while holding the
@@ -41,7 +44,7 @@ describe('the lock protocol on a simulated NFS', () => {
   it.skipIf(only !== undefined)(
     `admits a writer after a holder is killed, for ${Math.ceil(count / 10)} seeds`,
     () => expectTenthHolds('F7'),
-    600_000,
+    SIM_TIMEOUT_MS,
   );
 });
 
