@@ -1,12 +1,13 @@
 // Would creating the onnxruntime session in a worker thread shorten a cold start? onnxruntime-node's
 // InferenceSession.create blocks its thread, so a worker is the only way to load sharp and
 // preprocess the image meanwhile. Three kinds of fresh process, alternating round by round, each
-// timed from spawn to its first scores:
+// timed from its start to its first scores (performance.now(), as naive-cold-start.mjs reports):
 //   serial    onnxruntime, sharp, the session, decode + preprocess, one run (the function's order,
 //             its session options and preprocessing, from dist/: `pnpm build` first)
 //   threaded  the session in a worker thread while the main thread loads sharp and preprocesses;
 //             the tensor is transferred to the worker for the run
-//   naive     onnxruntime, a session from model.onnx with default options, one run of a pattern
+//   naive     the main bench's naive peer, naive-cold-start.mjs: onnxruntime, a session from
+//             model.onnx with default options, one run of a pattern
 // The models and the image are the main bench's: run `node bench/run.mjs --variants int8-qdq` once.
 //
 //   node bench/worker-session.mjs [--rounds 10] [--variant int8-qdq]
@@ -24,7 +25,7 @@ import { sessionOptions } from '../dist/core/session.js';
 
 const require = createRequire(import.meta.url);
 const WORK = fileURLToPath(new URL('../.bench/', import.meta.url));
-const SIDE = 448;
+const NAIVE = fileURLToPath(new URL('./naive-cold-start.mjs', import.meta.url));
 
 function modelPaths(variant) {
   const release = `${WORK}models/resnet50-${variant}/releases/1`;
@@ -43,11 +44,11 @@ async function preprocess(sharp, model) {
   const tensor = await preprocessImage(sharp, readFileSync(`${WORK}bird.jpg`), 'jpeg', model.config, {
     maxPixels: CONFIG_DEFAULTS.maxImagePixels,
   });
-  return tensor.data;
+  return { data: tensor.data, dims: tensor.dims };
 }
 
-async function run(ort, session, data) {
-  const output = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', data, [1, 3, SIDE, SIDE]) });
+async function run(ort, session, { data, dims }) {
+  const output = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', data, dims) });
   return output[session.outputNames[0]].data;
 }
 
@@ -66,21 +67,23 @@ const KINDS = {
     await ready;
     const scores = await new Promise((resolve) => {
       worker.once('message', resolve);
-      worker.postMessage(tensor, [tensor.buffer]);
+      worker.postMessage(tensor, [tensor.data.buffer]);
     });
     await worker.terminate();
     return scores;
   },
-  async naive(model) {
-    const ort = require('onnxruntime-node');
-    const session = await ort.InferenceSession.create(model.source);
-    return run(
-      ort,
-      session,
-      new Float32Array(3 * SIDE * SIDE).map((_, i) => Math.sin(i)),
-    );
-  },
 };
+
+/** One cold start of `kind` in a fresh process: ms from its start to its first scores. */
+function coldStart(kind, variant) {
+  if (kind === 'naive') {
+    const out = execFileSync(process.execPath, [NAIVE, modelPaths(variant).source], { encoding: 'utf8' });
+    const { bootMs, steps } = JSON.parse(/^RESULT (.*)$/m.exec(out)[1]);
+    return bootMs + Object.values(steps).reduce((sum, step) => sum + step.ms, 0);
+  }
+  const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--child', kind, variant], { encoding: 'utf8' });
+  return JSON.parse(out).ms;
+}
 
 if (!isMainThread) {
   // The threaded kind's worker: the session, then one run per tensor it is sent.
@@ -93,23 +96,19 @@ if (!isMainThread) {
     parentPort.postMessage(scores, [scores.buffer]);
   });
 } else if (process.argv[2] === '--child') {
-  // One cold start: argv = --child <kind> <variant> <spawn time, ms since the epoch>.
-  const [, , , kind, variant, spawnedAt] = process.argv;
+  // One cold start: argv = --child <kind> <variant>.
+  const [, , , kind, variant] = process.argv;
   const scores = await KINDS[kind](modelPaths(variant));
-  process.stdout.write(`${JSON.stringify({ ms: Date.now() - Number(spawnedAt), scores: scores.length })}\n`);
+  process.stdout.write(`${JSON.stringify({ ms: performance.now(), scores: scores.length })}\n`);
 } else {
   const { values } = parseArgs({
     options: { rounds: { type: 'string', default: '10' }, variant: { type: 'string', default: 'int8-qdq' } },
   });
   modelPaths(values.variant); // fails early when the main bench has not run
-  const kinds = Object.keys(KINDS);
+  const kinds = [...Object.keys(KINDS), 'naive'];
   const times = Object.fromEntries(kinds.map((kind) => [kind, []]));
   for (let round = 0; round < Number(values.rounds); round++) {
-    for (const kind of round % 2 === 0 ? kinds : [...kinds].reverse()) {
-      const self = fileURLToPath(import.meta.url);
-      const out = execFileSync(process.execPath, [self, '--child', kind, values.variant, String(Date.now())], { encoding: 'utf8' });
-      times[kind].push(JSON.parse(out).ms);
-    }
+    for (const kind of round % 2 === 0 ? kinds : [...kinds].reverse()) times[kind].push(Math.round(coldStart(kind, values.variant)));
   }
   const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
   for (const kind of kinds) console.log(`${kind}: median ${median(times[kind])} ms (${times[kind].join(', ')})`);
